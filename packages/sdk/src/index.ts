@@ -1,0 +1,9 @@
+export * from './errors.js';
+export * from './event.js';
+export type * from './http.js';
+export * from './receiver.js';
+export * from './schema.js';
+export * from './units.js';
+
+/** Bumped when the plugin contract changes incompatibly. */
+export const SDK_API_VERSION = 1;

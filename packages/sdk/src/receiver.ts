@@ -1,0 +1,77 @@
+import type { Static, TSchema } from 'typebox';
+import type { HeraldEvent } from './event.js';
+import type { HttpClient } from './http.js';
+
+/** The logger a plugin receives: pino-compatible, with secrets redacted. */
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+/** A person attached to a notification (on-call, users, teams). */
+export interface Person {
+  name: string;
+  contacts: Record<string, string>;
+}
+
+/** What one delivery carries to one receiver. */
+export interface Notification {
+  /** The delivery id: stable across retries, usable as an idempotency key. */
+  id: string;
+  /** The configured receiver name. */
+  receiver: string;
+  event: HeraldEvent;
+  people: Person[];
+}
+
+/** Everything a receiver may touch while it sends. */
+export interface SendContext {
+  http: HttpClient;
+  log: Logger;
+  clock: Clock;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Aborted when Herald shuts down or the attempt times out. */
+  signal: AbortSignal;
+}
+
+/** What a successful send may report back; kept with the attempt. */
+export interface SendResult {
+  status?: number;
+  response?: string;
+}
+
+export interface ReceiverInstance {
+  send(notification: Notification, ctx: SendContext): Promise<SendResult | undefined>;
+  /** Releases pooled connections when the receiver is replaced or Herald stops. */
+  close?(): Promise<void>;
+}
+
+export interface CreateContext {
+  /** The configured receiver name. */
+  name: string;
+  log: Logger;
+}
+
+export interface ReceiverDefinition<S extends TSchema = TSchema> {
+  /** The `type:` value in config; also the receiver's folder name. */
+  type: string;
+  version: string;
+  displayName: string;
+  docsUrl?: string;
+  /** One schema: TypeScript type, validation, secret masking and JSON Schema. */
+  config: S;
+  create(config: Static<S>, ctx: CreateContext): ReceiverInstance;
+}
+
+/** Declares a receiver. The identity function exists for type inference. */
+export function defineReceiver<S extends TSchema>(definition: ReceiverDefinition<S>): ReceiverDefinition<S> {
+  return definition;
+}

@@ -1,0 +1,26 @@
+import { type TSchema, Type } from 'typebox';
+
+export type { Static, TSchema } from 'typebox';
+export { Type };
+
+/**
+ * Marks a string field as a secret: masked in logs, API output and errors.
+ */
+export function Secret(options: { description?: string; minLength?: number } = {}) {
+  return Type.String({ minLength: 1, ...options, secret: true });
+}
+
+/** An absolute http:// or https:// URL. */
+export function HttpUrl(options: { description?: string; secret?: boolean } = {}) {
+  return Type.String({ ...options, format: 'http-url' });
+}
+
+/** True when the schema node was declared with Secret() or `secret: true`. */
+export function isSecretSchema(schema: TSchema): boolean {
+  return (schema as { secret?: unknown }).secret === true;
+}
+
+/** A duration string such as `500ms`, `5s`, `2m`, `1h`; read it with parseDuration(). */
+export function Duration(options: { description?: string; default?: string } = {}) {
+  return Type.String({ ...options, pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' });
+}

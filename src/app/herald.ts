@@ -1,0 +1,252 @@
+import { hostname } from 'node:os';
+import type { Clock, HeraldEvent, Logger } from '@herald/sdk';
+import type { FastifyInstance } from 'fastify';
+import { type HeraldConfig, loadConfigFile, type ReceiverConfig } from '../config/load.js';
+import { route } from '../core/routing.js';
+import { isLoopbackHost } from '../http/auth.js';
+import { buildServer } from '../http/server.js';
+import { systemClock } from '../lib/clock.js';
+import { newId } from '../lib/ids.js';
+import { makeRedactor } from '../lib/redact.js';
+import { Metrics } from '../metrics/metrics.js';
+import { createGuardedClient } from '../outbound/guarded-client.js';
+import { renderDryRun } from '../pipeline/dry-run.js';
+import { Ingestor } from '../pipeline/ingestor.js';
+import { type ActiveReceiver, DeliveryEngine } from '../queue/engine.js';
+import type { ReceiverRegistry } from '../registry/receiver-registry.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/types.js';
+
+export interface HeraldOptions {
+  config: HeraldConfig;
+  registry: ReceiverRegistry;
+  log: Logger;
+  clock?: Clock;
+  /** Listen on config.server.listen (default true); tests may use inject(). */
+  listen?: boolean;
+  random?: () => number;
+}
+
+interface Built extends ActiveReceiver {
+  fingerprint: string;
+  close(): Promise<void>;
+}
+
+/** Refuses a config that would expose an unauthenticated API beyond loopback. */
+export function checkExposure(config: HeraldConfig): void {
+  if (config.auth.tokens.length === 0 && !isLoopbackHost(config.server.host)) {
+    throw new Error(
+      `refusing to listen on ${config.server.listen} without auth tokens: anyone who can reach it could post events and replay deliveries. ` +
+        'Add auth.tokens to herald.yaml, or listen on 127.0.0.1.',
+    );
+  }
+}
+
+/**
+ * The composition root: the only place that constructs concrete parts and
+ * wires them. Start, reload and stop live here.
+ */
+export class Herald {
+  private config: HeraldConfig;
+  private readonly store: Store;
+  private readonly engine: DeliveryEngine;
+  private readonly ingestor: Ingestor;
+  private readonly metrics: Metrics;
+  private receivers: Built[] = [];
+  readonly server: FastifyInstance;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private reloading: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly o: HeraldOptions) {
+    this.config = o.config;
+    this.log = o.log;
+    this.clock = o.clock ?? systemClock;
+    this.store = openStore(o.config.storage);
+    this.metrics = new Metrics(() => this.store);
+    this.engine = new DeliveryEngine({
+      store: this.store,
+      clock: this.clock,
+      log: this.log.child({ component: 'delivery' }),
+      metrics: this.metrics,
+      policy: { scheduleMs: o.config.delivery.retryScheduleMs, maxRetryAfterMs: o.config.delivery.maxRetryAfterMs, jitter: 0.2, maxTries: 1000 },
+      timeoutMs: o.config.delivery.timeoutMs,
+      pollIntervalMs: o.config.delivery.pollIntervalMs,
+      workerId: `${hostname()}:${process.pid}:${newId()}`,
+      random: o.random,
+    });
+    this.ingestor = new Ingestor({
+      store: this.store,
+      clock: this.clock,
+      routes: () => this.config.routes,
+      onCommitted: () => this.engine.wake(),
+    });
+    this.server = buildServer({
+      store: () => this.store,
+      config: () => this.config,
+      ingestor: this.ingestor,
+      metrics: this.metrics,
+      log: this.log.child({ component: 'api' }),
+      reload: () => this.reload(),
+      wake: () => this.engine.wake(),
+      dryRun: (event) => this.dryRun(event),
+      receiverTypes: () =>
+        this.o.registry
+          .all()
+          .map(({ definition: d, origin }) => ({ type: d.type, version: d.version, displayName: d.displayName, docsUrl: d.docsUrl, origin, schema: d.config })),
+    });
+  }
+
+  static async start(o: HeraldOptions): Promise<Herald> {
+    checkExposure(o.config);
+    const h = new Herald(o);
+    try {
+      await h.store.migrate();
+      const recovered = await h.store.recoverAbandoned(h.clock.now());
+      if (recovered > 0) h.log.warn({ count: recovered }, 'resuming deliveries that were in flight when Herald last stopped');
+      h.receivers = h.buildReceivers(o.config.receivers, []);
+      h.engine.setReceivers(h.receivers);
+      const orphans = await h.store.killOrphans(
+        h.receivers.map((r) => r.name),
+        h.clock.now(),
+      );
+      if (orphans > 0) h.log.warn({ count: orphans }, 'dead-lettered queued deliveries for receivers no longer in the config');
+      if (o.listen !== false) {
+        await h.server.listen({ host: o.config.server.host, port: o.config.server.port });
+        if (o.config.auth.tokens.length === 0) h.log.warn('no auth tokens configured: the API is open to anyone on this machine (loopback only)');
+      } else {
+        await h.server.ready();
+      }
+      h.engine.start();
+      h.log.info(
+        { listen: h.address(), storage: o.config.storage.url.replace(/\/\/[^@/]*@/, '//***@'), receivers: h.receivers.map((r) => r.name) },
+        'Herald started',
+      );
+      return h;
+    } catch (err) {
+      await h.store.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  address(): string {
+    const a = this.server.server.address();
+    if (!a || typeof a === 'string') return a ?? '';
+    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  currentConfig(): HeraldConfig {
+    return this.config;
+  }
+
+  storeForTests(): Store {
+    return this.store;
+  }
+
+  engineForTests(): DeliveryEngine {
+    return this.engine;
+  }
+
+  /** Builds receivers, reusing unchanged ones so their pools and state survive a reload. */
+  private buildReceivers(configs: ReceiverConfig[], previous: Built[]): Built[] {
+    const redactGlobal = this.config.secrets;
+    return configs.map((rc) => {
+      const fingerprint = JSON.stringify([
+        rc.type,
+        rc.definition.version,
+        rc.concurrency,
+        rc.config,
+        this.config.outbound.allow,
+        this.config.delivery.timeoutMs,
+      ]);
+      const same = previous.find((p) => p.name === rc.name && p.fingerprint === fingerprint);
+      if (same) return same;
+      const log = this.log.child({ receiver: rc.name, type: rc.type });
+      const http = createGuardedClient({
+        allow: this.config.outbound.allow,
+        timeoutMs: this.config.delivery.timeoutMs,
+        connections: Math.max(8, rc.concurrency),
+      });
+      const instance = rc.definition.create(rc.config, { name: rc.name, log });
+      const secrets = [...redactGlobal];
+      return {
+        name: rc.name,
+        type: rc.type,
+        concurrency: rc.concurrency,
+        instance,
+        http,
+        log,
+        redact: makeRedactor(secrets),
+        fingerprint,
+        async close() {
+          await instance.close?.();
+          await http.close();
+        },
+      };
+    });
+  }
+
+  /**
+   * Applies a new config without dropping queued or in-flight work. A bad
+   * file is refused and the running config stays.
+   */
+  reload(next?: HeraldConfig): Promise<{ receivers: string[] }> {
+    const run = this.reloading.then(async () => {
+      const file = this.config.file;
+      if (!next && !file) throw new Error('Herald was started without a config file; nothing to reload');
+      const config = next ?? loadConfigFile(file as string, this.o.registry);
+      config.file ??= file;
+      for (const [path, a, b] of [
+        ['server.listen', this.config.server.listen, config.server.listen],
+        ['storage.url', this.config.storage.url, config.storage.url],
+      ] as const) {
+        if (a !== b) throw new Error(`${path} changed; restart Herald to apply it`);
+      }
+      checkExposure(config);
+      const previous = this.receivers;
+      const old = this.config;
+      this.config = config;
+      let built: Built[];
+      try {
+        built = this.buildReceivers(config.receivers, previous);
+      } catch (err) {
+        this.config = old;
+        throw err;
+      }
+      this.receivers = built;
+      this.engine.setReceivers(built);
+      const orphans = await this.store.killOrphans(
+        built.map((r) => r.name),
+        this.clock.now(),
+      );
+      const retired = previous.filter((p) => !built.includes(p));
+      void this.engine.drained(retired).then(() => Promise.allSettled(retired.map((r) => r.close())));
+      this.log.info({ receivers: built.map((r) => r.name), replaced: retired.map((r) => r.name), deadLettered: orphans }, 'configuration reloaded');
+      return { receivers: built.map((r) => r.name) };
+    });
+    this.reloading = run.catch(() => {});
+    return run;
+  }
+
+  private async dryRun(event: HeraldEvent) {
+    const names = route(this.config.routes, event).receivers;
+    const out = [];
+    for (const name of names) {
+      const r = this.receivers.find((x) => x.name === name);
+      if (!r) continue;
+      const output = await renderDryRun(r.instance, { id: newId(), receiver: name, event, people: [] }, r.redact);
+      out.push({ receiver: name, type: r.type, output });
+    }
+    return out;
+  }
+
+  /** SIGTERM: stop intake, let in-flight attempts finish (bounded), release leases, close. */
+  async stop(): Promise<void> {
+    this.log.info('stopping: no new events accepted; finishing in-flight deliveries');
+    await this.server.close();
+    await this.engine.stop(this.config.delivery.shutdownTimeoutMs);
+    await Promise.allSettled(this.receivers.map((r) => r.close()));
+    await this.store.close();
+    this.log.info('stopped');
+  }
+}

@@ -1,0 +1,84 @@
+import type { EventInput, HttpClient, HttpResponse } from '@herald/sdk';
+import { DeliveryError } from '@herald/sdk';
+import { type HeraldConfig, loadConfigFile } from '../config/load.js';
+import { toHeraldEvent, validateEvent } from '../core/event.js';
+import { route } from '../core/routing.js';
+import { systemClock } from '../lib/clock.js';
+import { newId } from '../lib/ids.js';
+import { createLogger } from '../lib/logger.js';
+import { makeRedactor } from '../lib/redact.js';
+import { createGuardedClient } from '../outbound/guarded-client.js';
+import { renderDryRun } from '../pipeline/dry-run.js';
+import { builtinReceivers } from '../receivers/index.js';
+import { ReceiverRegistry } from '../registry/receiver-registry.js';
+import { CliError } from './api-client.js';
+
+export function defaultRegistry(): ReceiverRegistry {
+  const registry = new ReceiverRegistry();
+  for (const r of builtinReceivers) registry.register(r);
+  return registry;
+}
+
+export function loadConfig(file: string): HeraldConfig {
+  return loadConfigFile(file, defaultRegistry());
+}
+
+function checkedEvent(input: unknown): EventInput {
+  const issues = validateEvent(input);
+  if (issues.length > 0) throw new CliError(`invalid event:\n${issues.map((i) => `  ${i.path || '(event)'}: ${i.message}`).join('\n')}`, 2);
+  return input as EventInput;
+}
+
+/** `herald test <receiver>`: one real send through one configured receiver, printed. */
+export async function testReceiver(config: HeraldConfig, name: string, input: unknown, print: (s: string) => void): Promise<boolean> {
+  const rc = config.receivers.find((r) => r.name === name);
+  if (!rc) throw new CliError(`no receiver named "${name}" (configured: ${config.receivers.map((r) => r.name).join(', ') || 'none'})`, 2);
+  const redact = makeRedactor(config.secrets);
+  const log = createLogger({ level: 'info', format: config.log.format, secrets: () => config.secrets });
+  const guarded = createGuardedClient({ allow: config.outbound.allow, timeoutMs: config.delivery.timeoutMs });
+  const http: HttpClient = {
+    async request(req) {
+      print(`→ ${req.method ?? 'POST'} ${redact(req.url)}`);
+      for (const [k, v] of Object.entries(req.headers ?? {})) print(`  ${k}: ${/authorization|key|token/i.test(k) ? '***' : redact(v)}`);
+      if (req.body !== undefined) print(`  ${redact(typeof req.body === 'string' ? req.body : Buffer.from(req.body).toString())}`);
+      const res: HttpResponse = await guarded.request(req);
+      print(`← ${res.status} in ${Math.round(res.durationMs)} ms${res.body ? `: ${redact(res.body.slice(0, 2000))}` : ''}`);
+      return res;
+    },
+  };
+  const event = toHeraldEvent(checkedEvent(input), newId(), Date.now());
+  const instance = rc.definition.create(rc.config, { name, log: log.child({ receiver: name }) });
+  const t0 = performance.now();
+  try {
+    await instance.send(
+      { id: newId(), receiver: name, event, people: [] },
+      { http, log: log.child({ receiver: name }), clock: systemClock, attempt: 1, signal: AbortSignal.timeout(config.delivery.timeoutMs) },
+    );
+    print(`✓ delivered to ${name} (${rc.type}) in ${Math.round(performance.now() - t0)} ms`);
+    return true;
+  } catch (err) {
+    const e = err instanceof DeliveryError ? err : undefined;
+    print(`✗ ${name} (${rc.type}) failed${e ? ` [${e.reason}${e.retryable ? ', would be retried' : ', permanent'}]` : ''}: ${redact((err as Error).message)}`);
+    return false;
+  } finally {
+    await instance.close?.();
+    await guarded.close();
+  }
+}
+
+/** `herald routes test`: the routing decision and what each receiver would send. Sends nothing. */
+export async function routesTest(config: HeraldConfig, input: unknown): Promise<unknown> {
+  const event = toHeraldEvent(checkedEvent(input), newId(), Date.now());
+  const decision = route(config.routes, event);
+  const redact = makeRedactor(config.secrets);
+  const log = createLogger({ level: 'silent', format: 'json' });
+  const receivers = [];
+  for (const name of decision.receivers) {
+    const rc = config.receivers.find((r) => r.name === name);
+    if (!rc) continue;
+    const instance = rc.definition.create(rc.config, { name, log });
+    receivers.push({ receiver: name, type: rc.type, output: await renderDryRun(instance, { id: newId(), receiver: name, event, people: [] }, redact) });
+    await instance.close?.();
+  }
+  return { matched_routes: decision.matchedRoutes, receivers };
+}

@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { Herald } from '../app/herald.js';
+import { ConfigError, maskReceiverConfig } from '../config/load.js';
+import { createLogger } from '../lib/logger.js';
+import { CliError, callApi, type RemoteOptions } from './api-client.js';
+import { collect, type EventFlags, eventFromFlags, SAMPLE_EVENT } from './event-options.js';
+import { defaultRegistry, loadConfig, routesTest, testReceiver } from './local.js';
+
+const out = (s: string): void => {
+  process.stdout.write(`${s}\n`);
+};
+const json = (v: unknown): void => {
+  out(JSON.stringify(v, null, 2));
+};
+const configOption = () => new Option('-c, --config <file>', 'config file').env('HERALD_CONFIG').default('herald.yaml');
+const remote = (cmd: Command) =>
+  cmd
+    .addOption(configOption())
+    .addOption(new Option('--server <url>', "Herald's API URL (default: from the config's server.listen)").env('HERALD_URL'))
+    .addOption(new Option('--token <token>', 'bearer token').env('HERALD_TOKEN'));
+const eventFlags = (cmd: Command) =>
+  cmd
+    .option('--file <file>', 'event JSON file (- for stdin)')
+    .option('--title <title>', 'event title')
+    .option('--text <text>', 'event text')
+    .addOption(new Option('--status <status>', 'status').choices(['firing', 'resolved', 'info']))
+    .addOption(new Option('--severity <severity>', 'severity').choices(['critical', 'error', 'warning', 'info']))
+    .option('--key <key>', 'dedup / incident key')
+    .option('--source <source>', 'source name')
+    .option('--url <url>', 'link to the thing the event is about')
+    .option('--label <k=v>', 'label (repeatable)', collect);
+
+const program = new Command('herald')
+  .description('Herald: a self-hosted event router. Sources in, routes, a durable queue, receivers out.')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run Herald: the API, the durable queue and the delivery workers')
+  .addOption(configOption())
+  .action(async (o: { config: string }) => {
+    const config = loadConfig(o.config);
+    const log = createLogger({ level: config.log.level, format: config.log.format, secrets: () => herald?.currentConfig().secrets ?? config.secrets });
+    let herald: Herald | undefined;
+    herald = await Herald.start({ config, registry: defaultRegistry(), log });
+    const h = herald;
+    process.on('SIGHUP', () => {
+      h.reload().catch((err: unknown) => log.error(`reload refused, the running configuration stays: ${(err as Error).message}`));
+    });
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      h.stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+
+program
+  .command('check-config')
+  .description('validate a config file and print a summary (secrets masked)')
+  .addOption(configOption())
+  .option('--show', 'print the resolved receivers and routes')
+  .action((o: { config: string; show?: boolean }) => {
+    const config = loadConfig(o.config);
+    out(
+      `${o.config}: ok — ${config.receivers.length} receiver(s), ${config.routes.length} route(s), storage ${config.storage.url}, listen ${config.server.listen}`,
+    );
+    if (o.show)
+      json({
+        receivers: config.receivers.map(maskReceiverConfig),
+        routes: config.routes.map((r) => ({ ...r, match: r.match.map((m) => `${m.name}${m.op}${m.value}`) })),
+      });
+  });
+
+eventFlags(remote(program.command('send').description('post one event to a running Herald'))).action(async (o: EventFlags & RemoteOptions) => {
+  const { json: body } = await callApi(o, 'POST', '/api/v1/events', eventFromFlags(o));
+  json(body);
+});
+
+program
+  .command('test')
+  .description('send a sample event through one configured receiver now and print the attempt')
+  .argument('<receiver>', 'receiver name from the config')
+  .addOption(configOption())
+  .option('--event <file>', 'event JSON to send instead of the built-in sample')
+  .action(async (name: string, o: { config: string; event?: string }) => {
+    const input = o.event ? eventFromFlags({ file: o.event }) : SAMPLE_EVENT;
+    const ok = await testReceiver(loadConfig(o.config), name, input, out);
+    process.exitCode = ok ? 0 : 1;
+  });
+
+const routes = program.command('routes').description('inspect routing');
+eventFlags(
+  routes.command('test').description('dry run: which receivers an event reaches and what each would send (sends nothing)').addOption(configOption()),
+).action(async (o: EventFlags & { config: string }) => {
+  json(await routesTest(loadConfig(o.config), eventFromFlags(o)));
+});
+
+remote(program.command('deliveries').description('list deliveries of a running Herald'))
+  .addOption(new Option('--state <state>', 'filter by state').choices(['pending', 'running', 'failed', 'succeeded', 'dead']))
+  .option('--receiver <name>', 'filter by receiver')
+  .option('--limit <n>', 'how many (1–500)', '50')
+  .option('--json', 'print JSON')
+  .action(async (o: RemoteOptions & { state?: string; receiver?: string; limit: string; json?: boolean }) => {
+    const q = new URLSearchParams({ limit: o.limit });
+    if (o.state) q.set('state', o.state);
+    if (o.receiver) q.set('receiver', o.receiver);
+    const { json: body } = await callApi(o, 'GET', `/api/v1/deliveries?${q}`);
+    const list = (body as { deliveries: { id: string; receiver: string; state: string; attempts: number; run_at: string; last_error: string | null }[] })
+      .deliveries;
+    if (o.json) return json(body);
+    if (list.length === 0) return out('no deliveries');
+    for (const d of list)
+      out(`${d.id}  ${d.state.padEnd(9)} ${d.receiver.padEnd(16)} attempts=${d.attempts}  next=${d.run_at}${d.last_error ? `  error: ${d.last_error}` : ''}`);
+  });
+
+remote(program.command('replay').description('send a delivery again, or every dead one with --dead'))
+  .argument('[id]', 'delivery id')
+  .option('--dead', 'replay every dead delivery')
+  .action(async (id: string | undefined, o: RemoteOptions & { dead?: boolean }) => {
+    if (!id === !o.dead) throw new CliError('give a delivery id or --dead (not both)', 2);
+    const path = o.dead ? '/api/v1/deliveries/replay?state=dead' : `/api/v1/deliveries/${encodeURIComponent(id as string)}/replay`;
+    const { json: body } = await callApi(o, 'POST', path);
+    out(`re-queued ${(body as { replayed: string[] }).replayed.length} deliver${(body as { replayed: string[] }).replayed.length === 1 ? 'y' : 'ies'}`);
+  });
+
+remote(program.command('reload').description('make a running Herald re-read its config (like SIGHUP)')).action(async (o: RemoteOptions) => {
+  const { json: body } = await callApi(o, 'POST', '/api/v1/reload');
+  json(body);
+});
+
+program
+  .command('receivers')
+  .description('list receiver types, or print one type’s config JSON Schema')
+  .option('--schema <type>', 'print the JSON Schema of a receiver type')
+  .action((o: { schema?: string }) => {
+    const registry = defaultRegistry();
+    if (o.schema) {
+      const r = registry.get(o.schema);
+      if (!r) throw new CliError(`unknown receiver type "${o.schema}" (known: ${registry.types().join(', ')})`, 2);
+      return json(r.definition.config);
+    }
+    for (const { definition: d, origin } of registry.all()) out(`${d.type.padEnd(12)} ${d.version.padEnd(8)} ${origin.padEnd(10)} ${d.displayName}`);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  if (err instanceof CliError) {
+    process.stderr.write(`herald: ${err.message}\n`);
+    process.exit(err.exitCode);
+  }
+  process.stderr.write(`herald: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,233 @@
+import { readFileSync } from 'node:fs';
+import { isSecretSchema, type ReceiverDefinition, type Static, type TSchema } from '@herald/sdk';
+import { parseDocument } from 'yaml';
+import { type Matcher, parseMatcher } from '../core/matcher.js';
+import type { Route } from '../core/routing.js';
+import { parseBytes, parseDuration } from '../lib/units.js';
+import { compileValidator, formatPath, type ValidationIssue } from '../lib/validate.js';
+import { parseAllowList } from '../outbound/ip-policy.js';
+import type { ReceiverRegistry } from '../registry/receiver-registry.js';
+import { interpolate } from './interpolate.js';
+import { ConfigFileSchema, RECEIVER_COMMON_KEYS, ReceiverCommonSchema, type Scope } from './schema.js';
+
+export const DEFAULT_RETRY_SCHEDULE = ['5s', '30s', '2m', '5m', '15m', '30m', '1h', '2h', '4h', '8h', '12h', '24h'];
+
+export interface ReceiverConfig {
+  name: string;
+  type: string;
+  concurrency: number;
+  /** The type-specific fields, validated, with schema defaults applied. */
+  config: Record<string, unknown>;
+  definition: ReceiverDefinition;
+}
+
+export interface HeraldConfig {
+  /** Where it was loaded from, for reload. */
+  file?: string;
+  server: { listen: string; host: string; port: number; bodyLimit: number };
+  auth: { tokens: { name: string; token: string; scopes: Scope[] }[] };
+  storage: { url: string; synchronous: 'FULL' | 'NORMAL' };
+  receivers: ReceiverConfig[];
+  routes: Route[];
+  delivery: {
+    retryScheduleMs: number[];
+    timeoutMs: number;
+    concurrency: number;
+    maxRetryAfterMs: number;
+    shutdownTimeoutMs: number;
+    pollIntervalMs: number;
+  };
+  outbound: { allow: string[] };
+  log: { level: string; format: 'auto' | 'json' | 'pretty' };
+  /** Every secret value in the config, for redaction. */
+  secrets: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly issues: ValidationIssue[],
+    readonly file?: string,
+  ) {
+    super(`${file ? `${file}: ` : ''}invalid configuration:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const fileValidator = compileValidator<Static<typeof ConfigFileSchema>>(ConfigFileSchema);
+const commonValidator = compileValidator<Static<typeof ReceiverCommonSchema>>(ReceiverCommonSchema);
+const receiverValidators = new WeakMap<TSchema, ReturnType<typeof compileValidator>>();
+
+function validatorFor(schema: TSchema) {
+  let v = receiverValidators.get(schema);
+  if (!v) {
+    v = compileValidator(schema);
+    receiverValidators.set(schema, v);
+  }
+  return v;
+}
+
+/** Reads, interpolates and validates a config file. Throws ConfigError listing every problem. */
+export function loadConfigFile(file: string, registry: ReceiverRegistry, env: NodeJS.ProcessEnv = process.env): HeraldConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ path: '(file)', message: `cannot read: ${(err as Error).message}` }], file);
+  }
+  const config = parseConfig(text, registry, env, file);
+  config.file = file;
+  return config;
+}
+
+export function parseConfig(text: string, registry: ReceiverRegistry, env: NodeJS.ProcessEnv = process.env, file?: string): HeraldConfig {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => ({
+        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)',
+        message: e.message.split('\n')[0] ?? e.message,
+      })),
+      file,
+    );
+  }
+  const interpolationIssues = interpolate(doc, env);
+  if (interpolationIssues.length > 0) throw new ConfigError(interpolationIssues, file);
+  const raw = (doc.toJS() ?? {}) as unknown;
+  return buildConfig(raw, registry, file);
+}
+
+export function buildConfig(raw: unknown, registry: ReceiverRegistry, file?: string): HeraldConfig {
+  if (!fileValidator.check(raw)) throw new ConfigError(fileValidator.issues(raw), file);
+  const issues: ValidationIssue[] = [];
+  const secrets: string[] = [];
+
+  const listen = raw.server?.listen ?? '127.0.0.1:9470';
+  const sep = listen.lastIndexOf(':');
+  const host = listen.slice(0, sep).replace(/^\[|\]$/g, '');
+  const port = Number(listen.slice(sep + 1));
+  if (port > 65535) issues.push({ path: 'server.listen', message: 'port must be at most 65535' });
+
+  const tokens = raw.auth?.tokens ?? [];
+  const tokenNames = new Set<string>();
+  tokens.forEach((t, i) => {
+    if (tokenNames.has(t.name)) issues.push({ path: `auth.tokens[${i}].name`, message: `duplicate token name "${t.name}"` });
+    tokenNames.add(t.name);
+    secrets.push(t.token);
+  });
+
+  const receivers: ReceiverConfig[] = [];
+  const defaultConcurrency = raw.delivery?.concurrency ?? 32;
+  (raw.receivers ?? []).forEach((entry, i) => {
+    const base = `receivers[${i}]`;
+    const common = Object.fromEntries(Object.entries(entry).filter(([k]) => RECEIVER_COMMON_KEYS.includes(k)));
+    if (!commonValidator.check(common)) {
+      issues.push(...commonValidator.issues(common, base));
+      return;
+    }
+    if (receivers.some((r) => r.name === common.name)) {
+      issues.push({ path: `${base}.name`, message: `duplicate receiver name "${common.name}"` });
+    }
+    const registered = registry.get(common.type);
+    if (!registered) {
+      issues.push({ path: `${base}.type`, message: `unknown receiver type "${common.type}" (known: ${registry.types().join(', ')})` });
+      return;
+    }
+    const { definition } = registered;
+    const own = Object.fromEntries(Object.entries(entry).filter(([k]) => !RECEIVER_COMMON_KEYS.includes(k)));
+    const withDefaults = applyDefaults(definition.config, own);
+    const v = validatorFor(definition.config);
+    if (!v.check(withDefaults)) {
+      issues.push(...v.issues(withDefaults, base));
+      return;
+    }
+    secrets.push(...collectSecrets(definition.config, withDefaults));
+    receivers.push({ name: common.name, type: common.type, concurrency: common.concurrency ?? defaultConcurrency, config: withDefaults, definition });
+  });
+
+  const names = new Set(receivers.map((r) => r.name));
+  const routes: Route[] = [];
+  (raw.routes ?? []).forEach((r, i) => {
+    const match: Matcher[] = [];
+    (r.match ?? []).forEach((m, j) => {
+      try {
+        match.push(parseMatcher(m));
+      } catch (err) {
+        issues.push({ path: `routes[${i}].match[${j}]`, message: (err as Error).message });
+      }
+    });
+    r.receivers.forEach((name, j) => {
+      if (!names.has(name) && !(raw.receivers ?? []).some((e) => (e as { name?: unknown }).name === name)) {
+        issues.push({ path: `routes[${i}].receivers[${j}]`, message: `no receiver named "${name}"` });
+      }
+    });
+    routes.push({ match, receivers: r.receivers, continue: r.continue ?? false });
+  });
+
+  const d = raw.delivery ?? {};
+  const retryScheduleMs = (d.retry_schedule ?? DEFAULT_RETRY_SCHEDULE).map(parseDuration);
+  const allow = raw.outbound?.allow ?? [];
+  allow.forEach((cidr, i) => {
+    try {
+      parseAllowList([cidr]);
+    } catch (err) {
+      issues.push({ path: `outbound.allow[${i}]`, message: (err as Error).message });
+    }
+  });
+  let bodyLimit = 1024 * 1024;
+  try {
+    bodyLimit = parseBytes(raw.server?.body_limit ?? bodyLimit);
+  } catch (err) {
+    issues.push({ path: 'server.body_limit', message: (err as Error).message });
+  }
+
+  if (issues.length > 0) throw new ConfigError(issues, file);
+  return {
+    server: { listen, host, port, bodyLimit },
+    auth: { tokens: tokens.map((t) => ({ name: t.name, token: t.token, scopes: t.scopes as Scope[] })) },
+    storage: { url: raw.storage?.url ?? 'sqlite:./herald.db', synchronous: raw.storage?.synchronous ?? 'FULL' },
+    receivers,
+    routes,
+    delivery: {
+      retryScheduleMs,
+      timeoutMs: parseDuration(d.timeout ?? '15s'),
+      concurrency: defaultConcurrency,
+      maxRetryAfterMs: parseDuration(d.max_retry_after ?? '1h'),
+      shutdownTimeoutMs: parseDuration(d.shutdown_timeout ?? '10s'),
+      pollIntervalMs: parseDuration(d.poll_interval ?? '250ms'),
+    },
+    outbound: { allow },
+    log: { level: raw.log?.level ?? 'info', format: raw.log?.format ?? 'auto' },
+    secrets,
+  };
+}
+
+/** Fills in `default` values declared by an object schema's top-level properties. */
+function applyDefaults(schema: TSchema, value: Record<string, unknown>): Record<string, unknown> {
+  const props = (schema as { properties?: Record<string, { default?: unknown }> }).properties ?? {};
+  const out = { ...value };
+  for (const [k, p] of Object.entries(props)) if (out[k] === undefined && p.default !== undefined) out[k] = structuredClone(p.default);
+  return out;
+}
+
+/** Values of fields declared secret, including URLs marked secret. */
+export function collectSecrets(schema: TSchema, value: Record<string, unknown>): string[] {
+  const props = (schema as { properties?: Record<string, TSchema> }).properties ?? {};
+  const out: string[] = [];
+  for (const [k, p] of Object.entries(props)) {
+    const v = value[k];
+    if (!isSecretSchema(p)) continue;
+    if (typeof v === 'string') out.push(v);
+    else if (v && typeof v === 'object') for (const inner of Object.values(v)) if (typeof inner === 'string') out.push(inner);
+  }
+  return out;
+}
+
+/** A copy of a receiver config with its secret fields masked, for output. */
+export function maskReceiverConfig(r: ReceiverConfig): Record<string, unknown> {
+  const props = (r.definition.config as { properties?: Record<string, TSchema> }).properties ?? {};
+  const out: Record<string, unknown> = { name: r.name, type: r.type, concurrency: r.concurrency };
+  for (const [k, v] of Object.entries(r.config)) out[k] = props[k] && isSecretSchema(props[k]) ? '***' : v;
+  return out;
+}
+
+export { formatPath };

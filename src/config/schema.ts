@@ -1,0 +1,98 @@
+import { Type } from '@herald/sdk';
+import { BYTES_PATTERN, DURATION_PATTERN } from '../lib/units.js';
+
+const Duration = (description: string) => Type.String({ pattern: DURATION_PATTERN, description });
+const Bytes = (description: string) => Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: BYTES_PATTERN })], { description });
+
+export const SCOPES = ['ingest', 'read', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export const ServerSchema = Type.Object(
+  {
+    listen: Type.Optional(Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.\\-]+):\\d{1,5}$', description: 'host:port' })),
+    body_limit: Type.Optional(Bytes('largest accepted request body')),
+  },
+  { additionalProperties: false },
+);
+
+export const AuthSchema = Type.Object(
+  {
+    tokens: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 64 }),
+            token: Type.String({ minLength: 16, secret: true, description: 'at least 16 characters' }),
+            scopes: Type.Array(Type.Enum([...SCOPES]), { minItems: 1 }),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const StorageSchema = Type.Object(
+  {
+    url: Type.Optional(Type.String({ pattern: '^(sqlite:|postgres(ql)?://)', description: 'sqlite:./herald.db or postgres://…' })),
+    synchronous: Type.Optional(Type.Enum(['FULL', 'NORMAL'])),
+  },
+  { additionalProperties: false },
+);
+
+/** Fields every receiver entry has; the rest belong to the receiver type. */
+export const ReceiverCommonSchema = Type.Object({
+  name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'letters, digits, _ . -' }),
+  type: Type.String({ minLength: 1 }),
+  concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+});
+export const RECEIVER_COMMON_KEYS = ['name', 'type', 'concurrency'];
+
+export const RouteSchema = Type.Object(
+  {
+    match: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    receivers: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    continue: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const DeliverySchema = Type.Object(
+  {
+    retry_schedule: Type.Optional(Type.Array(Type.String({ pattern: DURATION_PATTERN }), { maxItems: 50 })),
+    timeout: Type.Optional(Duration('per-attempt timeout')),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024, description: 'default in-flight cap per receiver' })),
+    max_retry_after: Type.Optional(Duration('longest Retry-After honoured')),
+    shutdown_timeout: Type.Optional(Duration('how long SIGTERM waits for in-flight attempts')),
+    poll_interval: Type.Optional(Duration('how often the queue looks for due retries')),
+  },
+  { additionalProperties: false },
+);
+
+export const OutboundSchema = Type.Object(
+  { allow: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'CIDRs exempt from the SSRF guard' })) },
+  { additionalProperties: false },
+);
+
+export const LogSchema = Type.Object(
+  {
+    level: Type.Optional(Type.Enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])),
+    format: Type.Optional(Type.Enum(['auto', 'json', 'pretty'])),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigFileSchema = Type.Object(
+  {
+    server: Type.Optional(ServerSchema),
+    auth: Type.Optional(AuthSchema),
+    storage: Type.Optional(StorageSchema),
+    receivers: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
+    routes: Type.Optional(Type.Array(RouteSchema)),
+    delivery: Type.Optional(DeliverySchema),
+    outbound: Type.Optional(OutboundSchema),
+    log: Type.Optional(LogSchema),
+  },
+  { additionalProperties: false },
+);

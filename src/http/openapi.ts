@@ -1,0 +1,159 @@
+import { EventInputSchema } from '../core/event.js';
+import { DELIVERY_STATES } from '../store/types.js';
+
+/** TypeBox schemas are JSON Schema plus internal `~` keys; drop those. */
+function clean(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(clean);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => !k.startsWith('~'))
+        .map(([k, v]) => [k, clean(v)]),
+    );
+  }
+  return value;
+}
+
+const error = { $ref: '#/components/schemas/Error' };
+const errors = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [String(c), { description: 'error', content: { 'application/json': { schema: error } } }]));
+const json = (schema: unknown) => ({ 'application/json': { schema } });
+const listParams = (names: [string, string][]) =>
+  names.map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } }));
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: { title: 'Herald API', version: '1', description: 'Ingest events, inspect deliveries, replay dead letters. See docs/api.md.' },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a token from auth.tokens with the scope each operation names' } },
+    schemas: {
+      EventInput: clean(EventInputSchema),
+      Error: {
+        type: 'object',
+        required: ['error', 'detail'],
+        properties: {
+          error: { type: 'string', description: 'stable code, e.g. invalid_event' },
+          detail: { type: 'string', description: 'what was wrong, naming the field' },
+          issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+        },
+      },
+      Delivery: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          event_id: { type: 'string' },
+          receiver: { type: 'string' },
+          state: { enum: DELIVERY_STATES },
+          attempts: { type: 'integer' },
+          tries: { type: 'integer' },
+          run_at: { type: 'string', format: 'date-time' },
+          last_error: { type: ['string', 'null'] },
+          last_status: { type: ['integer', 'null'] },
+        },
+      },
+    },
+  },
+  security: [{ bearer: [] }],
+  paths: {
+    '/api/v1/events': {
+      post: {
+        summary: 'Ingest one event or a batch (scope: ingest)',
+        parameters: [
+          {
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: false,
+            schema: { type: 'string', maxLength: 255 },
+            description: 'same key and body within 24 h: same answer, stored once',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: json({
+            oneOf: [
+              { $ref: '#/components/schemas/EventInput' },
+              { type: 'array', minItems: 1, maxItems: 1000, items: { $ref: '#/components/schemas/EventInput' } },
+            ],
+          }),
+        },
+        responses: {
+          '202': { description: 'committed durably', content: json({ type: 'object', properties: { ids: { type: 'array', items: { type: 'string' } } } }) },
+          ...errors(400, 401, 403, 413, 415, 422, 503),
+        },
+      },
+      get: {
+        summary: 'List events, newest first (scope: read)',
+        parameters: listParams([
+          ['source', 'exact source'],
+          ['status', 'firing | resolved | info'],
+          ['key', 'exact key'],
+          ['since', 'received at or after (RFC 3339)'],
+          ['until', 'received at or before (RFC 3339)'],
+          ['cursor', 'next_cursor of the previous page'],
+          ['limit', '1–500, default 50'],
+        ]),
+        responses: { '200': { description: 'a page of events', content: json({ type: 'object' }) }, ...errors(400, 401, 403) },
+      },
+    },
+    '/api/v1/events/{id}': {
+      get: {
+        summary: 'One event with its deliveries and every attempt (scope: read)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'the event', content: json({ type: 'object' }) }, ...errors(401, 403, 404) },
+      },
+    },
+    '/api/v1/deliveries': {
+      get: {
+        summary: 'List deliveries, newest first (scope: read)',
+        parameters: listParams([
+          ['state', DELIVERY_STATES.join(' | ')],
+          ['receiver', 'receiver name'],
+          ['cursor', 'next_cursor of the previous page'],
+          ['limit', '1–500, default 50'],
+        ]),
+        responses: {
+          '200': {
+            description: 'a page of deliveries',
+            content: json({ type: 'object', properties: { deliveries: { type: 'array', items: { $ref: '#/components/schemas/Delivery' } } } }),
+          },
+          ...errors(400, 401, 403),
+        },
+      },
+    },
+    '/api/v1/deliveries/{id}/replay': {
+      post: {
+        summary: 'Send a delivery again now (scope: admin)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '202': { description: 're-queued' }, ...errors(401, 403, 404, 409) },
+      },
+    },
+    '/api/v1/deliveries/replay': {
+      post: {
+        summary: 'Re-queue every dead delivery (scope: admin)',
+        parameters: [{ name: 'state', in: 'query', required: true, schema: { const: 'dead' } }],
+        responses: { '202': { description: 're-queued' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/api/v1/routes/test': {
+      post: {
+        summary: 'Dry run: which receivers an event would reach and what each would send; sends nothing (scope: read)',
+        requestBody: { required: true, content: json({ $ref: '#/components/schemas/EventInput' }) },
+        responses: { '200': { description: 'the routing decision and rendered requests' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/api/v1/reload': {
+      post: {
+        summary: 'Reload herald.yaml; a bad file is refused and the old config keeps running (scope: admin)',
+        responses: { '200': { description: 'reloaded' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/api/v1/receiver-types': {
+      get: { summary: 'Receiver types with their config JSON Schema (scope: read)', responses: { '200': { description: 'types' } } },
+    },
+    '/healthz': { get: { summary: 'Process is up (public)', security: [], responses: { '200': { description: 'ok' } } } },
+    '/readyz': {
+      get: { summary: 'Store reachable (public)', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } },
+    },
+    '/metrics': { get: { summary: 'Prometheus metrics (scope: read)', responses: { '200': { description: 'text exposition format' } } } },
+  },
+} as const;

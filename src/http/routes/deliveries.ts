@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import { DELIVERY_STATES } from '../../store/types.js';
+import { ApiError } from '../errors.js';
+import type { ApiDeps } from '../server.js';
+import { parseListQuery } from './query.js';
+
+export function registerDeliveryRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.get('/api/v1/deliveries', { config: { scope: 'read' } }, async (req) => {
+    const q = parseListQuery(req.query, ['state', 'receiver', 'cursor', 'limit']);
+    const deliveries = await deps.store().listDeliveries({
+      state: q.oneOf('state', DELIVERY_STATES),
+      receiver: q.string('receiver'),
+      before: q.string('cursor'),
+      limit: q.limit(),
+    });
+    return { deliveries, next_cursor: deliveries.length === q.limit() ? deliveries.at(-1)?.id : null };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/deliveries/:id/replay', { config: { scope: 'admin' } }, async (req, reply) => {
+    const replayed = await deps.store().replay({ ids: [req.params.id] }, Date.now());
+    if (replayed.length === 0) {
+      if (!(await deps.store().getDelivery(req.params.id))) throw new ApiError(404, 'not_found', `no delivery ${req.params.id}`);
+      throw new ApiError(409, 'delivery_running', `delivery ${req.params.id} is being sent right now; replay it once it has finished`);
+    }
+    deps.wake();
+    return reply.code(202).send({ replayed });
+  });
+
+  app.post('/api/v1/deliveries/replay', { config: { scope: 'admin' } }, async (req, reply) => {
+    const q = parseListQuery(req.query, ['state']);
+    const state = q.oneOf('state', ['dead'] as const);
+    if (state !== 'dead') throw new ApiError(400, 'invalid_query', 'state: required; only state=dead can be replayed in bulk');
+    const replayed = await deps.store().replay({ state: 'dead' }, Date.now());
+    deps.wake();
+    return reply.code(202).send({ replayed });
+  });
+}

@@ -1,0 +1,138 @@
+import type { HeraldEvent, Logger } from '@herald/sdk';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { HeraldConfig } from '../config/load.js';
+import type { Scope } from '../config/schema.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { RenderedOutput } from '../pipeline/dry-run.js';
+import type { Ingestor } from '../pipeline/ingestor.js';
+import type { Store } from '../store/types.js';
+import { StoreUnavailableError } from '../store/types.js';
+import { authenticate, OPEN_PRINCIPAL, type Principal } from './auth.js';
+import { ApiError, sendError } from './errors.js';
+import { openApiDocument } from './openapi.js';
+import { registerAdminRoutes } from './routes/admin.js';
+import { registerDeliveryRoutes } from './routes/deliveries.js';
+import { registerEventRoutes } from './routes/events.js';
+
+export interface ApiDeps {
+  store: () => Store;
+  config: () => HeraldConfig;
+  ingestor: Ingestor;
+  metrics: Metrics;
+  log: Logger;
+  reload: () => Promise<{ receivers: string[] }>;
+  /** New work was queued outside ingest (replay). */
+  wake: () => void;
+  dryRun: (event: HeraldEvent) => Promise<{ receiver: string; type: string; output: RenderedOutput[] }[]>;
+  receiverTypes: () => { type: string; version: string; displayName: string; docsUrl?: string; origin: string; schema: unknown }[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+    rawBody?: string;
+  }
+  interface FastifyContextConfig {
+    /** The scope a route needs; absent means public. */
+    scope?: Scope;
+  }
+}
+
+/** Builds the API. Nothing here touches a concrete store or receiver. */
+export function buildServer(deps: ApiDeps): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: deps.config().server.bodyLimit,
+    logger: false,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.decorateRequest('principal', OPEN_PRINCIPAL);
+
+  // Our own JSON parser keeps the raw text (idempotency fingerprint) and
+  // gives precise messages; other content types get 415 from fastify.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string' }, (req: FastifyRequest, body: string | Buffer, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    req.rawBody = text;
+    if (text.trim() === '') return done(new ApiError(400, 'invalid_json', 'request body is empty; send a JSON event or array of events'));
+    try {
+      done(
+        null,
+        JSON.parse(text, (k, v) => (k === '__proto__' ? undefined : v)),
+      );
+    } catch (err) {
+      done(new ApiError(400, 'invalid_json', `request body is not valid JSON: ${(err as Error).message}`));
+    }
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    const scope = req.routeOptions.config?.scope;
+    if (!scope) return;
+    const tokens = deps.config().auth.tokens;
+    if (tokens.length === 0) return;
+    const principal = authenticate(tokens, req.headers.authorization);
+    if (!principal) {
+      reply.header('www-authenticate', 'Bearer realm="herald"');
+      return sendError(reply, 401, 'unauthorized', 'a valid bearer token is required (Authorization: Bearer <token>)');
+    }
+    if (!principal.scopes.includes(scope) && !principal.scopes.includes('admin')) {
+      return sendError(reply, 403, 'forbidden', `token "${principal.name}" lacks the "${scope}" scope`);
+    }
+    req.principal = principal;
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof ApiError) {
+      if (err.headers) reply.headers(err.headers);
+      deps.metrics.ingestRejected(err.code);
+      return sendError(reply, err.status, err.code, err.message, err.issues);
+    }
+    if (err instanceof StoreUnavailableError) {
+      reply.header('retry-after', '5');
+      deps.log.error({ err }, 'store unavailable');
+      return sendError(reply, 503, 'store_unavailable', 'the store is unavailable; nothing was stored, retry later');
+    }
+    const e = err as { code?: string; statusCode?: number; message: string };
+    const mapped: Record<string, [number, string, string]> = {
+      FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', `request body exceeds ${deps.config().server.bodyLimit} bytes`],
+      FST_ERR_CTP_INVALID_MEDIA_TYPE: [
+        415,
+        'unsupported_media_type',
+        `Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')} is not supported; use application/json`,
+      ],
+      FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad_request', 'Content-Length does not match the body'],
+      FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_json', 'request body is empty'],
+    };
+    const m = e.code ? mapped[e.code] : undefined;
+    if (m) {
+      deps.metrics.ingestRejected(m[1]);
+      return sendError(reply, m[0], m[1], m[2]);
+    }
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return sendError(reply, e.statusCode, 'bad_request', e.message);
+    deps.log.error({ err, url: req.url, method: req.method }, 'unhandled API error');
+    return sendError(reply, 500, 'internal', 'internal error; see the Herald log');
+  });
+
+  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      await deps.store().ping();
+      return { status: 'ready' };
+    } catch (err) {
+      return sendError(reply, 503, 'not_ready', `store unreachable: ${(err as Error).message}`);
+    }
+  });
+  app.get('/metrics', { config: { scope: 'read' } }, async (_req, reply) => {
+    reply.type(deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+  app.get('/api/v1/openapi.json', async () => openApiDocument);
+
+  registerEventRoutes(app, deps);
+  registerDeliveryRoutes(app, deps);
+  registerAdminRoutes(app, deps);
+  return app;
+}

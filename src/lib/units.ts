@@ -1,0 +1,1 @@
+export { BYTES_PATTERN, DURATION_PATTERN, parseBytes, parseDuration } from '@herald/sdk';

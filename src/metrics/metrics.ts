@@ -1,0 +1,74 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { DeliveryMetrics } from '../queue/metrics-port.js';
+import { DELIVERY_STATES, type Store } from '../store/types.js';
+
+/** Herald's Prometheus metrics, on their own registry (no global state). */
+export class Metrics implements DeliveryMetrics {
+  readonly registry = new Registry();
+  private readonly eventsIn: Counter<'source'>;
+  private readonly rejected: Counter<'reason'>;
+  private readonly deliveries: Counter<'receiver' | 'outcome' | 'reason'>;
+  private readonly latency: Histogram<'receiver'>;
+
+  constructor(store: () => Store) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'herald_' });
+    this.eventsIn = new Counter({
+      name: 'herald_events_received_total',
+      help: 'Events accepted and committed, by source.',
+      labelNames: ['source'],
+      registers: [this.registry],
+    });
+    this.rejected = new Counter({
+      name: 'herald_ingest_rejected_total',
+      help: 'Ingest requests refused, by reason.',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    this.deliveries = new Counter({
+      name: 'herald_delivery_attempts_total',
+      help: 'Delivery attempts by receiver and outcome (success, retry, dead) and failure reason.',
+      labelNames: ['receiver', 'outcome', 'reason'],
+      registers: [this.registry],
+    });
+    this.latency = new Histogram({
+      name: 'herald_delivery_attempt_duration_seconds',
+      help: 'Time one delivery attempt took, by receiver.',
+      labelNames: ['receiver'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    const depth = new Gauge({ name: 'herald_queue_depth', help: 'Deliveries by state.', labelNames: ['state'], registers: [this.registry] });
+    const oldest = new Gauge({ name: 'herald_queue_oldest_pending_age_seconds', help: 'Age of the oldest delivery not yet done.', registers: [this.registry] });
+    // Both come from one query at scrape time; the first collector fills both.
+    let cached: Promise<void> | undefined;
+    const refresh = () => {
+      cached ??= store()
+        .stats(Date.now())
+        .then((s) => {
+          for (const state of DELIVERY_STATES) depth.set({ state }, s.byState[state]);
+          oldest.set(s.oldestPendingAgeMs / 1000);
+        })
+        .finally(() => {
+          setImmediate(() => {
+            cached = undefined;
+          });
+        });
+      return cached;
+    };
+    (depth as unknown as { collect: () => Promise<void> }).collect = refresh;
+    (oldest as unknown as { collect: () => Promise<void> }).collect = refresh;
+  }
+
+  eventsReceived(source: string, n: number): void {
+    this.eventsIn.inc({ source }, n);
+  }
+
+  ingestRejected(reason: string): void {
+    this.rejected.inc({ reason });
+  }
+
+  attempt(receiver: string, outcome: 'success' | 'retry' | 'dead', reason: string, seconds: number): void {
+    this.deliveries.inc({ receiver, outcome, reason });
+    this.latency.observe({ receiver }, seconds);
+  }
+}

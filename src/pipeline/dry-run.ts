@@ -1,0 +1,44 @@
+import type { HttpClient, HttpRequest, Logger, Notification, ReceiverInstance } from '@herald/sdk';
+import { systemClock } from '../lib/clock.js';
+
+/** What one receiver would have sent. */
+export interface RenderedOutput {
+  kind: 'http' | 'log';
+  request?: { method: string; url: string; headers: Record<string, string>; body?: string };
+  log?: { level: string; fields: unknown; message?: string };
+}
+
+class DryRunStop extends Error {}
+
+/**
+ * Runs a receiver's real send() with transports that record instead of
+ * sending, and stops it at its first outbound request. Nothing leaves Herald.
+ */
+export async function renderDryRun(instance: ReceiverInstance, notification: Notification, mask: (s: string) => string): Promise<RenderedOutput[]> {
+  const out: RenderedOutput[] = [];
+  const http: HttpClient = {
+    async request(req: HttpRequest) {
+      const body = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : Buffer.from(req.body).toString('utf8');
+      out.push({ kind: 'http', request: { method: req.method ?? 'POST', url: mask(req.url), headers: maskHeaders(req.headers ?? {}, mask), body } });
+      throw new DryRunStop('dry run');
+    },
+  };
+  const record =
+    (level: string) =>
+    (obj: object | string, msg?: string): void => {
+      out.push({ kind: 'log', log: { level, fields: obj, message: msg } });
+    };
+  const log: Logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error'), child: () => log };
+  try {
+    await instance.send(notification, { http, log, clock: systemClock, attempt: 1, signal: new AbortController().signal });
+  } catch (err) {
+    if (!(err instanceof DryRunStop)) throw err;
+  }
+  return out;
+}
+
+const SENSITIVE_HEADERS = /^(authorization|proxy-authorization|cookie|x-api-key|dd-api-key|api-key|x-auth-token)$/i;
+
+function maskHeaders(headers: Record<string, string>, mask: (s: string) => string): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, SENSITIVE_HEADERS.test(k) ? '***' : mask(v)]));
+}

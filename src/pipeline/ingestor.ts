@@ -1,0 +1,78 @@
+import type { Clock, EventInput, HeraldEvent } from '@herald/sdk';
+import { toHeraldEvent } from '../core/event.js';
+import { type Route, route } from '../core/routing.js';
+import { newId } from '../lib/ids.js';
+import type { IngestOutcome, IngestRequest, NewDelivery, Store } from '../store/types.js';
+
+export interface IngestorOptions {
+  store: Store;
+  clock: Clock;
+  routes: () => readonly Route[];
+  /** Called after each commit, so delivery starts without waiting for a poll. */
+  onCommitted: (events: HeraldEvent[]) => void;
+}
+
+interface Waiting {
+  request: IngestRequest;
+  resolve: (o: IngestOutcome) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Turns validated inputs into stored events plus one delivery per routed
+ * receiver. Requests arriving together share one transaction (group commit):
+ * durability costs one fsync per batch, not per request, and each caller is
+ * answered only once its rows are committed.
+ */
+export class Ingestor {
+  private queue: Waiting[] = [];
+  private scheduled = false;
+
+  constructor(private readonly o: IngestorOptions) {}
+
+  /** Stamps and routes inputs; pure apart from ids and the clock. */
+  prepare(inputs: EventInput[], idempotency?: IngestRequest['idempotency']): IngestRequest {
+    const now = this.o.clock.now();
+    const routes = this.o.routes();
+    const events: HeraldEvent[] = [];
+    const deliveries: NewDelivery[] = [];
+    for (const input of inputs) {
+      const event = toHeraldEvent(input, newId(), now);
+      events.push(event);
+      for (const receiver of route(routes, event).receivers) deliveries.push({ id: newId(), eventId: event.id, receiver, runAt: now });
+    }
+    return { events, deliveries, idempotency };
+  }
+
+  /** Resolves once the request is durably committed (or replayed/conflicting). */
+  submit(request: IngestRequest): Promise<IngestOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    this.scheduled = false;
+    try {
+      const outcomes = await this.o.store.commitIngest(
+        batch.map((w) => w.request),
+        this.o.clock.now(),
+      );
+      const committed: HeraldEvent[] = [];
+      batch.forEach((w, i) => {
+        const outcome = outcomes[i] as IngestOutcome;
+        if (outcome.kind === 'committed') committed.push(...w.request.events);
+        w.resolve(outcome);
+      });
+      if (committed.length > 0) this.o.onCommitted(committed);
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
+  }
+}

@@ -1,0 +1,266 @@
+import { type Clock, DeliveryError, type HttpClient, type Logger, type ReceiverInstance } from '@herald/sdk';
+import type { AttemptRecord, ClaimedDelivery, Store } from '../store/types.js';
+import type { DeliveryMetrics } from './metrics-port.js';
+import { nextAfterFailure, type RetryPolicy } from './retry-policy.js';
+
+/** A configured receiver, ready to send. */
+export interface ActiveReceiver {
+  name: string;
+  type: string;
+  concurrency: number;
+  instance: ReceiverInstance;
+  http: HttpClient;
+  log: Logger;
+  /** Masks this receiver's secrets (and Herald's) in errors and excerpts. */
+  redact: (text: string) => string;
+}
+
+export interface EngineOptions {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  metrics: DeliveryMetrics;
+  policy: RetryPolicy;
+  timeoutMs: number;
+  pollIntervalMs: number;
+  /** Identifies this process's leases. */
+  workerId: string;
+  /** How long a claim is held before another worker may take it over. */
+  leaseMs?: number;
+  random?: () => number;
+}
+
+/** Bytes of a target's answer kept with each attempt. */
+export const RESPONSE_EXCERPT_BYTES = 4096;
+
+interface Flight {
+  receiver: ActiveReceiver;
+  promise: Promise<void>;
+  abort: AbortController;
+  delivery: ClaimedDelivery;
+}
+
+/**
+ * Sends due deliveries. Claims in batches per receiver up to its
+ * concurrency cap, so one slow receiver only ever holds its own slots, and
+ * records attempts in batches (one transaction for many results).
+ */
+export class DeliveryEngine {
+  private receivers = new Map<string, ActiveReceiver>();
+  private readonly inFlight = new Map<string, Flight>();
+  private readonly busy = new Map<string, number>();
+  private pendingRecords: AttemptRecord[] = [];
+  private flushing: Promise<void> | undefined;
+  private pumping = false;
+  private pumpAgain = false;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private readonly shutdown = new AbortController();
+  private readonly leaseMs: number;
+
+  constructor(private readonly o: EngineOptions) {
+    this.leaseMs = o.leaseMs ?? Math.max(60_000, o.timeoutMs * 4);
+  }
+
+  /** Swaps the receiver set. In-flight sends finish on the instance they started with. */
+  setReceivers(receivers: ActiveReceiver[]): ActiveReceiver[] {
+    const old = [...this.receivers.values()];
+    this.receivers = new Map(receivers.map((r) => [r.name, r]));
+    this.wake();
+    return old;
+  }
+
+  /** Resolves when no send still uses one of these instances. */
+  async drained(receivers: ActiveReceiver[]): Promise<void> {
+    const set = new Set(receivers);
+    await Promise.allSettled([...this.inFlight.values()].filter((f) => set.has(f.receiver)).map((f) => f.promise));
+  }
+
+  start(): void {
+    this.running = true;
+    this.schedulePoll();
+    this.wake();
+  }
+
+  /** New work is committed: look now rather than at the next poll. */
+  wake(): void {
+    if (!this.running) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    void this.pump();
+  }
+
+  private schedulePoll(): void {
+    this.timer = setTimeout(() => {
+      this.wake();
+      if (this.running) this.schedulePoll();
+    }, this.o.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Claims whatever is due for every receiver with free slots and starts sending it. */
+  async pump(): Promise<number> {
+    this.pumping = true;
+    let started = 0;
+    try {
+      do {
+        this.pumpAgain = false;
+        for (const r of this.receivers.values()) {
+          if (!this.running && !this.manual) break;
+          const free = r.concurrency - (this.busy.get(r.name) ?? 0);
+          if (free <= 0) continue;
+          const claimed = await this.o.store.claim(r.name, free, this.o.workerId, this.leaseMs, this.o.clock.now());
+          for (const d of claimed) this.launch(r, d);
+          started += claimed.length;
+          if (claimed.length === free) this.pumpAgain = true;
+        }
+      } while (this.pumpAgain && (this.running || this.manual) && started < 100_000);
+    } catch (err) {
+      this.o.log.error({ err }, 'claiming deliveries failed; will retry at the next poll');
+    } finally {
+      this.pumping = false;
+    }
+    return started;
+  }
+
+  /** For tests and the CLI: one pass without the poll timer, waiting for every send and record. */
+  private manual = false;
+  async runOnce(): Promise<number> {
+    this.manual = true;
+    try {
+      const n = await this.pump();
+      await Promise.allSettled([...this.inFlight.values()].map((f) => f.promise));
+      await this.flush();
+      return n;
+    } finally {
+      this.manual = false;
+    }
+  }
+
+  private launch(r: ActiveReceiver, d: ClaimedDelivery): void {
+    this.busy.set(r.name, (this.busy.get(r.name) ?? 0) + 1);
+    const abort = new AbortController();
+    const flight: Flight = { receiver: r, abort, delivery: d, promise: Promise.resolve() };
+    flight.promise = this.attempt(r, d, abort.signal)
+      .then((record) => this.record(record))
+      .catch((err: unknown) => this.o.log.error({ err, delivery: d.id }, 'recording an attempt failed'))
+      .finally(() => {
+        this.inFlight.delete(d.id);
+        this.busy.set(r.name, (this.busy.get(r.name) ?? 1) - 1);
+        this.wake();
+      });
+    this.inFlight.set(d.id, flight);
+  }
+
+  private async attempt(r: ActiveReceiver, d: ClaimedDelivery, abort: AbortSignal): Promise<AttemptRecord> {
+    const startedAt = this.o.clock.now();
+    const t0 = performance.now();
+    const tryNo = d.tries + 1;
+    const signal = AbortSignal.any([abort, this.shutdown.signal, AbortSignal.timeout(this.o.timeoutMs)]);
+    const base = { deliveryId: d.id, workerId: this.o.workerId, try: tryNo, startedAt };
+    try {
+      const result = await r.instance.send(
+        { id: d.id, receiver: r.name, event: d.event, people: [] },
+        { http: r.http, log: r.log, clock: this.o.clock, attempt: tryNo, signal },
+      );
+      const durationMs = performance.now() - t0;
+      this.o.metrics.attempt(r.name, 'success', 'ok', durationMs / 1000);
+      return {
+        ...base,
+        durationMs,
+        ok: true,
+        status: result?.status,
+        response: result?.response === undefined ? undefined : excerpt(r.redact(result.response)),
+        next: { state: 'succeeded', countsAsAttempt: true },
+      };
+    } catch (thrown) {
+      const durationMs = performance.now() - t0;
+      const err = toDeliveryError(thrown, signal);
+      const next = nextAfterFailure(this.o.policy, err, d.attempts, d.tries, this.o.clock.now(), this.o.random);
+      const message = r.redact(next.state === 'dead' && next.why ? `${err.message} (${next.why})` : err.message);
+      this.o.metrics.attempt(r.name, next.state === 'dead' ? 'dead' : 'retry', err.reason, durationMs / 1000);
+      r.log[next.state === 'dead' ? 'error' : 'warn'](
+        { delivery: d.id, try: tryNo, reason: err.reason, status: err.status, retryAt: next.runAt && new Date(next.runAt).toISOString() },
+        `delivery ${next.state === 'dead' ? 'dead' : 'failed, will retry'}: ${message}`,
+      );
+      return {
+        ...base,
+        durationMs,
+        ok: false,
+        reason: err.reason,
+        status: err.status,
+        error: message,
+        response: err.response === undefined ? undefined : excerpt(r.redact(err.response)),
+        next,
+      };
+    }
+  }
+
+  private record(record: AttemptRecord): Promise<void> {
+    this.pendingRecords.push(record);
+    if (!this.flushing) {
+      this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
+    }
+    return this.flushing;
+  }
+
+  /** Writes every pending attempt record in one transaction. */
+  private async flush(): Promise<void> {
+    const batch = this.pendingRecords;
+    this.pendingRecords = [];
+    this.flushing = undefined;
+    if (batch.length === 0) return;
+    try {
+      await this.o.store.finish(batch, this.o.clock.now());
+    } catch (err) {
+      // Leases stay held, so these deliveries are retried once the lease
+      // expires (or at the next start): at-least-once, never lost.
+      this.o.log.error({ err, count: batch.length }, 'could not record attempts; their deliveries will be retried');
+    }
+  }
+
+  /**
+   * Stops claiming, lets in-flight sends finish for up to `graceMs`, aborts
+   * the rest and hands their leases back so a restart resumes them.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    const all = () => Promise.allSettled([...this.inFlight.values()].map((f) => f.promise));
+    let timeout: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      all().then(() => false),
+      new Promise<boolean>((resolve) => {
+        timeout = setTimeout(() => resolve(true), graceMs);
+      }),
+    ]);
+    clearTimeout(timeout);
+    if (timedOut) {
+      const left = [...this.inFlight.keys()];
+      this.o.log.warn({ count: left.length }, 'shutdown grace period over; aborting in-flight deliveries');
+      this.shutdown.abort();
+      await all();
+    }
+    await this.flush();
+  }
+
+  inFlightCount(): number {
+    return this.inFlight.size;
+  }
+}
+
+function excerpt(text: string): string {
+  const buf = Buffer.from(text);
+  return buf.length <= RESPONSE_EXCERPT_BYTES ? text : buf.subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8');
+}
+
+function toDeliveryError(thrown: unknown, signal: AbortSignal): DeliveryError {
+  if (thrown instanceof DeliveryError) return thrown;
+  if (signal.aborted) {
+    const why = signal.reason instanceof Error && signal.reason.name === 'TimeoutError' ? 'timed out' : 'aborted';
+    return new DeliveryError(`attempt ${why}`, { reason: why === 'timed out' ? 'timeout' : 'network', retryable: true, cause: thrown });
+  }
+  return new DeliveryError((thrown as Error)?.message ?? String(thrown), { reason: 'network', retryable: true, cause: thrown });
+}

@@ -1,0 +1,6 @@
+import type { ReceiverDefinition } from '@herald/sdk';
+import log from './log/index.js';
+import webhook from './webhook/index.js';
+
+/** Built-in receivers. Adding one: a folder beside this file and one line here. */
+export const builtinReceivers: readonly ReceiverDefinition[] = [log, webhook] as ReceiverDefinition[];

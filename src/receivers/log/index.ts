@@ -1,0 +1,28 @@
+import { defineReceiver, Type } from '@herald/sdk';
+
+/** Writes each notification to Herald's own log. The example config's default. */
+export default defineReceiver({
+  type: 'log',
+  version: '1.0.0',
+  displayName: 'Log',
+  config: Type.Object(
+    {
+      level: Type.Optional(Type.Enum(['info', 'warn', 'error'], { default: 'info' })),
+      include_data: Type.Optional(Type.Boolean({ default: false, description: 'also log the event data payload' })),
+    },
+    { additionalProperties: false },
+  ),
+  create(config) {
+    const level = config.level ?? 'info';
+    return {
+      async send(notification, ctx) {
+        const { data, ...event } = notification.event;
+        ctx.log[level](
+          { receiver: notification.receiver, delivery: notification.id, event: config.include_data ? { ...event, data } : event },
+          `event: ${event.title}`,
+        );
+        return undefined;
+      },
+    };
+  },
+});

@@ -1,0 +1,412 @@
+import type { HeraldEvent } from '@herald/sdk';
+import { type Kysely, type Migration, Migrator, type Transaction } from 'kysely';
+import type { Database } from './schema.js';
+import {
+  type AttemptRecord,
+  type AttemptRow,
+  type ClaimedDelivery,
+  DELIVERY_STATES,
+  type DeliveryFilter,
+  type DeliveryRow,
+  type DeliveryState,
+  type EventFilter,
+  type IngestOutcome,
+  type IngestRequest,
+  type QueueStats,
+  type Store,
+  StoreUnavailableError,
+} from './types.js';
+
+/** Idempotency keys answer the same for this long. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** What differs between SQL dialects; everything else is shared below. */
+export interface StoreDialect {
+  readonly name: 'sqlite' | 'postgres';
+  readonly migrations: Record<string, Migration>;
+  /** Rows per multi-row INSERT, kept under the dialect's bind-parameter limit. */
+  readonly insertChunk: number;
+  claimIds(db: Kysely<Database>, receiver: string, limit: number, workerId: string, leaseUntil: number, now: number): Promise<ClaimedRow[]>;
+  recoverAbandoned(db: Kysely<Database>, now: number): Promise<number>;
+  destroy(): Promise<void>;
+}
+
+export interface ClaimedRow {
+  id: string;
+  event_id: string;
+  receiver: string;
+  attempts: number;
+  tries: number;
+}
+
+const WAITING: DeliveryState[] = ['pending', 'failed'];
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function wrapUnavailable<T>(work: () => Promise<T>): Promise<T> {
+  return work().catch((err: unknown) => {
+    const code = (err as { code?: string }).code ?? '';
+    if (/^(SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY)|ECONNREFUSED|57P01|08)/.test(code)) {
+      throw new StoreUnavailableError(`store unavailable: ${(err as Error).message}`, { cause: err });
+    }
+    throw err;
+  });
+}
+
+export class KyselyStore implements Store {
+  readonly dialect: 'sqlite' | 'postgres';
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly d: StoreDialect,
+  ) {
+    this.dialect = d.name;
+  }
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({ db: this.db, provider: { getMigrations: async () => this.d.migrations } });
+    const { error, results } = await migrator.migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (error) throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message}`, { cause: error });
+  }
+
+  async ping(): Promise<void> {
+    await wrapUnavailable(() => this.db.selectFrom('events').select('id').limit(1).execute());
+  }
+
+  commitIngest(requests: IngestRequest[], now: number): Promise<IngestOutcome[]> {
+    return wrapUnavailable(() => this.db.transaction().execute((trx) => this.ingestIn(trx, requests, now)));
+  }
+
+  private async ingestIn(trx: Transaction<Database>, requests: IngestRequest[], now: number): Promise<IngestOutcome[]> {
+    const outcomes: IngestOutcome[] = [];
+    const events: Database['events'][] = [];
+    const deliveries: Database['deliveries'][] = [];
+    const keys: Database['idempotency_keys'][] = [];
+    const keysInBatch = new Map<string, { fingerprint: string; ids: string[] }>();
+    for (const req of requests) {
+      const ids = req.events.map((e) => e.id);
+      if (req.idempotency) {
+        const { key, fingerprint } = req.idempotency;
+        const prior =
+          keysInBatch.get(key) ??
+          (await trx
+            .selectFrom('idempotency_keys')
+            .select(['fingerprint', 'ids'])
+            .where('key', '=', key)
+            .where('created_at', '>', now - IDEMPOTENCY_TTL_MS)
+            .executeTakeFirst()
+            .then((r) => (r ? { fingerprint: r.fingerprint, ids: JSON.parse(r.ids) as string[] } : undefined)));
+        if (prior) {
+          outcomes.push(prior.fingerprint === fingerprint ? { kind: 'replayed', ids: prior.ids } : { kind: 'conflict' });
+          continue;
+        }
+        keysInBatch.set(key, { fingerprint, ids });
+        keys.push({ key, fingerprint, ids: JSON.stringify(ids), created_at: now });
+      }
+      for (const e of req.events) {
+        events.push({
+          id: e.id,
+          received_at: Date.parse(e.received_at),
+          occurred_at: e.occurred_at ? Date.parse(e.occurred_at) : null,
+          source: e.source ?? null,
+          status: e.status,
+          severity: e.severity ?? null,
+          key: e.key ?? null,
+          title: e.title,
+          body: JSON.stringify(e),
+        });
+      }
+      for (const d of req.deliveries) {
+        deliveries.push({
+          id: d.id,
+          event_id: d.eventId,
+          receiver: d.receiver,
+          state: 'pending',
+          attempts: 0,
+          tries: 0,
+          run_at: d.runAt,
+          lease_until: null,
+          locked_by: null,
+          last_error: null,
+          last_status: null,
+          created_at: now,
+          updated_at: now,
+        });
+      }
+      outcomes.push({ kind: 'committed', ids });
+    }
+    if (keys.length > 0) {
+      // An expired key may still be on disk; the new request takes it over.
+      await trx
+        .deleteFrom('idempotency_keys')
+        .where(
+          'key',
+          'in',
+          keys.map((k) => k.key),
+        )
+        .execute();
+      for (const part of chunks(keys, this.d.insertChunk)) await trx.insertInto('idempotency_keys').values(part).execute();
+    }
+    for (const part of chunks(events, this.d.insertChunk)) await trx.insertInto('events').values(part).execute();
+    for (const part of chunks(deliveries, this.d.insertChunk)) await trx.insertInto('deliveries').values(part).execute();
+    return outcomes;
+  }
+
+  async claim(receiver: string, limit: number, workerId: string, leaseMs: number, now: number): Promise<ClaimedDelivery[]> {
+    if (limit <= 0) return [];
+    const rows = await wrapUnavailable(() => this.d.claimIds(this.db, receiver, limit, workerId, now + leaseMs, now));
+    if (rows.length === 0) return [];
+    const bodies = new Map<string, string>();
+    const eventIds = [...new Set(rows.map((r) => r.event_id))];
+    for (const part of chunks(eventIds, 500)) {
+      for (const e of await this.db.selectFrom('events').select(['id', 'body']).where('id', 'in', part).execute()) bodies.set(e.id, e.body);
+    }
+    return rows.map((r) => ({
+      id: r.id,
+      eventId: r.event_id,
+      receiver: r.receiver,
+      attempts: Number(r.attempts),
+      tries: Number(r.tries),
+      event: JSON.parse(bodies.get(r.event_id) ?? 'null') as HeraldEvent,
+    }));
+  }
+
+  finish(records: AttemptRecord[], now: number): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return wrapUnavailable(() =>
+      this.db.transaction().execute(async (trx) => {
+        // Group successes by lease holder so the common case is one UPDATE.
+        const ok = new Map<string, string[]>();
+        for (const r of records) {
+          if (r.next.state === 'succeeded') {
+            const list = ok.get(r.workerId) ?? [];
+            list.push(r.deliveryId);
+            ok.set(r.workerId, list);
+            continue;
+          }
+          await trx
+            .updateTable('deliveries')
+            .set((eb) => ({
+              state: r.next.state,
+              attempts: r.next.countsAsAttempt ? eb('attempts', '+', 1) : eb.ref('attempts'),
+              tries: eb('tries', '+', 1),
+              run_at: r.next.runAt ?? now,
+              lease_until: null,
+              locked_by: null,
+              last_error: r.error ?? null,
+              last_status: r.status ?? null,
+              updated_at: now,
+            }))
+            .where('id', '=', r.deliveryId)
+            .where('locked_by', '=', r.workerId)
+            .execute();
+        }
+        for (const [workerId, ids] of ok) {
+          for (const part of chunks(ids, 500)) {
+            await trx
+              .updateTable('deliveries')
+              .set((eb) => ({
+                state: 'succeeded',
+                attempts: eb('attempts', '+', 1),
+                tries: eb('tries', '+', 1),
+                lease_until: null,
+                locked_by: null,
+                last_error: null,
+                last_status: null,
+                updated_at: now,
+              }))
+              .where('id', 'in', part)
+              .where('locked_by', '=', workerId)
+              .execute();
+          }
+        }
+        const rows = records.map((r) => ({
+          delivery_id: r.deliveryId,
+          try: r.try,
+          started_at: r.startedAt,
+          duration_ms: Math.round(r.durationMs),
+          ok: r.ok ? 1 : 0,
+          reason: r.reason ?? null,
+          status: r.status ?? null,
+          error: r.error ?? null,
+          response: r.response ?? null,
+        }));
+        for (const part of chunks(rows, this.d.insertChunk)) await trx.insertInto('attempts').values(part).execute();
+      }),
+    );
+  }
+
+  async release(ids: string[], workerId: string, now: number): Promise<void> {
+    for (const part of chunks(ids, 500)) {
+      await this.db
+        .updateTable('deliveries')
+        .set((eb) => ({
+          state: eb.case().when('attempts', '=', 0).then('pending').else('failed').end(),
+          lease_until: null,
+          locked_by: null,
+          run_at: now,
+          updated_at: now,
+        }))
+        .where('id', 'in', part)
+        .where('locked_by', '=', workerId)
+        .execute();
+    }
+  }
+
+  recoverAbandoned(now: number): Promise<number> {
+    return this.d.recoverAbandoned(this.db, now);
+  }
+
+  async killOrphans(knownReceivers: string[], now: number): Promise<number> {
+    let q = this.db
+      .updateTable('deliveries')
+      .set({ state: 'dead', last_error: 'receiver no longer configured', lease_until: null, locked_by: null, updated_at: now })
+      .where('state', 'in', WAITING);
+    if (knownReceivers.length > 0) q = q.where('receiver', 'not in', knownReceivers);
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('deliveries')
+      .select((eb) => eb.fn.min('run_at').as('at'))
+      .where('state', 'in', WAITING)
+      .executeTakeFirst();
+    return row?.at == null ? undefined : Number(row.at);
+  }
+
+  async listEvents(f: EventFilter): Promise<HeraldEvent[]> {
+    let q = this.db.selectFrom('events').select('body').orderBy('id', 'desc').limit(f.limit);
+    if (f.source !== undefined) q = q.where('source', '=', f.source);
+    if (f.status !== undefined) q = q.where('status', '=', f.status);
+    if (f.key !== undefined) q = q.where('key', '=', f.key);
+    if (f.since !== undefined) q = q.where('received_at', '>=', f.since);
+    if (f.until !== undefined) q = q.where('received_at', '<=', f.until);
+    if (f.before !== undefined) q = q.where('id', '<', f.before);
+    return (await q.execute()).map((r) => JSON.parse(r.body) as HeraldEvent);
+  }
+
+  async getEvent(id: string) {
+    const row = await this.db.selectFrom('events').select('body').where('id', '=', id).executeTakeFirst();
+    if (!row) return undefined;
+    const deliveries = await this.db.selectFrom('deliveries').selectAll().where('event_id', '=', id).orderBy('id').execute();
+    const attempts =
+      deliveries.length === 0
+        ? []
+        : await this.db
+            .selectFrom('attempts')
+            .selectAll()
+            .where(
+              'delivery_id',
+              'in',
+              deliveries.map((d) => d.id),
+            )
+            .orderBy('id')
+            .execute();
+    return {
+      event: JSON.parse(row.body) as HeraldEvent,
+      deliveries: deliveries.map((d) => ({
+        ...toDeliveryRow(d),
+        attempts_log: attempts.filter((a) => a.delivery_id === d.id).map(toAttemptRow),
+      })),
+    };
+  }
+
+  async listDeliveries(f: DeliveryFilter): Promise<DeliveryRow[]> {
+    let q = this.db.selectFrom('deliveries').selectAll().orderBy('id', 'desc').limit(f.limit);
+    if (f.state !== undefined) q = q.where('state', '=', f.state);
+    if (f.receiver !== undefined) q = q.where('receiver', '=', f.receiver);
+    if (f.before !== undefined) q = q.where('id', '<', f.before);
+    return (await q.execute()).map(toDeliveryRow);
+  }
+
+  async getDelivery(id: string): Promise<DeliveryRow | undefined> {
+    const row = await this.db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toDeliveryRow(row) : undefined;
+  }
+
+  async replay(target: { ids: string[] } | { state: 'dead' }, now: number): Promise<string[]> {
+    let q = this.db
+      .updateTable('deliveries')
+      .set({ state: 'pending', attempts: 0, run_at: now, lease_until: null, locked_by: null, updated_at: now })
+      .where('state', '!=', 'running');
+    q = 'ids' in target ? q.where('id', 'in', target.ids.length ? target.ids : ['']) : q.where('state', '=', 'dead');
+    const rows = await q.returning('id').execute();
+    return rows.map((r) => r.id);
+  }
+
+  async stats(now: number): Promise<QueueStats> {
+    const rows = await this.db
+      .selectFrom('deliveries')
+      .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('state')
+      .execute();
+    const byState = Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<DeliveryState, number>;
+    for (const r of rows) if (r.state in byState) byState[r.state as DeliveryState] = Number(r.n);
+    const oldest = await this.db
+      .selectFrom('deliveries')
+      .select((eb) => eb.fn.min('created_at').as('at'))
+      .where('state', 'in', [...WAITING, 'running'])
+      .executeTakeFirst();
+    return { byState, oldestPendingAgeMs: oldest?.at == null ? 0 : Math.max(0, now - Number(oldest.at)) };
+  }
+
+  async count(table: 'events' | 'deliveries' | 'attempts' | 'idempotency_keys'): Promise<number> {
+    const row = await this.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    await this.d.destroy();
+  }
+}
+
+function toDeliveryRow(d: Database['deliveries']): DeliveryRow {
+  return {
+    id: d.id,
+    event_id: d.event_id,
+    receiver: d.receiver,
+    state: d.state as DeliveryState,
+    attempts: Number(d.attempts),
+    tries: Number(d.tries),
+    run_at: iso(Number(d.run_at)),
+    created_at: iso(Number(d.created_at)),
+    updated_at: iso(Number(d.updated_at)),
+    last_error: d.last_error,
+    last_status: d.last_status,
+  };
+}
+
+function toAttemptRow(a: {
+  try: number;
+  started_at: number;
+  duration_ms: number;
+  ok: number;
+  reason: string | null;
+  status: number | null;
+  error: string | null;
+  response: string | null;
+}): AttemptRow {
+  return {
+    try: Number(a.try),
+    started_at: iso(Number(a.started_at)),
+    duration_ms: Number(a.duration_ms),
+    ok: Boolean(a.ok),
+    reason: a.reason,
+    status: a.status,
+    error: a.error,
+    response: a.response,
+  };
+}

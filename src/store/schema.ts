@@ -1,0 +1,57 @@
+import type { Generated } from 'kysely';
+
+/** Table shapes as Kysely sees them. Times are epoch milliseconds. */
+export interface EventsTable {
+  id: string;
+  received_at: number;
+  occurred_at: number | null;
+  source: string | null;
+  status: string;
+  severity: string | null;
+  key: string | null;
+  title: string;
+  body: string;
+}
+
+export interface DeliveriesTable {
+  id: string;
+  event_id: string;
+  receiver: string;
+  state: string;
+  attempts: number;
+  tries: number;
+  run_at: number;
+  lease_until: number | null;
+  locked_by: string | null;
+  last_error: string | null;
+  last_status: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AttemptsTable {
+  id: Generated<number>;
+  delivery_id: string;
+  try: number;
+  started_at: number;
+  duration_ms: number;
+  ok: number;
+  reason: string | null;
+  status: number | null;
+  error: string | null;
+  response: string | null;
+}
+
+export interface IdempotencyTable {
+  key: string;
+  fingerprint: string;
+  ids: string;
+  created_at: number;
+}
+
+export interface Database {
+  events: EventsTable;
+  deliveries: DeliveriesTable;
+  attempts: AttemptsTable;
+  idempotency_keys: IdempotencyTable;
+}

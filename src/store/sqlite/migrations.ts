@@ -1,0 +1,68 @@
+import { type Kysely, type Migration, sql } from 'kysely';
+
+/** Forward-only; never edit a released one, add the next number. */
+export const sqliteMigrations: Record<string, Migration> = {
+  '0001_core': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('received_at', 'integer', (c) => c.notNull())
+        .addColumn('occurred_at', 'integer')
+        .addColumn('source', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text')
+        .addColumn('key', 'text')
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('events_source').on('events').columns(['source', 'id']).execute();
+      await db.schema.createIndex('events_key').on('events').columns(['key', 'id']).execute();
+      await db.schema.createIndex('events_received').on('events').column('received_at').execute();
+
+      await db.schema
+        .createTable('deliveries')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('event_id', 'text', (c) => c.notNull().references('events.id'))
+        .addColumn('receiver', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('tries', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('run_at', 'integer', (c) => c.notNull())
+        .addColumn('lease_until', 'integer')
+        .addColumn('locked_by', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('last_status', 'integer')
+        .addColumn('created_at', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('deliveries_claim').on('deliveries').columns(['receiver', 'state', 'run_at']).execute();
+      await db.schema.createIndex('deliveries_state').on('deliveries').columns(['state', 'id']).execute();
+      await db.schema.createIndex('deliveries_event').on('deliveries').column('event_id').execute();
+
+      await db.schema
+        .createTable('attempts')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('delivery_id', 'text', (c) => c.notNull())
+        .addColumn('try', 'integer', (c) => c.notNull())
+        .addColumn('started_at', 'integer', (c) => c.notNull())
+        .addColumn('duration_ms', 'integer', (c) => c.notNull())
+        .addColumn('ok', 'integer', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('status', 'integer')
+        .addColumn('error', 'text')
+        .addColumn('response', 'text')
+        .execute();
+      await db.schema.createIndex('attempts_delivery').on('attempts').column('delivery_id').execute();
+
+      await db.schema
+        .createTable('idempotency_keys')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('ids', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'integer', (c) => c.notNull())
+        .execute();
+      await sql`select 1`.execute(db);
+    },
+  },
+};

@@ -1,0 +1,72 @@
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import { KyselyStore, type StoreDialect } from '../kysely-store.js';
+import type { Database as Schema } from '../schema.js';
+import { StoreUnavailableError } from '../types.js';
+import { sqliteMigrations } from './migrations.js';
+
+export interface SqliteOptions {
+  /** File path, or `:memory:`. */
+  path: string;
+  /** `FULL` (default) fsyncs every commit; `NORMAL` may lose the last commits on power loss. */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+/** `sqlite:./herald.db`, `sqlite:///abs/path.db` or `sqlite::memory:` → a file path. */
+export function sqlitePathFromUrl(url: string): string {
+  const rest = url.replace(/^sqlite:/, '');
+  if (rest.startsWith('//')) return rest.slice(2);
+  return rest;
+}
+
+/**
+ * Opens the database in exclusive locking mode: one Herald process owns the
+ * file, so deliveries left `running` by a crash can be reclaimed at once on
+ * start. Several instances need the PostgreSQL store.
+ */
+export function openSqliteStore(options: SqliteOptions): KyselyStore {
+  let raw: Database.Database;
+  try {
+    raw = new Database(options.path);
+    raw.pragma('journal_mode = WAL');
+    raw.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    raw.pragma('foreign_keys = ON');
+    raw.pragma('busy_timeout = 0');
+    raw.pragma('locking_mode = EXCLUSIVE');
+    // Take the lock now, so a second process fails at start, not mid-delivery.
+    raw.exec('BEGIN IMMEDIATE; COMMIT;');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const hint = code === 'SQLITE_BUSY' ? ' (is another Herald process using this database? one SQLite file serves one process)' : '';
+    throw new StoreUnavailableError(`cannot open SQLite database ${options.path}: ${(err as Error).message}${hint}`, { cause: err });
+  }
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: raw }) });
+  const dialect: StoreDialect = {
+    name: 'sqlite',
+    migrations: sqliteMigrations,
+    insertChunk: 500,
+    async claimIds(k, receiver, limit, workerId, leaseUntil, now) {
+      const res = await sql<{ id: string; event_id: string; receiver: string; attempts: number; tries: number }>`
+        UPDATE deliveries SET state = 'running', locked_by = ${workerId}, lease_until = ${leaseUntil}, updated_at = ${now}
+        WHERE id IN (
+          SELECT id FROM deliveries
+          WHERE receiver = ${receiver}
+            AND ((state IN ('pending', 'failed') AND run_at <= ${now}) OR (state = 'running' AND lease_until < ${now}))
+          ORDER BY run_at, id LIMIT ${limit})
+        RETURNING id, event_id, receiver, attempts, tries`.execute(k);
+      return res.rows;
+    },
+    async recoverAbandoned(k, now) {
+      const res = await k
+        .updateTable('deliveries')
+        .set({ state: 'failed', lease_until: null, locked_by: null, run_at: now, updated_at: now })
+        .where('state', '=', 'running')
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows);
+    },
+    async destroy() {
+      if (raw.open) raw.close();
+    },
+  };
+  return new KyselyStore(db, dialect);
+}

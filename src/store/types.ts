@@ -1,0 +1,140 @@
+import type { HeraldEvent } from '@herald/sdk';
+
+export type DeliveryState = 'pending' | 'running' | 'failed' | 'succeeded' | 'dead';
+export const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'running', 'failed', 'succeeded', 'dead'];
+
+export interface NewDelivery {
+  id: string;
+  eventId: string;
+  receiver: string;
+  runAt: number;
+}
+
+/** One accepted request: committed whole or not at all. */
+export interface IngestRequest {
+  events: HeraldEvent[];
+  deliveries: NewDelivery[];
+  /** Scoped key (principal + header value) and a hash of the request body. */
+  idempotency?: { key: string; fingerprint: string };
+}
+
+export type IngestOutcome = { kind: 'committed'; ids: string[] } | { kind: 'replayed'; ids: string[] } | { kind: 'conflict' };
+
+export interface ClaimedDelivery {
+  id: string;
+  eventId: string;
+  receiver: string;
+  /** Attempts counted toward the limit so far (rate-limited tries do not count). */
+  attempts: number;
+  /** Every try so far, counted or not. */
+  tries: number;
+  event: HeraldEvent;
+}
+
+export interface AttemptRecord {
+  deliveryId: string;
+  workerId: string;
+  /** 1-based number of this try. */
+  try: number;
+  startedAt: number;
+  durationMs: number;
+  ok: boolean;
+  reason?: string;
+  status?: number;
+  error?: string;
+  response?: string;
+  /** The state to move the delivery to and, for `failed`, when to try again. */
+  next: { state: 'succeeded' | 'failed' | 'dead'; runAt?: number; countsAsAttempt: boolean };
+}
+
+export interface EventFilter {
+  source?: string;
+  status?: string;
+  key?: string;
+  /** received_at bounds, epoch ms, inclusive. */
+  since?: number;
+  until?: number;
+  /** Return events older than this id (ids sort by time): cursor pagination. */
+  before?: string;
+  limit: number;
+}
+
+export interface DeliveryRow {
+  id: string;
+  event_id: string;
+  receiver: string;
+  state: DeliveryState;
+  attempts: number;
+  tries: number;
+  run_at: string;
+  created_at: string;
+  updated_at: string;
+  last_error: string | null;
+  last_status: number | null;
+}
+
+export interface AttemptRow {
+  try: number;
+  started_at: string;
+  duration_ms: number;
+  ok: boolean;
+  reason: string | null;
+  status: number | null;
+  error: string | null;
+  response: string | null;
+}
+
+export interface DeliveryFilter {
+  state?: DeliveryState | undefined;
+  receiver?: string | undefined;
+  before?: string | undefined;
+  limit: number;
+}
+
+export interface QueueStats {
+  byState: Record<DeliveryState, number>;
+  /** Age of the oldest delivery waiting to be sent, 0 when none. */
+  oldestPendingAgeMs: number;
+}
+
+/**
+ * Everything Herald persists. One interface, one implementation per SQL
+ * dialect; callers never see which.
+ */
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  /** Commits many requests in one transaction (group commit); one outcome each. */
+  commitIngest(requests: IngestRequest[], now: number): Promise<IngestOutcome[]>;
+  /** Leases up to `limit` due deliveries of one receiver to `workerId`. */
+  claim(receiver: string, limit: number, workerId: string, leaseMs: number, now: number): Promise<ClaimedDelivery[]>;
+  /** Records attempts and moves their deliveries on; ignores ones whose lease was lost. */
+  finish(records: AttemptRecord[], now: number): Promise<void>;
+  /** Hands leased deliveries back untried (shutdown, receiver swapped mid-claim). */
+  release(ids: string[], workerId: string, now: number): Promise<void>;
+  /** Makes deliveries leased by a dead process claimable again; returns how many. */
+  recoverAbandoned(now: number): Promise<number>;
+  /** Dead-letters pending work for receivers that no longer exist. */
+  killOrphans(knownReceivers: string[], now: number): Promise<number>;
+  /** Earliest run_at among waiting deliveries, for the scheduler's next wake-up. */
+  nextDueAt(): Promise<number | undefined>;
+  listEvents(filter: EventFilter): Promise<HeraldEvent[]>;
+  getEvent(id: string): Promise<{ event: HeraldEvent; deliveries: (DeliveryRow & { attempts_log: AttemptRow[] })[] } | undefined>;
+  listDeliveries(filter: DeliveryFilter): Promise<DeliveryRow[]>;
+  getDelivery(id: string): Promise<DeliveryRow | undefined>;
+  /** Re-queues deliveries now. Returns the ids actually re-queued. */
+  replay(target: { ids: string[] } | { state: 'dead' }, now: number): Promise<string[]>;
+  stats(now: number): Promise<QueueStats>;
+  /** Counts rows; used by tests and /readyz-style checks. */
+  count(table: 'events' | 'deliveries' | 'attempts' | 'idempotency_keys'): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Raised when the store cannot be reached or written; callers answer 503. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
