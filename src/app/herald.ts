@@ -83,6 +83,7 @@ export class Herald {
     });
     this.server = buildServer({
       store: () => this.store,
+      clock: this.clock,
       config: () => this.config,
       ingestor: this.ingestor,
       metrics: this.metrics,

@@ -97,9 +97,17 @@ export function parseConfig(text: string, registry: ReceiverRegistry, env: NodeJ
 }
 
 export function buildConfig(raw: unknown, registry: ReceiverRegistry, file?: string): HeraldConfig {
-  if (!fileValidator.check(raw)) throw new ConfigError(fileValidator.issues(raw), file);
-  const issues: ValidationIssue[] = [];
-  const secrets: string[] = [];
+  const defaultConcurrency = (raw as { delivery?: { concurrency?: number } } | null)?.delivery?.concurrency ?? 32;
+  const rawReceivers = (raw as { receivers?: unknown } | null)?.receivers;
+  // Receivers are checked even when the rest of the file is not, so one run reports everything.
+  const built = Array.isArray(rawReceivers) ? buildReceivers(rawReceivers, registry, defaultConcurrency) : { receivers: [], issues: [], secrets: [] };
+  if (!fileValidator.check(raw)) {
+    const fileIssues = fileValidator.issues(raw).filter((i) => !/^receivers\[\d+\]/.test(i.path));
+    throw new ConfigError([...fileIssues, ...built.issues], file);
+  }
+  const issues: ValidationIssue[] = [...built.issues];
+  const secrets: string[] = [...built.secrets];
+  const receivers = built.receivers;
 
   const listen = raw.server?.listen ?? '127.0.0.1:9470';
   const sep = listen.lastIndexOf(':');
@@ -113,35 +121,6 @@ export function buildConfig(raw: unknown, registry: ReceiverRegistry, file?: str
     if (tokenNames.has(t.name)) issues.push({ path: `auth.tokens[${i}].name`, message: `duplicate token name "${t.name}"` });
     tokenNames.add(t.name);
     secrets.push(t.token);
-  });
-
-  const receivers: ReceiverConfig[] = [];
-  const defaultConcurrency = raw.delivery?.concurrency ?? 32;
-  (raw.receivers ?? []).forEach((entry, i) => {
-    const base = `receivers[${i}]`;
-    const common = Object.fromEntries(Object.entries(entry).filter(([k]) => RECEIVER_COMMON_KEYS.includes(k)));
-    if (!commonValidator.check(common)) {
-      issues.push(...commonValidator.issues(common, base));
-      return;
-    }
-    if (receivers.some((r) => r.name === common.name)) {
-      issues.push({ path: `${base}.name`, message: `duplicate receiver name "${common.name}"` });
-    }
-    const registered = registry.get(common.type);
-    if (!registered) {
-      issues.push({ path: `${base}.type`, message: `unknown receiver type "${common.type}" (known: ${registry.types().join(', ')})` });
-      return;
-    }
-    const { definition } = registered;
-    const own = Object.fromEntries(Object.entries(entry).filter(([k]) => !RECEIVER_COMMON_KEYS.includes(k)));
-    const withDefaults = applyDefaults(definition.config, own);
-    const v = validatorFor(definition.config);
-    if (!v.check(withDefaults)) {
-      issues.push(...v.issues(withDefaults, base));
-      return;
-    }
-    secrets.push(...collectSecrets(definition.config, withDefaults));
-    receivers.push({ name: common.name, type: common.type, concurrency: common.concurrency ?? defaultConcurrency, config: withDefaults, definition });
   });
 
   const names = new Set(receivers.map((r) => r.name));
@@ -201,6 +180,43 @@ export function buildConfig(raw: unknown, registry: ReceiverRegistry, file?: str
   };
 }
 
+function buildReceivers(entries: unknown[], registry: ReceiverRegistry, defaultConcurrency: number) {
+  const issues: ValidationIssue[] = [];
+  const secrets: string[] = [];
+  const receivers: ReceiverConfig[] = [];
+  entries.forEach((entry, i) => {
+    const base = `receivers[${i}]`;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+      issues.push({ path: base, message: 'must be an object with name and type' });
+      return;
+    }
+    const common = Object.fromEntries(Object.entries(entry).filter(([k]) => RECEIVER_COMMON_KEYS.includes(k)));
+    if (!commonValidator.check(common)) {
+      issues.push(...commonValidator.issues(common, base));
+      return;
+    }
+    if (receivers.some((r) => r.name === common.name)) {
+      issues.push({ path: `${base}.name`, message: `duplicate receiver name "${common.name}"` });
+    }
+    const registered = registry.get(common.type);
+    if (!registered) {
+      issues.push({ path: `${base}.type`, message: `unknown receiver type "${common.type}" (known: ${registry.types().join(', ')})` });
+      return;
+    }
+    const { definition } = registered;
+    const own = Object.fromEntries(Object.entries(entry).filter(([k]) => !RECEIVER_COMMON_KEYS.includes(k)));
+    const withDefaults = applyDefaults(definition.config, own);
+    const v = validatorFor(definition.config);
+    if (!v.check(withDefaults)) {
+      issues.push(...v.issues(withDefaults, base));
+      return;
+    }
+    secrets.push(...collectSecrets(definition.config, withDefaults));
+    receivers.push({ name: common.name, type: common.type, concurrency: common.concurrency ?? defaultConcurrency, config: withDefaults, definition });
+  });
+  return { receivers, issues, secrets };
+}
+
 /** Fills in `default` values declared by an object schema's top-level properties. */
 function applyDefaults(schema: TSchema, value: Record<string, unknown>): Record<string, unknown> {
   const props = (schema as { properties?: Record<string, { default?: unknown }> }).properties ?? {};
@@ -216,10 +232,30 @@ export function collectSecrets(schema: TSchema, value: Record<string, unknown>):
   for (const [k, p] of Object.entries(props)) {
     const v = value[k];
     if (!isSecretSchema(p)) continue;
-    if (typeof v === 'string') out.push(v);
+    if (typeof v === 'string') out.push(v, ...urlSecretParts(v));
     else if (v && typeof v === 'object') for (const inner of Object.values(v)) if (typeof inner === 'string') out.push(inner);
   }
   return out;
+}
+
+/**
+ * A secret URL's token usually sits in its path or query (Slack, Teams, most
+ * webhooks), and a target may echo just that part back; mask those too.
+ */
+export function urlSecretParts(value: string): string[] {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    return [];
+  }
+  const parts: string[] = [];
+  if (u.username) parts.push(decodeURIComponent(u.username));
+  if (u.password) parts.push(decodeURIComponent(u.password));
+  if (u.pathname.length > 1) parts.push(u.pathname + u.search);
+  for (const seg of u.pathname.split('/')) if (seg.length >= 8) parts.push(seg);
+  for (const [, v] of u.searchParams) if (v.length >= 4) parts.push(v);
+  return parts;
 }
 
 /** A copy of a receiver config with its secret fields masked, for output. */

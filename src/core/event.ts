@@ -38,6 +38,7 @@ export const EventInputSchema = Type.Object(
     labels: Type.Optional(
       Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.\\-/]{0,127}$' }), Type.String({ maxLength: L.labelValueLength }), {
         maxProperties: L.labelCount,
+        additionalProperties: false,
       }),
     ),
     url: Type.Optional(Type.String({ format: 'http-url', maxLength: L.urlLength })),
@@ -57,7 +58,7 @@ const validator = compileValidator<EventInput>(EventInputSchema);
 export function validateEvent(input: unknown, base = ''): ValidationIssue[] {
   if (!validator.check(input)) {
     const issues = validator.issues(input, base);
-    return issues.map((i) => (i.path.endsWith('.labels') || i.path.includes('.labels[') ? labelIssue(i, input) : i));
+    return issues.map((i) => (/(^|\.)labels(\[|$)/.test(i.path) ? labelIssue(i, base) : i));
   }
   if (input.data !== undefined) {
     const size = Buffer.byteLength(JSON.stringify(input.data));
@@ -66,9 +67,14 @@ export function validateEvent(input: unknown, base = ''): ValidationIssue[] {
   return [];
 }
 
-function labelIssue(issue: ValidationIssue, _input: unknown): ValidationIssue {
-  if (issue.message.startsWith('must match')) {
-    return { path: issue.path, message: 'label names must start with a letter or _ and use only letters, digits, _ . - /' };
+/** A label name that fails the pattern shows up as an unknown key; say what is wrong with it. */
+function labelIssue(issue: ValidationIssue, base: string): ValidationIssue {
+  const m = /labels\[(".*")\]$/.exec(issue.path);
+  if (issue.message === 'is not a known key' && m) {
+    return {
+      path: `${base ? `${base}.` : ''}labels`,
+      message: `label name ${m[1]} is invalid: names start with a letter or _ and use only letters, digits, _ . - / (at most 128)`,
+    };
   }
   return issue;
 }

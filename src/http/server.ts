@@ -1,4 +1,4 @@
-import type { HeraldEvent, Logger } from '@herald/sdk';
+import type { Clock, HeraldEvent, Logger } from '@herald/sdk';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { HeraldConfig } from '../config/load.js';
 import type { Scope } from '../config/schema.js';
@@ -16,6 +16,7 @@ import { registerEventRoutes } from './routes/events.js';
 
 export interface ApiDeps {
   store: () => Store;
+  clock: Clock;
   config: () => HeraldConfig;
   ingestor: Ingestor;
   metrics: Metrics;
@@ -47,7 +48,10 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
-  app.decorateRequest('principal', OPEN_PRINCIPAL);
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.addHook('onRequest', async (req) => {
+    req.principal = OPEN_PRINCIPAL;
+  });
 
   // Our own JSON parser keeps the raw text (idempotency fingerprint) and
   // gives precise messages; other content types get 415 from fastify.

@@ -10,7 +10,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post('/api/v1/routes/test', { config: { scope: 'read' } }, async (req) => {
     const issues = validateEvent(req.body);
     if (issues.length > 0) throw new ApiError(400, 'invalid_event', issues.map((i) => `${i.path || '(event)'}: ${i.message}`).join('; '), issues);
-    const event = toHeraldEvent(req.body as EventInput, newId(), Date.now());
+    const event = toHeraldEvent(req.body as EventInput, newId(), deps.clock.now());
     const decision = route(deps.config().routes, event);
     return { event, matched_routes: decision.matchedRoutes, receivers: await deps.dryRun(event) };
   });

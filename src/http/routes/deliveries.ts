@@ -17,7 +17,7 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: ApiDeps): voi
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/deliveries/:id/replay', { config: { scope: 'admin' } }, async (req, reply) => {
-    const replayed = await deps.store().replay({ ids: [req.params.id] }, Date.now());
+    const replayed = await deps.store().replay({ ids: [req.params.id] }, deps.clock.now());
     if (replayed.length === 0) {
       if (!(await deps.store().getDelivery(req.params.id))) throw new ApiError(404, 'not_found', `no delivery ${req.params.id}`);
       throw new ApiError(409, 'delivery_running', `delivery ${req.params.id} is being sent right now; replay it once it has finished`);
@@ -30,7 +30,7 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: ApiDeps): voi
     const q = parseListQuery(req.query, ['state']);
     const state = q.oneOf('state', ['dead'] as const);
     if (state !== 'dead') throw new ApiError(400, 'invalid_query', 'state: required; only state=dead can be replayed in bulk');
-    const replayed = await deps.store().replay({ state: 'dead' }, Date.now());
+    const replayed = await deps.store().replay({ state: 'dead' }, deps.clock.now());
     deps.wake();
     return reply.code(202).send({ replayed });
   });

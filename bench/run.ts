@@ -1,0 +1,245 @@
+// npm run bench: Herald on SQLite (synchronous=FULL) delivering to a local
+// webhook sink, beside a baseline of the same sink driven by raw keep-alive
+// HTTP, all in one run. Writes bench/RESULTS.md.
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const wallNow = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const quick = process.argv.includes('--quick');
+const SCALE = quick ? 0.2 : 1;
+
+interface SinkStats {
+  count: number;
+  latencies: number[];
+}
+
+function startSink(): Promise<{ child: ChildProcess; port: number; ask: <T>(cmd: string) => Promise<T> }> {
+  const child = fork(join(ROOT, 'bench/sink.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ask = <T>(cmd: string) =>
+    new Promise<T>((resolve) => {
+      child.once('message', (m) => resolve(m as T));
+      child.send({ cmd });
+    });
+  return new Promise((resolve) => child.once('message', (m) => resolve({ child, port: (m as { port: number }).port, ask })));
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await sleep(20);
+  }
+  throw new Error(`bench: timed out waiting for ${what}`);
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+/** Runs `total` requests with `concurrency` workers; returns requests/s. */
+async function closedLoop(total: number, concurrency: number, send: (i: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await send(next++);
+    }),
+  );
+  return total / ((performance.now() - t0) / 1000);
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
+  const sink = await startSink();
+  const port = 19470 + Math.floor(Math.random() * 500);
+  const cfg = join(dir, 'herald.yaml');
+  writeFileSync(
+    cfg,
+    `server: {listen: "127.0.0.1:${port}"}
+storage: {url: "sqlite:${join(dir, 'bench.db')}", synchronous: FULL}
+log: {level: warn, format: json}
+outbound: {allow: ["127.0.0.0/8"]}
+delivery: {concurrency: 64}
+receivers:
+  - {name: sink, type: webhook, url: "http://127.0.0.1:${sink.port}/herald", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+routes: [{receivers: [sink]}]
+`,
+  );
+  const herald = spawn(process.execPath, ['--import', 'tsx', '--conditions=@herald/source', 'src/cli/main.ts', 'serve', '-c', cfg], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const heraldPool = new Pool(`http://127.0.0.1:${port}`, { connections: 16, pipelining: 1 });
+  const sinkPool = new Pool(`http://127.0.0.1:${sink.port}`, { connections: 16, pipelining: 1 });
+  const results: Record<string, number> = {};
+  const stop = async () => {
+    await heraldPool.close().catch(() => {});
+    await sinkPool.close().catch(() => {});
+    if (herald.exitCode === null) {
+      herald.kill('SIGTERM');
+      await new Promise((r) => herald.once('exit', r));
+    }
+    sink.child.send({ cmd: 'exit' });
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(
+      async () => {
+        try {
+          const r = await heraldPool.request({ path: '/healthz', method: 'GET' });
+          await r.body.text();
+          return r.statusCode === 200;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+      'herald to start',
+    );
+    const post = async (body: unknown) => {
+      const r = await heraldPool.request({
+        path: '/api/v1/events',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const text = await r.body.text();
+      if (r.statusCode !== 202) throw new Error(`ingest answered ${r.statusCode}: ${text}`);
+    };
+    const sinkCount = async () => (await sink.ask<SinkStats>('stats')).count;
+    const event = (i: number) => ({ title: `bench event ${i}`, source: 'bench', status: 'firing', labels: { n: String(i % 100) }, data: { t: wallNow() } });
+
+    // Baseline: the same sink, raw keep-alive HTTP, 16 concurrent clients.
+    const baselineN = Math.round(40_000 * SCALE);
+    const payload = JSON.stringify({ event: event(0), receiver: 'sink', attempt: 1 });
+    await closedLoop(2000, 16, async () => {
+      const r = await sinkPool.request({ path: '/raw', method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+      await r.body.text();
+    });
+    results.baselineRps = await closedLoop(baselineN, 16, async () => {
+      const r = await sinkPool.request({ path: '/raw', method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+      await r.body.text();
+    });
+    // Baseline latency at the same offered rate as Herald's latency phase.
+    const baseLat: number[] = [];
+    const rate = 500;
+    const latSeconds = quick ? 4 : 10;
+    for (let tick = 0; tick < latSeconds * 100; tick++) {
+      const due = wallNow() + 10;
+      for (let k = 0; k < rate / 100; k++) {
+        const t0 = wallNow();
+        void sinkPool.request({ path: '/raw', method: 'POST', headers: { 'content-type': 'application/json' }, body: payload }).then(async (r) => {
+          await r.body.text();
+          baseLat.push(wallNow() - t0);
+        });
+      }
+      await sleep(Math.max(0, due - wallNow()));
+    }
+    await sleep(200);
+    baseLat.sort((a, b) => a - b);
+    results.baselineP50 = percentile(baseLat, 50);
+    results.baselineP99 = percentile(baseLat, 99);
+    await sink.ask('reset');
+
+    // Warm up Herald (JIT, SQLite page cache).
+    for (let i = 0; i < 20; i++) await post(Array.from({ length: 100 }, (_, j) => event(i * 100 + j)));
+    await waitFor(async () => (await sinkCount()) >= 2000, 60_000, 'warm-up deliveries');
+    await sink.ask('reset');
+
+    // Batched ingest: 100 events per request, 4 concurrent clients.
+    const batchedN = Math.round(60_000 * SCALE);
+    let t0 = performance.now();
+    await closedLoop(batchedN / 100, 4, (i) => post(Array.from({ length: 100 }, (_, j) => event(i * 100 + j))));
+    results.batchedAcceptedPerSec = batchedN / ((performance.now() - t0) / 1000);
+    await waitFor(async () => (await sinkCount()) >= batchedN, 120_000, 'batched deliveries');
+    results.batchedDeliveredPerSec = batchedN / ((performance.now() - t0) / 1000);
+    await sink.ask('reset');
+
+    // Single-event ingest: 16 concurrent clients, one event per request.
+    const singleN = Math.round(30_000 * SCALE);
+    t0 = performance.now();
+    await closedLoop(singleN, 16, (i) => post(event(i)));
+    results.singleAcceptedPerSec = singleN / ((performance.now() - t0) / 1000);
+    await waitFor(async () => (await sinkCount()) >= singleN, 120_000, 'single deliveries');
+    results.singleDeliveredPerSec = singleN / ((performance.now() - t0) / 1000);
+    await sink.ask('reset');
+
+    // Latency at a fixed offered rate: ingest → delivery, measured at the sink.
+    let sent = 0;
+    for (let tick = 0; tick < latSeconds * 100; tick++) {
+      const due = wallNow() + 10;
+      for (let k = 0; k < rate / 100; k++) {
+        void post(event(sent++));
+      }
+      await sleep(Math.max(0, due - wallNow()));
+    }
+    await waitFor(async () => (await sinkCount()) >= sent, 60_000, 'latency deliveries');
+    const lat = (await sink.ask<SinkStats>('stats')).latencies.sort((a, b) => a - b);
+    results.e2eP50 = percentile(lat, 50);
+    results.e2eP99 = percentile(lat, 99);
+    results.e2eCount = lat.length;
+    results.peakRssMb = peakRssMb(herald.pid as number);
+  } finally {
+    await stop();
+  }
+  report(results);
+}
+
+function report(r: Record<string, number>) {
+  const f = (n: number | undefined, d = 0) =>
+    n === undefined || Number.isNaN(n) ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const ratio = (a: number | undefined, b: number | undefined) => (a && b ? `${(a / b).toFixed(2)}×` : 'n/a');
+  const b = r.baselineRps;
+  const rows = [
+    ['Baseline: raw keep-alive POSTs to the sink (16 clients)', `${f(b)} req/s`, '1.00×', '—'],
+    ['Batched ingest (100/request, 4 clients): accepted', `${f(r.batchedAcceptedPerSec)} events/s`, ratio(r.batchedAcceptedPerSec, b), '—'],
+    ['Batched ingest: delivered end to end', `${f(r.batchedDeliveredPerSec)} events/s`, ratio(r.batchedDeliveredPerSec, b), '≥ 6,000/s'],
+    ['Single-event ingest (16 clients): accepted', `${f(r.singleAcceptedPerSec)} events/s`, ratio(r.singleAcceptedPerSec, b), '—'],
+    ['Single-event ingest: delivered end to end', `${f(r.singleDeliveredPerSec)} events/s`, ratio(r.singleDeliveredPerSec, b), '≥ 3,000/s'],
+    [`Latency at 500 events/s, baseline round trip p50 / p99`, `${f(r.baselineP50, 2)} / ${f(r.baselineP99, 2)} ms`, '—', '—'],
+    [
+      `Latency at 500 events/s, ingest → delivery p50 / p99 (${f(r.e2eCount)} events)`,
+      `${f(r.e2eP50, 2)} / ${f(r.e2eP99, 2)} ms`,
+      `${ratio(r.e2eP99, r.baselineP99)} of baseline p99`,
+      'p99 < 50 ms',
+    ],
+    ['Herald peak RSS (VmHWM)', `${f(r.peakRssMb, 1)} MB`, '—', '< 200 MB'],
+  ];
+  const table = ['| measure | result | ratio to baseline | target |', '|---|---|---|---|', ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const md = `# Benchmark results
+
+Produced by \`npm run bench\`${quick ? ' --quick (reduced sizes)' : ''} on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpu}), ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}.
+
+Herald runs as its own process on SQLite with \`synchronous=FULL\` (every commit fsynced), one \`webhook\`
+receiver (Standard Webhooks signed) pointed at a loopback sink in a second process; the load generator is a
+third. The baseline drives the same sink with raw keep-alive HTTP in the same run, so the ratios, not the
+absolute numbers, are what compare across machines. Every event becomes one signed delivery.
+
+${table}
+
+How it gets there: ingest requests that arrive together share one transaction (group commit, one fsync per
+batch); the delivery engine claims due deliveries in batches per receiver (\`UPDATE … RETURNING\`) and records
+finished attempts in batches; the webhook receiver keeps a keep-alive pool per receiver.
+`;
+  writeFileSync(join(ROOT, 'bench/RESULTS.md'), md);
+  console.log(table);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

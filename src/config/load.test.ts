@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { builtinReceivers } from '../receivers/index.js';
+import { ReceiverRegistry } from '../registry/receiver-registry.js';
+import { ConfigError, parseConfig } from './load.js';
+
+const registry = new ReceiverRegistry();
+for (const r of builtinReceivers) registry.register(r);
+
+function issuesOf(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parseConfig(yaml, registry, env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    return err.issues.map((i) => `${i.path}: ${i.message}`);
+  }
+  assert.fail('config was accepted');
+}
+
+describe('config', () => {
+  it('applies defaults to an empty file', () => {
+    const c = parseConfig('', registry, {});
+    assert.equal(c.server.listen, '127.0.0.1:9470');
+    assert.equal(c.storage.url, 'sqlite:./herald.db');
+    assert.equal(c.storage.synchronous, 'FULL');
+    assert.equal(c.server.bodyLimit, 1024 * 1024);
+    assert.deepEqual(c.delivery.retryScheduleMs.slice(0, 3), [5000, 30000, 120000]);
+    assert.equal(c.delivery.retryScheduleMs.length, 12);
+  });
+
+  const cases: [string, string, RegExp][] = [
+    [
+      'a receiver field with its index',
+      `receivers:\n  - {name: a, type: log}\n  - {name: b, type: log}\n  - {name: c, type: webhook, url: "ftp://x"}\n`,
+      /^receivers\[2\]\.url: must be an http\(s\) URL$/,
+    ],
+    ['an unknown top-level key', 'sever: {}\n', /^sever: is not a known key$/],
+    [
+      'an unknown receiver key',
+      'receivers:\n  - {name: a, type: webhook, url: "https://x.test", retries: 3}\n',
+      /^receivers\[0\]\.retries: is not a known key$/,
+    ],
+    [
+      'an unknown receiver type',
+      'receivers:\n  - {name: a, type: carrier-pigeon}\n',
+      /^receivers\[0\]\.type: unknown receiver type "carrier-pigeon" \(known: log, webhook\)$/,
+    ],
+    ['a missing required field', 'receivers:\n  - {name: a, type: webhook}\n', /^receivers\[0\]\.url: is required$/],
+    ['a duplicate receiver name', 'receivers:\n  - {name: a, type: log}\n  - {name: a, type: log}\n', /^receivers\[1\]\.name: duplicate receiver name "a"$/],
+    [
+      'a route to a missing receiver',
+      'receivers: [{name: a, type: log}]\nroutes:\n  - receivers: [a, b]\n',
+      /^routes\[0\]\.receivers\[1\]: no receiver named "b"$/,
+    ],
+    ['a bad matcher', 'receivers: [{name: a, type: log}]\nroutes:\n  - match: ["nonsense"]\n    receivers: [a]\n', /^routes\[0\]\.match\[0\]: not a matcher/],
+    ['a bad regex', 'receivers: [{name: a, type: log}]\nroutes:\n  - match: [\'x=~"("\']\n    receivers: [a]\n', /^routes\[0\]\.match\[0\]: invalid regex/],
+    ['a bad enum', 'log: {level: loud}\n', /^log\.level: must be one of: trace, debug, info, warn, error, fatal, silent$/],
+    ['a bad duration', 'delivery: {timeout: soon}\n', /^delivery\.timeout: must match/],
+    ['a bad CIDR', 'outbound: {allow: ["nonsense/99"]}\n', /^outbound\.allow\[0\]: .*nonsense\/99/],
+    ['a short token', 'auth: {tokens: [{name: a, token: short, scopes: [read]}]}\n', /^auth\.tokens\[0\]\.token: must be at least 16 characters$/],
+    [
+      'an unknown scope',
+      'auth: {tokens: [{name: a, token: aaaaaaaaaaaaaaaaaaaa, scopes: [root]}]}\n',
+      /^auth\.tokens\[0\]\.scopes\[0\]: must be one of: ingest, read, admin$/,
+    ],
+    ['a bad webhook secret', 'receivers: [{name: a, type: webhook, url: "https://x.test", secret: "hunter2"}]\n', /^receivers\[0\]\.secret: must match/],
+    ['an unset variable', 'receivers: [{name: a, type: webhook, url: "${HOOK_URL}"}]\n', /^receivers\[0\]\.url: environment variable HOOK_URL is not set/],
+    ['YAML syntax, with its line', 'server:\n  listen: [\n', /^line \d+, column \d+: /],
+    ['a duplicate key', 'server: {}\nserver: {}\n', /^line 2, column 1: Map keys must be unique/],
+  ];
+  for (const [name, yaml, want] of cases) {
+    it(`reports ${name}`, () => {
+      const issues = issuesOf(yaml);
+      assert.ok(
+        issues.some((i) => want.test(i)),
+        `no issue matching ${want}: ${JSON.stringify(issues)}`,
+      );
+    });
+  }
+
+  it('reports every problem at once', () => {
+    const issues = issuesOf('receivers:\n  - {name: a, type: webhook}\n  - {name: b, type: nope}\nlog: {level: x}\n');
+    assert.equal(issues.length, 3, JSON.stringify(issues));
+  });
+
+  it('interpolates ${VAR} and ${VAR:-default} in values only', () => {
+    const c = parseConfig(
+      'server:\n  listen: ${LISTEN:-127.0.0.1:9999}\nreceivers:\n  - {name: a, type: webhook, url: "${URL}", headers: {x-tag: "$${literal}"}}\n',
+      registry,
+      {
+        URL: 'https://hooks.test/a?token=abc',
+      },
+    );
+    assert.equal(c.server.listen, '127.0.0.1:9999');
+    assert.equal(c.receivers[0]?.config.url, 'https://hooks.test/a?token=abc');
+    assert.deepEqual(c.receivers[0]?.config.headers, { 'x-tag': '${literal}' });
+  });
+
+  it('cannot inject YAML structure through a variable', () => {
+    const evil = 'x"}\n  - {name: b, type: log}\nextra: {';
+    const c = parseConfig('receivers:\n  - {name: a, type: webhook, url: "https://h.test", headers: {x-a: "${V}"}}\n', registry, { V: evil });
+    assert.equal(c.receivers.length, 1);
+    assert.deepEqual(c.receivers[0]?.config.headers, { 'x-a': evil });
+  });
+
+  it('collects secrets for redaction', () => {
+    const c = parseConfig(
+      'auth: {tokens: [{name: a, token: tok_aaaaaaaaaaaaaaaa, scopes: [read]}]}\nreceivers:\n  - {name: w, type: webhook, url: "https://h.test/x", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", headers: {authorization: "Bearer zzzzzz"}}\n',
+      registry,
+      {},
+    );
+    for (const s of ['tok_aaaaaaaaaaaaaaaa', 'https://h.test/x', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'Bearer zzzzzz'])
+      assert.ok(c.secrets.includes(s), s);
+  });
+});

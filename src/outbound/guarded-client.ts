@@ -1,0 +1,158 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP, type Socket } from 'node:net';
+import { DeliveryError, type HttpClient, type HttpRequest, type HttpResponse } from '@herald/sdk';
+import { Agent, buildConnector, request } from 'undici';
+import { checkAddress, type ParsedCidr, parseAllowList } from './ip-policy.js';
+
+export interface GuardedClientOptions {
+  /** CIDRs exempt from the guard, e.g. ['127.0.0.0/8']. */
+  allow?: string[];
+  /** Whole request, body included. Default 15 s. */
+  timeoutMs?: number;
+  /** Response bytes kept; the rest is discarded and `truncated` set. Default 64 KiB. */
+  maxResponseBytes?: number;
+  /** Keep-alive connections per origin. Default 64. */
+  connections?: number;
+  userAgent?: string;
+  /** Injectable for tests. */
+  lookup?: typeof dnsLookup;
+}
+
+/** Carries the refusal through undici's connect path. */
+class RefusedError extends Error {
+  constructor(host: string, ip: string, rule: string) {
+    super(`refused to connect to ${host} (${ip}): ${rule} is not allowed; add its CIDR to outbound.allow to permit it`);
+    this.name = 'RefusedError';
+  }
+}
+
+function findRefusal(err: unknown): RefusedError | undefined {
+  for (let e = err as { cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as { cause?: unknown } | undefined, i++) {
+    if (e instanceof RefusedError) return e;
+  }
+  return undefined;
+}
+
+/**
+ * The one HTTP client receivers get. Each destination address is checked
+ * before any connection: IP literals directly, names after resolution (all
+ * addresses must pass, and the connection is pinned to a checked one, so
+ * DNS rebinding between check and connect cannot slip through). The socket's
+ * peer address is checked again once connected. Redirects are never followed.
+ */
+export function createGuardedClient(options: GuardedClientOptions = {}): HttpClient & { close(): Promise<void> } {
+  const allow: ParsedCidr[] = parseAllowList(options.allow ?? []);
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const maxBytes = options.maxResponseBytes ?? 65_536;
+  const lookup = options.lookup ?? dnsLookup;
+  const connector = buildConnector({ timeout: timeoutMs });
+
+  const agent = new Agent({
+    connections: options.connections ?? 64,
+    keepAliveTimeout: 30_000,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connect(opts, callback) {
+      const host = opts.hostname.replace(/^\[|\]$/g, '');
+      const connectTo = (ip: string) => {
+        connector({ ...opts, hostname: ip, servername: isIP(host) ? undefined : host } as Parameters<typeof connector>[0], (err, socket) => {
+          if (err || !socket) return callback(err ?? new Error('no socket'), null);
+          const peer = (socket as Socket).remoteAddress ?? '';
+          const verdict = checkAddress(peer, allow);
+          if (!verdict.ok) {
+            socket.destroy();
+            return callback(new RefusedError(host, peer, verdict.rule), null);
+          }
+          callback(null, socket);
+        });
+      };
+      if (isIP(host)) {
+        const verdict = checkAddress(host, allow);
+        if (!verdict.ok) return callback(new RefusedError(host, host, verdict.rule), null);
+        return connectTo(host);
+      }
+      lookup(host, { all: true, verbatim: true }, (err, addresses) => {
+        if (err) return callback(err, null);
+        const list = addresses as LookupAddress[];
+        for (const a of list) {
+          const verdict = checkAddress(a.address, allow);
+          if (!verdict.ok) return callback(new RefusedError(host, a.address, verdict.rule), null);
+        }
+        const first = list[0];
+        if (!first) return callback(Object.assign(new Error(`${host} resolved to no address`), { code: 'ENOTFOUND' }), null);
+        connectTo(first.address);
+      });
+    },
+  });
+
+  return {
+    async request(req: HttpRequest): Promise<HttpResponse> {
+      let url: URL;
+      try {
+        url = new URL(req.url);
+      } catch {
+        throw new DeliveryError('invalid URL', { reason: 'config', retryable: false });
+      }
+      const host = url.hostname;
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new DeliveryError(`refused: scheme ${url.protocol} is not http(s)`, { reason: 'blocked', retryable: false });
+      }
+      // Refuse literals before undici is even involved: no socket, no packet.
+      const bare = host.replace(/^\[|\]$/g, '');
+      if (isIP(bare)) {
+        const verdict = checkAddress(bare, allow);
+        if (!verdict.ok) throw new DeliveryError(new RefusedError(bare, bare, verdict.rule).message, { reason: 'blocked', retryable: false });
+      }
+      const timeout = AbortSignal.timeout(req.timeoutMs ?? timeoutMs);
+      const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+      const t0 = performance.now();
+      try {
+        const res = await request(url, {
+          dispatcher: agent,
+          method: req.method ?? 'POST',
+          headers: { 'user-agent': options.userAgent ?? 'Herald/0.1', ...req.headers },
+          body: req.body,
+          signal,
+          maxRedirections: 0,
+        } as Parameters<typeof request>[1]);
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let truncated = false;
+        for await (const chunk of res.body) {
+          const buf = chunk as Buffer;
+          if (size + buf.length > maxBytes) {
+            chunks.push(buf.subarray(0, maxBytes - size));
+            truncated = true;
+            res.body.destroy();
+            break;
+          }
+          chunks.push(buf);
+          size += buf.length;
+        }
+        return {
+          status: res.statusCode,
+          headers: res.headers as Record<string, string | string[] | undefined>,
+          body: Buffer.concat(chunks).toString('utf8'),
+          truncated,
+          durationMs: performance.now() - t0,
+        };
+      } catch (err) {
+        throw toDeliveryError(err, host, timeout, req.timeoutMs ?? timeoutMs);
+      }
+    },
+    close: () => agent.close(),
+  };
+}
+
+function toDeliveryError(err: unknown, host: string, timeout: AbortSignal, timeoutMs: number): DeliveryError {
+  if (err instanceof DeliveryError) return err;
+  const refused = findRefusal(err);
+  if (refused) return new DeliveryError(refused.message, { reason: 'blocked', retryable: false });
+  const e = err as { code?: string; name?: string; message?: string };
+  if (timeout.aborted || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new DeliveryError(`request to ${host} timed out after ${timeoutMs} ms`, { reason: 'timeout', retryable: true });
+  }
+  if (e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED') return new DeliveryError(`request to ${host} aborted`, { reason: 'network', retryable: true });
+  const code = e.code ?? (err as { cause?: { code?: string } }).cause?.code;
+  return new DeliveryError(`request to ${host} failed: ${code ?? e.message ?? 'network error'}`, { reason: 'network', retryable: true });
+}

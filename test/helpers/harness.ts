@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Clock } from '@herald/sdk';
+import { Herald } from '../../src/app/herald.js';
+import { type HeraldConfig, parseConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { builtinReceivers } from '../../src/receivers/index.js';
+import { ReceiverRegistry } from '../../src/registry/receiver-registry.js';
+
+export function registry(): ReceiverRegistry {
+  const r = new ReceiverRegistry();
+  for (const d of builtinReceivers) r.register(d);
+  return r;
+}
+
+export function tempDir(t?: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-test-'));
+  t?.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+  at: number;
+}
+
+export interface Sink {
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  connections: number;
+  /** Replace to script answers; default 200 "ok". */
+  respond: (req: RecordedRequest, res: ServerResponse) => void | Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A loopback HTTP server that records every request. */
+export async function startSink(): Promise<Sink> {
+  const sink: Sink = {
+    url: '',
+    port: 0,
+    requests: [],
+    connections: 0,
+    respond: (_req, res) => {
+      res.end('ok');
+    },
+    close: async () => {},
+  };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const rec: RecordedRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: Date.now(),
+      };
+      sink.requests.push(rec);
+      void sink.respond(rec, res);
+    });
+  });
+  server.on('connection', () => {
+    sink.connections++;
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  sink.port = (server.address() as AddressInfo).port;
+  sink.url = `http://127.0.0.1:${sink.port}`;
+  sink.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return sink;
+}
+
+/** Collects log lines in memory, so tests can assert on them (and on what they lack). */
+export function memoryLog() {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  return { lines, destination };
+}
+
+export interface TestHerald {
+  herald: Herald;
+  config: HeraldConfig;
+  logLines: string[];
+  dbPath: string;
+  stop(): Promise<void>;
+}
+
+/** Starts Herald in-process on a temp SQLite file. `yaml` must not set storage. */
+export async function startHerald(
+  t: { after(fn: () => unknown): void },
+  yaml: string,
+  opts: { clock?: Clock; listen?: boolean; dir?: string; env?: NodeJS.ProcessEnv; random?: () => number } = {},
+): Promise<TestHerald> {
+  const dir = opts.dir ?? tempDir(t);
+  const dbPath = join(dir, 'herald.db');
+  const config = parseConfig(`${yaml}\nstorage: {url: "sqlite:${dbPath}"}\n`, registry(), opts.env ?? {});
+  const { lines, destination } = memoryLog();
+  const log = createLogger({ level: 'debug', format: 'json', destination, secrets: () => config.secrets });
+  const herald = await Herald.start({ config, registry: registry(), log, clock: opts.clock, listen: opts.listen ?? false, random: opts.random });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await herald.stop();
+  };
+  t.after(stop);
+  return { herald, config, logLines: lines, dbPath, stop };
+}
+
+/** A clock tests move by hand. */
+export class FakeClock implements Clock {
+  constructor(private t = Date.parse('2026-03-01T12:00:00Z')) {}
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/** Polls until `check` passes or `ms` runs out. */
+export async function eventually(check: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
