@@ -78,7 +78,9 @@ receivers:
 routes: [{receivers: [sink]}]
 `,
   );
-  const herald = spawn(process.execPath, ['--import', 'tsx', '--conditions=@herald/source', 'src/cli/main.ts', 'serve', '-c', cfg], {
+  const prof = process.env.HERALD_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HERALD_BENCH_PROFILE}`] : [];
+  // The built Herald, as `npm start` runs it (npm run bench builds first).
+  const herald = spawn(process.execPath, [...prof, 'dist/src/cli/main.js', 'serve', '-c', cfg], {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -119,7 +121,7 @@ routes: [{receivers: [sink]}]
       const text = await r.body.text();
       if (r.statusCode !== 202) throw new Error(`ingest answered ${r.statusCode}: ${text}`);
     };
-    const sinkCount = async () => (await sink.ask<SinkStats>('stats')).count;
+    const sinkCount = async () => (await sink.ask<{ count: number }>('count')).count;
     const event = (i: number) => ({ title: `bench event ${i}`, source: 'bench', status: 'firing', labels: { n: String(i % 100) }, data: { t: wallNow() } });
 
     // Baseline: the same sink, raw keep-alive HTTP, 16 concurrent clients.

@@ -29,6 +29,7 @@ server.listen(0, '127.0.0.1', () => {
   process.send?.({ port: (server.address() as AddressInfo).port });
 });
 process.on('message', (m: { cmd: string }) => {
+  if (m.cmd === 'count') process.send?.({ count });
   if (m.cmd === 'stats') process.send?.({ count, latencies });
   if (m.cmd === 'reset') {
     count = 0;

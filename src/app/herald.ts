@@ -79,7 +79,13 @@ export class Herald {
       store: this.store,
       clock: this.clock,
       routes: () => this.config.routes,
-      onCommitted: () => this.engine.wake(),
+      onCommitted: (requests) => {
+        for (const r of requests) {
+          const perEvent = new Map<string, number>();
+          for (const d of r.deliveries) perEvent.set(d.eventId, (perEvent.get(d.eventId) ?? 0) + 1);
+          this.engine.remember(r.events, (e) => perEvent.get(e.id) ?? 0);
+        }
+      },
     });
     this.server = buildServer({
       store: () => this.store,

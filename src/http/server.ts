@@ -44,7 +44,6 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
     bodyLimit: deps.config().server.bodyLimit,
     logger: false,
-    disableRequestLogging: true,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });

@@ -103,8 +103,9 @@ export function createGuardedClient(options: GuardedClientOptions = {}): HttpCli
         const verdict = checkAddress(bare, allow);
         if (!verdict.ok) throw new DeliveryError(new RefusedError(bare, bare, verdict.rule).message, { reason: 'blocked', retryable: false });
       }
-      const timeout = AbortSignal.timeout(req.timeoutMs ?? timeoutMs);
-      const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+      // undici's own header/body timers bound the request (no extra signal
+      // per request on the hot path); the caller's signal covers the rest.
+      const limitMs = req.timeoutMs ?? timeoutMs;
       const t0 = performance.now();
       try {
         const res = await request(url, {
@@ -112,44 +113,52 @@ export function createGuardedClient(options: GuardedClientOptions = {}): HttpCli
           method: req.method ?? 'POST',
           headers: { 'user-agent': options.userAgent ?? 'Herald/0.1', ...req.headers },
           body: req.body,
-          signal,
-          maxRedirections: 0,
-        } as Parameters<typeof request>[1]);
-        const chunks: Buffer[] = [];
-        let size = 0;
-        let truncated = false;
-        for await (const chunk of res.body) {
-          const buf = chunk as Buffer;
-          if (size + buf.length > maxBytes) {
-            chunks.push(buf.subarray(0, maxBytes - size));
-            truncated = true;
-            res.body.destroy();
-            break;
-          }
-          chunks.push(buf);
-          size += buf.length;
-        }
+          signal: req.signal,
+          headersTimeout: limitMs,
+          bodyTimeout: limitMs,
+        });
+        const { body, truncated } = await readCapped(res.body, Number(res.headers['content-length'] ?? Number.NaN), maxBytes);
         return {
           status: res.statusCode,
           headers: res.headers as Record<string, string | string[] | undefined>,
-          body: Buffer.concat(chunks).toString('utf8'),
+          body,
           truncated,
           durationMs: performance.now() - t0,
         };
       } catch (err) {
-        throw toDeliveryError(err, host, timeout, req.timeoutMs ?? timeoutMs);
+        throw toDeliveryError(err, host, limitMs);
       }
     },
     close: () => agent.close(),
   };
 }
 
-function toDeliveryError(err: unknown, host: string, timeout: AbortSignal, timeoutMs: number): DeliveryError {
+type Body = Awaited<ReturnType<typeof request>>['body'];
+
+/** Reads at most `maxBytes`; small bodies with a known length take the fast path. */
+async function readCapped(body: Body, length: number, maxBytes: number): Promise<{ body: string; truncated: boolean }> {
+  if (length <= maxBytes) return { body: await body.text(), truncated: false };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    if (size + buf.length > maxBytes) {
+      chunks.push(buf.subarray(0, maxBytes - size));
+      body.destroy();
+      return { body: Buffer.concat(chunks).toString('utf8'), truncated: true };
+    }
+    chunks.push(buf);
+    size += buf.length;
+  }
+  return { body: Buffer.concat(chunks).toString('utf8'), truncated: false };
+}
+
+function toDeliveryError(err: unknown, host: string, timeoutMs: number): DeliveryError {
   if (err instanceof DeliveryError) return err;
   const refused = findRefusal(err);
   if (refused) return new DeliveryError(refused.message, { reason: 'blocked', retryable: false });
   const e = err as { code?: string; name?: string; message?: string };
-  if (timeout.aborted || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') {
+  if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') {
     return new DeliveryError(`request to ${host} timed out after ${timeoutMs} ms`, { reason: 'timeout', retryable: true });
   }
   if (e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED') return new DeliveryError(`request to ${host} aborted`, { reason: 'network', retryable: true });

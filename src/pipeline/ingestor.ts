@@ -9,7 +9,7 @@ export interface IngestorOptions {
   clock: Clock;
   routes: () => readonly Route[];
   /** Called after each commit, so delivery starts without waiting for a poll. */
-  onCommitted: (events: HeraldEvent[]) => void;
+  onCommitted: (requests: IngestRequest[]) => void;
 }
 
 interface Waiting {
@@ -37,9 +37,9 @@ export class Ingestor {
     const events: HeraldEvent[] = [];
     const deliveries: NewDelivery[] = [];
     for (const input of inputs) {
-      const event = toHeraldEvent(input, newId(), now);
+      const event = toHeraldEvent(input, newId(now), now);
       events.push(event);
-      for (const receiver of route(routes, event).receivers) deliveries.push({ id: newId(), eventId: event.id, receiver, runAt: now });
+      for (const receiver of route(routes, event).receivers) deliveries.push({ id: newId(now), eventId: event.id, receiver, runAt: now });
     }
     return { events, deliveries, idempotency };
   }
@@ -64,10 +64,10 @@ export class Ingestor {
         batch.map((w) => w.request),
         this.o.clock.now(),
       );
-      const committed: HeraldEvent[] = [];
+      const committed: IngestRequest[] = [];
       batch.forEach((w, i) => {
         const outcome = outcomes[i] as IngestOutcome;
-        if (outcome.kind === 'committed') committed.push(...w.request.events);
+        if (outcome.kind === 'committed') committed.push(w.request);
         w.resolve(outcome);
       });
       if (committed.length > 0) this.o.onCommitted(committed);

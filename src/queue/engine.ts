@@ -1,4 +1,4 @@
-import { type Clock, DeliveryError, type HttpClient, type Logger, type ReceiverInstance } from '@herald/sdk';
+import { type Clock, DeliveryError, type HeraldEvent, type HttpClient, type Logger, type ReceiverInstance } from '@herald/sdk';
 import type { AttemptRecord, ClaimedDelivery, Store } from '../store/types.js';
 import type { DeliveryMetrics } from './metrics-port.js';
 import { nextAfterFailure, type RetryPolicy } from './retry-policy.js';
@@ -55,12 +55,34 @@ export class DeliveryEngine {
   private pumpAgain = false;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
-  private readonly shutdown = new AbortController();
   private readonly leaseMs: number;
 
   constructor(private readonly o: EngineOptions) {
     this.leaseMs = o.leaseMs ?? Math.max(60_000, o.timeoutMs * 4);
   }
+
+  /**
+   * Events just committed by ingest, kept until each of their deliveries is
+   * claimed, so the first attempt needs no read. Bounded; retries read the store.
+   */
+  private readonly fresh = new Map<string, { event: HeraldEvent; pending: number }>();
+  private static readonly FRESH_CAP = 20_000;
+
+  remember(events: HeraldEvent[], deliveriesPerEvent: (event: HeraldEvent) => number): void {
+    for (const event of events) {
+      const pending = deliveriesPerEvent(event);
+      if (pending > 0) this.fresh.set(event.id, { event, pending });
+    }
+    while (this.fresh.size > DeliveryEngine.FRESH_CAP) this.fresh.delete(this.fresh.keys().next().value as string);
+    this.wake();
+  }
+
+  private readonly takeFresh = (eventId: string): HeraldEvent | undefined => {
+    const entry = this.fresh.get(eventId);
+    if (!entry) return undefined;
+    if (--entry.pending <= 0) this.fresh.delete(eventId);
+    return entry.event;
+  };
 
   /** Swaps the receiver set. In-flight sends finish on the instance they started with. */
   setReceivers(receivers: ActiveReceiver[]): ActiveReceiver[] {
@@ -82,18 +104,30 @@ export class DeliveryEngine {
     this.wake();
   }
 
-  /** New work is committed: look now rather than at the next poll. */
+  /**
+   * New work is committed or a slot freed: look now rather than at the next
+   * poll. Wake-ups within one tick share one claim pass.
+   */
   wake(): void {
-    if (!this.running) return;
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
-    }
-    void this.pump();
+    if (!this.running || this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      if (this.pumping) this.pumpAgain = true;
+      else void this.pump();
+    });
   }
 
+  private wakeScheduled = false;
+
   private schedulePoll(): void {
-    this.timer = setTimeout(() => {
+    this.timer = setTimeout(async () => {
+      try {
+        const n = await this.o.store.reclaimExpired(this.o.clock.now());
+        if (n > 0) this.o.log.warn({ count: n }, 'reclaimed deliveries whose lease expired');
+      } catch (err) {
+        this.o.log.error({ err }, 'reclaiming expired leases failed');
+      }
       this.wake();
       if (this.running) this.schedulePoll();
     }, this.o.pollIntervalMs);
@@ -109,9 +143,12 @@ export class DeliveryEngine {
         this.pumpAgain = false;
         for (const r of this.receivers.values()) {
           if (!this.running && !this.manual) break;
-          const free = r.concurrency - (this.busy.get(r.name) ?? 0);
-          if (free <= 0) continue;
-          const claimed = await this.o.store.claim(r.name, free, this.o.workerId, this.leaseMs, this.o.clock.now());
+          const busy = this.busy.get(r.name) ?? 0;
+          const free = r.concurrency - busy;
+          // Under load, wait for a few slots and claim them together: one
+          // query for many deliveries instead of one per completion.
+          if (free <= 0 || (busy > 0 && free < Math.min(16, Math.ceil(r.concurrency / 4)))) continue;
+          const claimed = await this.o.store.claim(r.name, free, this.o.workerId, this.leaseMs, this.o.clock.now(), this.takeFresh);
           for (const d of claimed) this.launch(r, d);
           started += claimed.length;
           if (claimed.length === free) this.pumpAgain = true;
@@ -142,6 +179,7 @@ export class DeliveryEngine {
   private launch(r: ActiveReceiver, d: ClaimedDelivery): void {
     this.busy.set(r.name, (this.busy.get(r.name) ?? 0) + 1);
     const abort = new AbortController();
+    controllers.set(abort.signal, abort);
     const flight: Flight = { receiver: r, abort, delivery: d, promise: Promise.resolve() };
     flight.promise = this.attempt(r, d, abort.signal)
       .then((record) => this.record(record))
@@ -158,13 +196,21 @@ export class DeliveryEngine {
     const startedAt = this.o.clock.now();
     const t0 = performance.now();
     const tryNo = d.tries + 1;
-    const signal = AbortSignal.any([abort, this.shutdown.signal, AbortSignal.timeout(this.o.timeoutMs)]);
+    // One controller per attempt, aborted by its own timer or by stop(); cheaper
+    // than composing signals with AbortSignal.any on every send.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controllerOf(abort).abort(new DOMException('attempt timed out', 'TimeoutError'));
+    }, this.o.timeoutMs);
+    const signal = abort;
     const base = { deliveryId: d.id, workerId: this.o.workerId, try: tryNo, startedAt };
     try {
       const result = await r.instance.send(
         { id: d.id, receiver: r.name, event: d.event, people: [] },
         { http: r.http, log: r.log, clock: this.o.clock, attempt: tryNo, signal },
       );
+      clearTimeout(timer);
       const durationMs = performance.now() - t0;
       this.o.metrics.attempt(r.name, 'success', 'ok', durationMs / 1000);
       return {
@@ -176,8 +222,9 @@ export class DeliveryEngine {
         next: { state: 'succeeded', countsAsAttempt: true },
       };
     } catch (thrown) {
+      clearTimeout(timer);
       const durationMs = performance.now() - t0;
-      const err = toDeliveryError(thrown, signal);
+      const err = toDeliveryError(thrown, signal, timedOut);
       const next = nextAfterFailure(this.o.policy, err, d.attempts, d.tries, this.o.clock.now(), this.o.random);
       const message = r.redact(next.state === 'dead' && next.why ? `${err.message} (${next.why})` : err.message);
       this.o.metrics.attempt(r.name, next.state === 'dead' ? 'dead' : 'retry', err.reason, durationMs / 1000);
@@ -240,7 +287,7 @@ export class DeliveryEngine {
     if (timedOut) {
       const left = [...this.inFlight.keys()];
       this.o.log.warn({ count: left.length }, 'shutdown grace period over; aborting in-flight deliveries');
-      this.shutdown.abort();
+      for (const f of this.inFlight.values()) f.abort.abort(new Error('Herald is shutting down'));
       await all();
     }
     await this.flush();
@@ -256,11 +303,14 @@ function excerpt(text: string): string {
   return buf.length <= RESPONSE_EXCERPT_BYTES ? text : buf.subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8');
 }
 
-function toDeliveryError(thrown: unknown, signal: AbortSignal): DeliveryError {
+const controllers = new WeakMap<AbortSignal, AbortController>();
+function controllerOf(signal: AbortSignal): AbortController {
+  return controllers.get(signal) as AbortController;
+}
+
+function toDeliveryError(thrown: unknown, signal: AbortSignal, timedOut: boolean): DeliveryError {
+  if (timedOut) return new DeliveryError('attempt timed out', { reason: 'timeout', retryable: true, cause: thrown });
   if (thrown instanceof DeliveryError) return thrown;
-  if (signal.aborted) {
-    const why = signal.reason instanceof Error && signal.reason.name === 'TimeoutError' ? 'timed out' : 'aborted';
-    return new DeliveryError(`attempt ${why}`, { reason: why === 'timed out' ? 'timeout' : 'network', retryable: true, cause: thrown });
-  }
+  if (signal.aborted) return new DeliveryError('attempt aborted', { reason: 'network', retryable: true, cause: thrown });
   return new DeliveryError((thrown as Error)?.message ?? String(thrown), { reason: 'network', retryable: true, cause: thrown });
 }

@@ -1,5 +1,6 @@
 import type { HeraldEvent } from '@herald/sdk';
 import { type Kysely, type Migration, Migrator, type Transaction } from 'kysely';
+import { idCeiling, idFloor } from '../lib/ids.js';
 import type { Database } from './schema.js';
 import {
   type AttemptRecord,
@@ -159,14 +160,26 @@ export class KyselyStore implements Store {
     return outcomes;
   }
 
-  async claim(receiver: string, limit: number, workerId: string, leaseMs: number, now: number): Promise<ClaimedDelivery[]> {
+  async claim(
+    receiver: string,
+    limit: number,
+    workerId: string,
+    leaseMs: number,
+    now: number,
+    known?: (eventId: string) => HeraldEvent | undefined,
+  ): Promise<ClaimedDelivery[]> {
     if (limit <= 0) return [];
     const rows = await wrapUnavailable(() => this.d.claimIds(this.db, receiver, limit, workerId, now + leaseMs, now));
     if (rows.length === 0) return [];
-    const bodies = new Map<string, string>();
-    const eventIds = [...new Set(rows.map((r) => r.event_id))];
-    for (const part of chunks(eventIds, 500)) {
-      for (const e of await this.db.selectFrom('events').select(['id', 'body']).where('id', 'in', part).execute()) bodies.set(e.id, e.body);
+    const events = new Map<string, HeraldEvent>();
+    for (const r of rows) {
+      const e = known?.(r.event_id);
+      if (e) events.set(r.event_id, e);
+    }
+    const missing = [...new Set(rows.map((r) => r.event_id))].filter((id) => !events.has(id));
+    for (const part of chunks(missing, 500)) {
+      for (const e of await this.db.selectFrom('events').select(['id', 'body']).where('id', 'in', part).execute())
+        events.set(e.id, JSON.parse(e.body) as HeraldEvent);
     }
     return rows.map((r) => ({
       id: r.id,
@@ -174,7 +187,7 @@ export class KyselyStore implements Store {
       receiver: r.receiver,
       attempts: Number(r.attempts),
       tries: Number(r.tries),
-      event: JSON.parse(bodies.get(r.event_id) ?? 'null') as HeraldEvent,
+      event: events.get(r.event_id) as HeraldEvent,
     }));
   }
 
@@ -264,6 +277,18 @@ export class KyselyStore implements Store {
     return this.d.recoverAbandoned(this.db, now);
   }
 
+  async reclaimExpired(now: number): Promise<number> {
+    const res = await wrapUnavailable(() =>
+      this.db
+        .updateTable('deliveries')
+        .set({ state: 'failed', lease_until: null, locked_by: null, run_at: now, updated_at: now })
+        .where('state', '=', 'running')
+        .where('lease_until', '<', now)
+        .executeTakeFirst(),
+    );
+    return Number(res.numUpdatedRows);
+  }
+
   async killOrphans(knownReceivers: string[], now: number): Promise<number> {
     let q = this.db
       .updateTable('deliveries')
@@ -274,22 +299,14 @@ export class KyselyStore implements Store {
     return Number(res.numUpdatedRows);
   }
 
-  async nextDueAt(): Promise<number | undefined> {
-    const row = await this.db
-      .selectFrom('deliveries')
-      .select((eb) => eb.fn.min('run_at').as('at'))
-      .where('state', 'in', WAITING)
-      .executeTakeFirst();
-    return row?.at == null ? undefined : Number(row.at);
-  }
-
   async listEvents(f: EventFilter): Promise<HeraldEvent[]> {
     let q = this.db.selectFrom('events').select('body').orderBy('id', 'desc').limit(f.limit);
     if (f.source !== undefined) q = q.where('source', '=', f.source);
     if (f.status !== undefined) q = q.where('status', '=', f.status);
     if (f.key !== undefined) q = q.where('key', '=', f.key);
-    if (f.since !== undefined) q = q.where('received_at', '>=', f.since);
-    if (f.until !== undefined) q = q.where('received_at', '<=', f.until);
+    // Ids start with their time, so the primary key narrows a time range.
+    if (f.since !== undefined) q = q.where('id', '>=', idFloor(f.since)).where('received_at', '>=', f.since);
+    if (f.until !== undefined) q = q.where('id', '<=', idCeiling(f.until)).where('received_at', '<=', f.until);
     if (f.before !== undefined) q = q.where('id', '<', f.before);
     return (await q.execute()).map((r) => JSON.parse(r.body) as HeraldEvent);
   }

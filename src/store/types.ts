@@ -107,18 +107,28 @@ export interface Store {
   ping(): Promise<void>;
   /** Commits many requests in one transaction (group commit); one outcome each. */
   commitIngest(requests: IngestRequest[], now: number): Promise<IngestOutcome[]>;
-  /** Leases up to `limit` due deliveries of one receiver to `workerId`. */
-  claim(receiver: string, limit: number, workerId: string, leaseMs: number, now: number): Promise<ClaimedDelivery[]>;
+  /**
+   * Leases up to `limit` due deliveries of one receiver to `workerId`.
+   * `known` may supply events already in memory, saving their reads.
+   */
+  claim(
+    receiver: string,
+    limit: number,
+    workerId: string,
+    leaseMs: number,
+    now: number,
+    known?: (eventId: string) => HeraldEvent | undefined,
+  ): Promise<ClaimedDelivery[]>;
   /** Records attempts and moves their deliveries on; ignores ones whose lease was lost. */
   finish(records: AttemptRecord[], now: number): Promise<void>;
   /** Hands leased deliveries back untried (shutdown, receiver swapped mid-claim). */
   release(ids: string[], workerId: string, now: number): Promise<void>;
   /** Makes deliveries leased by a dead process claimable again; returns how many. */
   recoverAbandoned(now: number): Promise<number>;
+  /** Makes deliveries whose lease ran out claimable again (a hung or vanished worker). */
+  reclaimExpired(now: number): Promise<number>;
   /** Dead-letters pending work for receivers that no longer exist. */
   killOrphans(knownReceivers: string[], now: number): Promise<number>;
-  /** Earliest run_at among waiting deliveries, for the scheduler's next wake-up. */
-  nextDueAt(): Promise<number | undefined>;
   listEvents(filter: EventFilter): Promise<HeraldEvent[]>;
   getEvent(id: string): Promise<{ event: HeraldEvent; deliveries: (DeliveryRow & { attempts_log: AttemptRow[] })[] } | undefined>;
   listDeliveries(filter: DeliveryFilter): Promise<DeliveryRow[]>;

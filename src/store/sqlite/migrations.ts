@@ -18,7 +18,6 @@ export const sqliteMigrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('events_source').on('events').columns(['source', 'id']).execute();
       await db.schema.createIndex('events_key').on('events').columns(['key', 'id']).execute();
-      await db.schema.createIndex('events_received').on('events').column('received_at').execute();
 
       await db.schema
         .createTable('deliveries')
@@ -36,8 +35,12 @@ export const sqliteMigrations: Record<string, Migration> = {
         .addColumn('created_at', 'integer', (c) => c.notNull())
         .addColumn('updated_at', 'integer', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('deliveries_claim').on('deliveries').columns(['receiver', 'state', 'run_at']).execute();
-      await db.schema.createIndex('deliveries_state').on('deliveries').columns(['state', 'id']).execute();
+      // Partial index: the claim query reads exactly these rows, in run_at order,
+      // and stops at LIMIT, however many finished deliveries the table holds.
+      await sql`CREATE INDEX deliveries_due ON deliveries (receiver, run_at) WHERE state IN ('pending', 'failed')`.execute(db);
+      await sql`CREATE INDEX deliveries_leased ON deliveries (lease_until) WHERE state = 'running'`.execute(db);
+      // Most rows end `succeeded`; only dead ones need finding among millions.
+      await sql`CREATE INDEX deliveries_dead ON deliveries (id) WHERE state = 'dead'`.execute(db);
       await db.schema.createIndex('deliveries_event').on('deliveries').column('event_id').execute();
 
       await db.schema
@@ -62,7 +65,6 @@ export const sqliteMigrations: Record<string, Migration> = {
         .addColumn('ids', 'text', (c) => c.notNull())
         .addColumn('created_at', 'integer', (c) => c.notNull())
         .execute();
-      await sql`select 1`.execute(db);
     },
   },
 };

@@ -4,6 +4,7 @@ import { KyselyStore, type StoreDialect } from '../kysely-store.js';
 import type { Database as Schema } from '../schema.js';
 import { StoreUnavailableError } from '../types.js';
 import { sqliteMigrations } from './migrations.js';
+import { withStatementCache } from './statement-cache.js';
 
 export interface SqliteOptions {
   /** File path, or `:memory:`. */
@@ -40,7 +41,7 @@ export function openSqliteStore(options: SqliteOptions): KyselyStore {
     const hint = code === 'SQLITE_BUSY' ? ' (is another Herald process using this database? one SQLite file serves one process)' : '';
     throw new StoreUnavailableError(`cannot open SQLite database ${options.path}: ${(err as Error).message}${hint}`, { cause: err });
   }
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   const dialect: StoreDialect = {
     name: 'sqlite',
     migrations: sqliteMigrations,
@@ -50,9 +51,8 @@ export function openSqliteStore(options: SqliteOptions): KyselyStore {
         UPDATE deliveries SET state = 'running', locked_by = ${workerId}, lease_until = ${leaseUntil}, updated_at = ${now}
         WHERE id IN (
           SELECT id FROM deliveries
-          WHERE receiver = ${receiver}
-            AND ((state IN ('pending', 'failed') AND run_at <= ${now}) OR (state = 'running' AND lease_until < ${now}))
-          ORDER BY run_at, id LIMIT ${limit})
+          WHERE receiver = ${receiver} AND state IN ('pending', 'failed') AND run_at <= ${now}
+          ORDER BY run_at LIMIT ${limit})
         RETURNING id, event_id, receiver, attempts, tries`.execute(k);
       return res.rows;
     },
