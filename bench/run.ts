@@ -72,15 +72,16 @@ async function main() {
 storage: {url: "sqlite:${join(dir, 'bench.db')}", synchronous: FULL}
 log: {level: warn, format: json}
 outbound: {allow: ["127.0.0.0/8"]}
-delivery: {concurrency: 64}
+delivery: {concurrency: 128}
 receivers:
   - {name: sink, type: webhook, url: "http://127.0.0.1:${sink.port}/herald", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
 routes: [{receivers: [sink]}]
 `,
   );
   const prof = process.env.HERALD_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HERALD_BENCH_PROFILE}`] : [];
-  // The built Herald, as `npm start` runs it (npm run bench builds first).
-  const herald = spawn(process.execPath, [...prof, 'dist/src/cli/main.js', 'serve', '-c', cfg], {
+  // The built Herald with the heap limit `npm start` uses (npm run bench builds first).
+  const nodeFlags = (process.env.HERALD_BENCH_NODE_FLAGS ?? '--max-old-space-size=128').split(' ').filter(Boolean);
+  const herald = spawn(process.execPath, [...prof, ...nodeFlags, 'dist/src/cli/main.js', 'serve', '-c', cfg], {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -66,7 +66,7 @@ export class DeliveryEngine {
    * claimed, so the first attempt needs no read. Bounded; retries read the store.
    */
   private readonly fresh = new Map<string, { event: HeraldEvent; pending: number }>();
-  private static readonly FRESH_CAP = 20_000;
+  private static readonly FRESH_CAP = 4096;
 
   remember(events: HeraldEvent[], deliveriesPerEvent: (event: HeraldEvent) => number): void {
     for (const event of events) {

@@ -29,6 +29,12 @@ export interface StoreDialect {
   readonly insertChunk: number;
   claimIds(db: Kysely<Database>, receiver: string, limit: number, workerId: string, leaseUntil: number, now: number): Promise<ClaimedRow[]>;
   recoverAbandoned(db: Kysely<Database>, now: number): Promise<number>;
+  /**
+   * Runs delivery bookkeeping (claims, attempt records) in one transaction
+   * that need not be flushed to disk before returning: losing it to a power
+   * cut means a re-send, never a lost event. Acceptance never goes through here.
+   */
+  bookkeeping<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   destroy(): Promise<void>;
 }
 
@@ -169,7 +175,7 @@ export class KyselyStore implements Store {
     known?: (eventId: string) => HeraldEvent | undefined,
   ): Promise<ClaimedDelivery[]> {
     if (limit <= 0) return [];
-    const rows = await wrapUnavailable(() => this.d.claimIds(this.db, receiver, limit, workerId, now + leaseMs, now));
+    const rows = await wrapUnavailable(() => this.d.bookkeeping(this.db, (trx) => this.d.claimIds(trx, receiver, limit, workerId, now + leaseMs, now)));
     if (rows.length === 0) return [];
     const events = new Map<string, HeraldEvent>();
     for (const r of rows) {
@@ -194,7 +200,7 @@ export class KyselyStore implements Store {
   finish(records: AttemptRecord[], now: number): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     return wrapUnavailable(() =>
-      this.db.transaction().execute(async (trx) => {
+      this.d.bookkeeping(this.db, async (trx) => {
         // Group successes by lease holder so the common case is one UPDATE.
         const ok = new Map<string, string[]>();
         for (const r of records) {

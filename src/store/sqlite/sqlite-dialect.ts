@@ -41,6 +41,7 @@ export function openSqliteStore(options: SqliteOptions): KyselyStore {
     const hint = code === 'SQLITE_BUSY' ? ' (is another Herald process using this database? one SQLite file serves one process)' : '';
     throw new StoreUnavailableError(`cannot open SQLite database ${options.path}: ${(err as Error).message}${hint}`, { cause: err });
   }
+  const acceptance = options.synchronous ?? 'FULL';
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   const dialect: StoreDialect = {
     name: 'sqlite',
@@ -55,6 +56,19 @@ export function openSqliteStore(options: SqliteOptions): KyselyStore {
           ORDER BY run_at LIMIT ${limit})
         RETURNING id, event_id, receiver, attempts, tries`.execute(k);
       return res.rows;
+    },
+    // SQLite will not change its safety level inside a transaction, so the
+    // connection is held for the switch, the transaction and the switch back:
+    // no acceptance commit can run in between with the relaxed level.
+    async bookkeeping(k, work) {
+      return k.connection().execute(async (conn) => {
+        await sql`PRAGMA synchronous = NORMAL`.execute(conn);
+        try {
+          return await conn.transaction().execute(work);
+        } finally {
+          await sql.raw(`PRAGMA synchronous = ${acceptance}`).execute(conn);
+        }
+      });
     },
     async recoverAbandoned(k, now) {
       const res = await k
