@@ -186,6 +186,16 @@ describe('guarded client: allowed requests', () => {
     assert.match(err.message, /ECONNREFUSED/);
   });
 
+  it('reports a caller’s timeout signal as a timeout', async () => {
+    handler = () => {};
+    const client = createGuardedClient({ allow: ['127.0.0.0/8'] });
+    const err = await refusal(client.request({ url: `http://127.0.0.1:${port}/hang`, signal: AbortSignal.timeout(100) }));
+    await client.close();
+    assert.equal(err.reason, 'timeout');
+    assert.match(err.message, /timed out/);
+    server.closeAllConnections();
+  });
+
   it('honours the caller’s abort signal', async () => {
     handler = () => {};
     const client = createGuardedClient({ allow: ['127.0.0.0/8'] });

@@ -161,7 +161,9 @@ function toDeliveryError(err: unknown, host: string, timeoutMs: number): Deliver
   if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') {
     return new DeliveryError(`request to ${host} timed out after ${timeoutMs} ms`, { reason: 'timeout', retryable: true });
   }
+  // A caller's AbortSignal.timeout() rejects with a DOMException named TimeoutError.
+  if (e.name === 'TimeoutError') return new DeliveryError(`request to ${host} timed out`, { reason: 'timeout', retryable: true });
   if (e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED') return new DeliveryError(`request to ${host} aborted`, { reason: 'network', retryable: true });
-  const code = e.code ?? (err as { cause?: { code?: string } }).cause?.code;
+  const code = typeof e.code === 'string' ? e.code : (err as { cause?: { code?: string } }).cause?.code;
   return new DeliveryError(`request to ${host} failed: ${code ?? e.message ?? 'network error'}`, { reason: 'network', retryable: true });
 }
