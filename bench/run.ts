@@ -13,6 +13,9 @@ const wallNow = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quick = process.argv.includes('--quick');
 const SCALE = quick ? 0.2 : 1;
+const phaseArg = process.argv.find((a) => a.startsWith('--phases='));
+/** `--phases=batched,single` runs only those (for profiling); RESULTS.md is only written by a full run. */
+const PHASES = new Set((phaseArg?.slice('--phases='.length) ?? 'baseline,batched,single,latency').split(','));
 
 interface SinkStats {
   count: number;
@@ -125,75 +128,84 @@ routes: [{receivers: [sink]}]
     const sinkCount = async () => (await sink.ask<{ count: number }>('count')).count;
     const event = (i: number) => ({ title: `bench event ${i}`, source: 'bench', status: 'firing', labels: { n: String(i % 100) }, data: { t: wallNow() } });
 
-    // Baseline: the same sink, raw keep-alive HTTP, 16 concurrent clients.
-    const baselineN = Math.round(40_000 * SCALE);
-    const payload = JSON.stringify({ event: event(0), receiver: 'sink', attempt: 1 });
-    await closedLoop(2000, 16, async () => {
-      const r = await sinkPool.request({ path: '/raw', method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
-      await r.body.text();
-    });
-    results.baselineRps = await closedLoop(baselineN, 16, async () => {
-      const r = await sinkPool.request({ path: '/raw', method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
-      await r.body.text();
-    });
-    // Baseline latency at the same offered rate as Herald's latency phase.
-    const baseLat: number[] = [];
     const rate = 500;
     const latSeconds = quick ? 4 : 10;
-    for (let tick = 0; tick < latSeconds * 100; tick++) {
-      const due = wallNow() + 10;
-      for (let k = 0; k < rate / 100; k++) {
-        const t0 = wallNow();
-        void sinkPool.request({ path: '/raw', method: 'POST', headers: { 'content-type': 'application/json' }, body: payload }).then(async (r) => {
-          await r.body.text();
-          baseLat.push(wallNow() - t0);
-        });
+    if (PHASES.has('baseline')) {
+      // Baseline: the same sink, raw keep-alive HTTP, 16 concurrent clients.
+      const baselineN = Math.round(40_000 * SCALE);
+      const payload = JSON.stringify({ event: event(0), receiver: 'sink', attempt: 1 });
+      await closedLoop(2000, 16, async () => {
+        const r = await sinkPool.request({ path: '/raw', method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+        await r.body.text();
+      });
+      results.baselineRps = await closedLoop(baselineN, 16, async () => {
+        const r = await sinkPool.request({ path: '/raw', method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+        await r.body.text();
+      });
+      // Baseline latency at the same offered rate as Herald's latency phase.
+      const baseLat: number[] = [];
+      for (let tick = 0; tick < latSeconds * 100; tick++) {
+        const due = wallNow() + 10;
+        for (let k = 0; k < rate / 100; k++) {
+          const t0 = wallNow();
+          void sinkPool.request({ path: '/raw', method: 'POST', headers: { 'content-type': 'application/json' }, body: payload }).then(async (r) => {
+            await r.body.text();
+            baseLat.push(wallNow() - t0);
+          });
+        }
+        await sleep(Math.max(0, due - wallNow()));
       }
-      await sleep(Math.max(0, due - wallNow()));
+      await sleep(200);
+      baseLat.sort((a, b) => a - b);
+      results.baselineP50 = percentile(baseLat, 50);
+      results.baselineP99 = percentile(baseLat, 99);
+      await sink.ask('reset');
     }
-    await sleep(200);
-    baseLat.sort((a, b) => a - b);
-    results.baselineP50 = percentile(baseLat, 50);
-    results.baselineP99 = percentile(baseLat, 99);
-    await sink.ask('reset');
 
     // Warm up Herald (JIT, SQLite page cache).
     for (let i = 0; i < 20; i++) await post(Array.from({ length: 100 }, (_, j) => event(i * 100 + j)));
     await waitFor(async () => (await sinkCount()) >= 2000, 60_000, 'warm-up deliveries');
     await sink.ask('reset');
 
-    // Batched ingest: 100 events per request, 4 concurrent clients.
-    const batchedN = Math.round(60_000 * SCALE);
-    let t0 = performance.now();
-    await closedLoop(batchedN / 100, 4, (i) => post(Array.from({ length: 100 }, (_, j) => event(i * 100 + j))));
-    results.batchedAcceptedPerSec = batchedN / ((performance.now() - t0) / 1000);
-    await waitFor(async () => (await sinkCount()) >= batchedN, 120_000, 'batched deliveries');
-    results.batchedDeliveredPerSec = batchedN / ((performance.now() - t0) / 1000);
-    await sink.ask('reset');
-
-    // Single-event ingest: 16 concurrent clients, one event per request.
-    const singleN = Math.round(30_000 * SCALE);
-    t0 = performance.now();
-    await closedLoop(singleN, 16, (i) => post(event(i)));
-    results.singleAcceptedPerSec = singleN / ((performance.now() - t0) / 1000);
-    await waitFor(async () => (await sinkCount()) >= singleN, 120_000, 'single deliveries');
-    results.singleDeliveredPerSec = singleN / ((performance.now() - t0) / 1000);
-    await sink.ask('reset');
-
-    // Latency at a fixed offered rate: ingest → delivery, measured at the sink.
-    let sent = 0;
-    for (let tick = 0; tick < latSeconds * 100; tick++) {
-      const due = wallNow() + 10;
-      for (let k = 0; k < rate / 100; k++) {
-        void post(event(sent++));
-      }
-      await sleep(Math.max(0, due - wallNow()));
+    if (PHASES.has('batched')) {
+      // Batched ingest: 100 events per request, 4 concurrent clients.
+      const batchedN = Math.round(60_000 * SCALE);
+      const t0 = performance.now();
+      await closedLoop(batchedN / 100, 4, (i) => post(Array.from({ length: 100 }, (_, j) => event(i * 100 + j))));
+      results.batchedAcceptedPerSec = batchedN / ((performance.now() - t0) / 1000);
+      await waitFor(async () => (await sinkCount()) >= batchedN, 120_000, 'batched deliveries');
+      results.batchedDeliveredPerSec = batchedN / ((performance.now() - t0) / 1000);
+      await sink.ask('reset');
     }
-    await waitFor(async () => (await sinkCount()) >= sent, 60_000, 'latency deliveries');
-    const lat = (await sink.ask<SinkStats>('stats')).latencies.sort((a, b) => a - b);
-    results.e2eP50 = percentile(lat, 50);
-    results.e2eP99 = percentile(lat, 99);
-    results.e2eCount = lat.length;
+
+    if (PHASES.has('single')) {
+      // Single-event ingest: 16 concurrent clients, one event per request.
+      const singleN = Math.round(30_000 * SCALE);
+      const t0 = performance.now();
+      await closedLoop(singleN, 16, (i) => post(event(i)));
+      results.singleAcceptedPerSec = singleN / ((performance.now() - t0) / 1000);
+      await waitFor(async () => (await sinkCount()) >= singleN, 120_000, 'single deliveries');
+      results.singleDeliveredPerSec = singleN / ((performance.now() - t0) / 1000);
+      await sink.ask('reset');
+    }
+
+    if (PHASES.has('latency')) {
+      // Latency at a fixed offered rate: ingest → delivery, measured at the sink.
+      await sink.ask('measure');
+      let sent = 0;
+      for (let tick = 0; tick < latSeconds * 100; tick++) {
+        const due = wallNow() + 10;
+        for (let k = 0; k < rate / 100; k++) {
+          void post(event(sent++));
+        }
+        await sleep(Math.max(0, due - wallNow()));
+      }
+      await waitFor(async () => (await sinkCount()) >= sent, 60_000, 'latency deliveries');
+      const lat = (await sink.ask<SinkStats>('stats')).latencies.sort((a, b) => a - b);
+      results.e2eP50 = percentile(lat, 50);
+      results.e2eP99 = percentile(lat, 99);
+      results.e2eCount = lat.length;
+    }
     results.peakRssMb = peakRssMb(herald.pid as number);
   } finally {
     await stop();
@@ -238,7 +250,7 @@ How it gets there: ingest requests that arrive together share one transaction (g
 batch); the delivery engine claims due deliveries in batches per receiver (\`UPDATE … RETURNING\`) and records
 finished attempts in batches; the webhook receiver keeps a keep-alive pool per receiver.
 `;
-  writeFileSync(join(ROOT, 'bench/RESULTS.md'), md);
+  if (!phaseArg) writeFileSync(join(ROOT, 'bench/RESULTS.md'), md);
   console.log(table);
 }
 

@@ -6,13 +6,15 @@ import type { AddressInfo } from 'node:net';
 const wallNow = () => performance.timeOrigin + performance.now();
 let count = 0;
 let latencies: number[] = [];
+// Parsing every body would steal CPU from Herald in throughput phases.
+let measuring = false;
 
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     count++;
-    if (req.url === '/herald') {
+    if (measuring && req.url === '/herald') {
       try {
         const body = JSON.parse(Buffer.concat(chunks).toString()) as { event?: { data?: { t?: number } } };
         const t = body.event?.data?.t;
@@ -30,6 +32,10 @@ server.listen(0, '127.0.0.1', () => {
 });
 process.on('message', (m: { cmd: string }) => {
   if (m.cmd === 'count') process.send?.({ count });
+  if (m.cmd === 'measure') {
+    measuring = true;
+    process.send?.({ measuring });
+  }
   if (m.cmd === 'stats') process.send?.({ count, latencies });
   if (m.cmd === 'reset') {
     count = 0;

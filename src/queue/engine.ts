@@ -148,8 +148,13 @@ export class DeliveryEngine {
           // Under load, wait for a few slots and claim them together: one
           // query for many deliveries instead of one per completion.
           if (free <= 0 || (busy > 0 && free < Math.min(16, Math.ceil(r.concurrency / 4)))) continue;
-          const claimed = await this.o.store.claim(r.name, free, this.o.workerId, this.leaseMs, this.o.clock.now(), this.takeFresh);
-          for (const d of claimed) this.launch(r, d);
+          const claimed = await this.o.store.claim(r.name, free, this.o.workerId, this.leaseMs, this.o.clock.now());
+          const events = await this.eventsFor(claimed);
+          for (const d of claimed) {
+            const event = events.get(d.eventId);
+            if (event) this.launch(r, d, event);
+            else this.o.log.error({ delivery: d.id, event: d.eventId }, 'delivery refers to an event that is not stored; skipping it');
+          }
           started += claimed.length;
           if (claimed.length === free) this.pumpAgain = true;
         }
@@ -160,6 +165,19 @@ export class DeliveryEngine {
       this.pumping = false;
     }
     return started;
+  }
+
+  /** Events of claimed deliveries: from the fresh hand-off, else one read for the rest. */
+  private async eventsFor(claimed: ClaimedDelivery[]): Promise<Map<string, HeraldEvent>> {
+    const events = new Map<string, HeraldEvent>();
+    const missing: string[] = [];
+    for (const d of claimed) {
+      const e = this.takeFresh(d.eventId);
+      if (e) events.set(d.eventId, e);
+      else if (!events.has(d.eventId)) missing.push(d.eventId);
+    }
+    if (missing.length > 0) for (const e of await this.o.store.loadEvents(missing)) events.set(e.id, e);
+    return events;
   }
 
   /** For tests and the CLI: one pass without the poll timer, waiting for every send and record. */
@@ -176,12 +194,12 @@ export class DeliveryEngine {
     }
   }
 
-  private launch(r: ActiveReceiver, d: ClaimedDelivery): void {
+  private launch(r: ActiveReceiver, d: ClaimedDelivery, event: HeraldEvent): void {
     this.busy.set(r.name, (this.busy.get(r.name) ?? 0) + 1);
     const abort = new AbortController();
     controllers.set(abort.signal, abort);
     const flight: Flight = { receiver: r, abort, delivery: d, promise: Promise.resolve() };
-    flight.promise = this.attempt(r, d, abort.signal)
+    flight.promise = this.attempt(r, d, event, abort.signal)
       .then((record) => this.record(record))
       .catch((err: unknown) => this.o.log.error({ err, delivery: d.id }, 'recording an attempt failed'))
       .finally(() => {
@@ -192,7 +210,7 @@ export class DeliveryEngine {
     this.inFlight.set(d.id, flight);
   }
 
-  private async attempt(r: ActiveReceiver, d: ClaimedDelivery, abort: AbortSignal): Promise<AttemptRecord> {
+  private async attempt(r: ActiveReceiver, d: ClaimedDelivery, event: HeraldEvent, abort: AbortSignal): Promise<AttemptRecord> {
     const startedAt = this.o.clock.now();
     const t0 = performance.now();
     const tryNo = d.tries + 1;
@@ -207,7 +225,7 @@ export class DeliveryEngine {
     const base = { deliveryId: d.id, workerId: this.o.workerId, try: tryNo, startedAt };
     try {
       const result = await r.instance.send(
-        { id: d.id, receiver: r.name, event: d.event, people: [] },
+        { id: d.id, receiver: r.name, event, people: [] },
         { http: r.http, log: r.log, clock: this.o.clock, attempt: tryNo, signal },
       );
       clearTimeout(timer);
@@ -299,6 +317,8 @@ export class DeliveryEngine {
 }
 
 function excerpt(text: string): string {
+  // At most 3 bytes per UTF-16 unit in UTF-8: short texts need no encoding.
+  if (text.length * 3 <= RESPONSE_EXCERPT_BYTES) return text;
   const buf = Buffer.from(text);
   return buf.length <= RESPONSE_EXCERPT_BYTES ? text : buf.subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8');
 }

@@ -166,35 +166,18 @@ export class KyselyStore implements Store {
     return outcomes;
   }
 
-  async claim(
-    receiver: string,
-    limit: number,
-    workerId: string,
-    leaseMs: number,
-    now: number,
-    known?: (eventId: string) => HeraldEvent | undefined,
-  ): Promise<ClaimedDelivery[]> {
+  async claim(receiver: string, limit: number, workerId: string, leaseMs: number, now: number): Promise<ClaimedDelivery[]> {
     if (limit <= 0) return [];
     const rows = await wrapUnavailable(() => this.d.bookkeeping(this.db, (trx) => this.d.claimIds(trx, receiver, limit, workerId, now + leaseMs, now)));
-    if (rows.length === 0) return [];
-    const events = new Map<string, HeraldEvent>();
-    for (const r of rows) {
-      const e = known?.(r.event_id);
-      if (e) events.set(r.event_id, e);
+    return rows.map((r) => ({ id: r.id, eventId: r.event_id, receiver: r.receiver, attempts: Number(r.attempts), tries: Number(r.tries) }));
+  }
+
+  async loadEvents(ids: string[]): Promise<HeraldEvent[]> {
+    const out: HeraldEvent[] = [];
+    for (const part of chunks([...new Set(ids)], 500)) {
+      for (const e of await this.db.selectFrom('events').select('body').where('id', 'in', part).execute()) out.push(JSON.parse(e.body) as HeraldEvent);
     }
-    const missing = [...new Set(rows.map((r) => r.event_id))].filter((id) => !events.has(id));
-    for (const part of chunks(missing, 500)) {
-      for (const e of await this.db.selectFrom('events').select(['id', 'body']).where('id', 'in', part).execute())
-        events.set(e.id, JSON.parse(e.body) as HeraldEvent);
-    }
-    return rows.map((r) => ({
-      id: r.id,
-      eventId: r.event_id,
-      receiver: r.receiver,
-      attempts: Number(r.attempts),
-      tries: Number(r.tries),
-      event: events.get(r.event_id) as HeraldEvent,
-    }));
+    return out;
   }
 
   finish(records: AttemptRecord[], now: number): Promise<void> {

@@ -28,7 +28,6 @@ export interface ClaimedDelivery {
   attempts: number;
   /** Every try so far, counted or not. */
   tries: number;
-  event: HeraldEvent;
 }
 
 export interface AttemptRecord {
@@ -107,18 +106,10 @@ export interface Store {
   ping(): Promise<void>;
   /** Commits many requests in one transaction (group commit); one outcome each. */
   commitIngest(requests: IngestRequest[], now: number): Promise<IngestOutcome[]>;
-  /**
-   * Leases up to `limit` due deliveries of one receiver to `workerId`.
-   * `known` may supply events already in memory, saving their reads.
-   */
-  claim(
-    receiver: string,
-    limit: number,
-    workerId: string,
-    leaseMs: number,
-    now: number,
-    known?: (eventId: string) => HeraldEvent | undefined,
-  ): Promise<ClaimedDelivery[]>;
+  /** Leases up to `limit` due deliveries of one receiver to `workerId`. */
+  claim(receiver: string, limit: number, workerId: string, leaseMs: number, now: number): Promise<ClaimedDelivery[]>;
+  /** The stored events with these ids (those that exist). */
+  loadEvents(ids: string[]): Promise<HeraldEvent[]>;
   /** Records attempts and moves their deliveries on; ignores ones whose lease was lost. */
   finish(records: AttemptRecord[], now: number): Promise<void>;
   /** Hands leased deliveries back untried (shutdown, receiver swapped mid-claim). */

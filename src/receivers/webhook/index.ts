@@ -1,5 +1,5 @@
 import { classifyHttpResponse, Duration, defineReceiver, HttpUrl, parseDuration, Type } from '@herald/sdk';
-import { signStandardWebhook } from './signature.js';
+import { signingKey, signStandardWebhook } from './signature.js';
 
 /**
  * Generic signed webhook. POSTs `{event, receiver, attempt}` as JSON, signed
@@ -23,6 +23,7 @@ export default defineReceiver({
   ),
   create(config) {
     const timeoutMs = config.timeout ? parseDuration(config.timeout) : undefined;
+    const key = config.secret ? signingKey(config.secret) : undefined;
     const reserved = new Set(['content-type', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
     const custom = Object.fromEntries(Object.entries(config.headers ?? {}).filter(([k]) => !reserved.has(k.toLowerCase())));
     return {
@@ -35,7 +36,7 @@ export default defineReceiver({
           'webhook-id': notification.id,
           'webhook-timestamp': String(timestamp),
         };
-        if (config.secret) headers['webhook-signature'] = signStandardWebhook(config.secret, notification.id, timestamp, body);
+        if (key) headers['webhook-signature'] = signStandardWebhook(key, notification.id, timestamp, body);
         const res = await ctx.http.request({ method: 'POST', url: config.url, headers, body, timeoutMs, signal: ctx.signal });
         const failure = classifyHttpResponse(res.status, res.headers, res.body, ctx.clock.now());
         if (failure) throw failure;
