@@ -295,3 +295,47 @@ describe('reload', () => {
     assert.equal(d?.last_error, 'receiver no longer configured');
   });
 });
+
+describe('graceful shutdown', () => {
+  it('waits for in-flight sends within the grace period and records them', async (t) => {
+    const sink = await startSink();
+    t.after(() => sink.close());
+    sink.respond = (_req, res) => {
+      setTimeout(() => res.end('ok'), 300);
+    };
+    const h = await startHerald(t, config(`${sink.url}/hook`).replace('poll_interval: 20ms', 'poll_interval: 20ms, shutdown_timeout: 5s'));
+    await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'x' } });
+    await eventually(() => sink.requests.length === 1, 5000, 'send started');
+    await h.stop();
+    const { openSqliteStore } = await import('../src/store/sqlite/sqlite-dialect.js');
+    const store = openSqliteStore({ path: h.dbPath });
+    const [d] = await store.listDeliveries({ limit: 10 });
+    await store.close();
+    assert.equal(d?.state, 'succeeded');
+  });
+
+  it('hands back sends still running after the grace period, uncounted, and a restart delivers them', async (t) => {
+    const { tempDir } = await import('./helpers/harness.js');
+    const dir = tempDir(t);
+    const sink = await startSink();
+    t.after(() => sink.close());
+    sink.respond = () => {}; // never answers
+    const yaml = config(`${sink.url}/hook`).replace('poll_interval: 20ms', 'poll_interval: 20ms, shutdown_timeout: 200ms');
+    const first = await startHerald(t, yaml, { dir });
+    await first.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'x' } });
+    await eventually(() => sink.requests.length === 1, 5000, 'send started');
+    const t0 = Date.now();
+    await first.stop();
+    assert.ok(Date.now() - t0 < 3000, 'stop is bounded by shutdown_timeout');
+    sink.respond = (_req, res) => {
+      res.end('ok');
+    };
+    const second = await startHerald(t, yaml, { dir });
+    await eventually(async () => (await deliveries(second))[0]?.state === 'succeeded', 5000, 'delivered after restart');
+    const [d] = await deliveries(second);
+    assert.equal(d?.attempts, 1, 'the interrupted try did not use up an attempt');
+    const ids = sink.requests.map((r) => r.headers['webhook-id']);
+    assert.equal(ids.length, 2);
+    assert.equal(ids[0], ids[1], 'the same webhook-id');
+  });
+});

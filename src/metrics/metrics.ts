@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { DeliveryMetrics } from '../queue/metrics-port.js';
-import { DELIVERY_STATES, type Store } from '../store/types.js';
+import { DELIVERY_STATES, type QueueStats, type Store } from '../store/types.js';
 
 /** Herald's Prometheus metrics, on their own registry (no global state). */
 export class Metrics implements DeliveryMetrics {
@@ -37,26 +37,36 @@ export class Metrics implements DeliveryMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [this.registry],
     });
-    const depth = new Gauge({ name: 'herald_queue_depth', help: 'Deliveries by state.', labelNames: ['state'], registers: [this.registry] });
-    const oldest = new Gauge({ name: 'herald_queue_oldest_pending_age_seconds', help: 'Age of the oldest delivery not yet done.', registers: [this.registry] });
-    // Both come from one query at scrape time; the first collector fills both.
-    let cached: Promise<void> | undefined;
-    const refresh = () => {
-      cached ??= store()
+    // Both gauges come from one query per scrape: the first to be collected runs it.
+    let pending: Promise<QueueStats> | undefined;
+    const stats = () => {
+      pending ??= store()
         .stats(Date.now())
-        .then((s) => {
-          for (const state of DELIVERY_STATES) depth.set({ state }, s.byState[state]);
-          oldest.set(s.oldestPendingAgeMs / 1000);
-        })
         .finally(() => {
           setImmediate(() => {
-            cached = undefined;
+            pending = undefined;
           });
         });
-      return cached;
+      return pending;
     };
-    (depth as unknown as { collect: () => Promise<void> }).collect = refresh;
-    (oldest as unknown as { collect: () => Promise<void> }).collect = refresh;
+    new Gauge({
+      name: 'herald_queue_depth',
+      help: 'Deliveries by state.',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        const s = await stats();
+        for (const state of DELIVERY_STATES) this.set({ state }, s.byState[state]);
+      },
+    });
+    new Gauge({
+      name: 'herald_queue_oldest_pending_age_seconds',
+      help: 'Age of the oldest delivery not yet done.',
+      registers: [this.registry],
+      async collect() {
+        this.set((await stats()).oldestPendingAgeMs / 1000);
+      },
+    });
   }
 
   eventsReceived(source: string, n: number): void {

@@ -56,6 +56,8 @@ export class DeliveryEngine {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private readonly leaseMs: number;
+  /** Set when stop() aborts sends: those are released, not recorded as failures. */
+  private stopping = false;
 
   constructor(private readonly o: EngineOptions) {
     this.leaseMs = o.leaseMs ?? Math.max(60_000, o.timeoutMs * 4);
@@ -142,7 +144,7 @@ export class DeliveryEngine {
       do {
         this.pumpAgain = false;
         for (const r of this.receivers.values()) {
-          if (!this.running && !this.manual) break;
+          if (!this.running) break;
           const busy = this.busy.get(r.name) ?? 0;
           const free = r.concurrency - busy;
           // Under load, wait for a few slots and claim them together: one
@@ -158,7 +160,7 @@ export class DeliveryEngine {
           started += claimed.length;
           if (claimed.length === free) this.pumpAgain = true;
         }
-      } while (this.pumpAgain && (this.running || this.manual) && started < 100_000);
+      } while (this.pumpAgain && this.running && started < 100_000);
     } catch (err) {
       this.o.log.error({ err }, 'claiming deliveries failed; will retry at the next poll');
     } finally {
@@ -180,27 +182,12 @@ export class DeliveryEngine {
     return events;
   }
 
-  /** For tests and the CLI: one pass without the poll timer, waiting for every send and record. */
-  private manual = false;
-  async runOnce(): Promise<number> {
-    this.manual = true;
-    try {
-      const n = await this.pump();
-      await Promise.allSettled([...this.inFlight.values()].map((f) => f.promise));
-      await this.flush();
-      return n;
-    } finally {
-      this.manual = false;
-    }
-  }
-
   private launch(r: ActiveReceiver, d: ClaimedDelivery, event: HeraldEvent): void {
     this.busy.set(r.name, (this.busy.get(r.name) ?? 0) + 1);
     const abort = new AbortController();
-    controllers.set(abort.signal, abort);
     const flight: Flight = { receiver: r, abort, delivery: d, promise: Promise.resolve() };
-    flight.promise = this.attempt(r, d, event, abort.signal)
-      .then((record) => this.record(record))
+    flight.promise = this.attempt(r, d, event, abort)
+      .then((outcome) => (outcome === 'released' ? this.o.store.release([d.id], this.o.workerId, this.o.clock.now()) : this.record(outcome)))
       .catch((err: unknown) => this.o.log.error({ err, delivery: d.id }, 'recording an attempt failed'))
       .finally(() => {
         this.inFlight.delete(d.id);
@@ -210,7 +197,8 @@ export class DeliveryEngine {
     this.inFlight.set(d.id, flight);
   }
 
-  private async attempt(r: ActiveReceiver, d: ClaimedDelivery, event: HeraldEvent, abort: AbortSignal): Promise<AttemptRecord> {
+  /** One try. `released` when stop() cut it short: that try does not count, the lease goes back. */
+  private async attempt(r: ActiveReceiver, d: ClaimedDelivery, event: HeraldEvent, abort: AbortController): Promise<AttemptRecord | 'released'> {
     const startedAt = this.o.clock.now();
     const t0 = performance.now();
     const tryNo = d.tries + 1;
@@ -219,9 +207,9 @@ export class DeliveryEngine {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      controllerOf(abort).abort(new DOMException('attempt timed out', 'TimeoutError'));
+      abort.abort(new DOMException('attempt timed out', 'TimeoutError'));
     }, this.o.timeoutMs);
-    const signal = abort;
+    const signal = abort.signal;
     const base = { deliveryId: d.id, workerId: this.o.workerId, try: tryNo, startedAt };
     try {
       const result = await r.instance.send(
@@ -241,6 +229,7 @@ export class DeliveryEngine {
       };
     } catch (thrown) {
       clearTimeout(timer);
+      if (this.stopping && signal.aborted && !timedOut) return 'released';
       const durationMs = performance.now() - t0;
       const err = toDeliveryError(thrown, signal, timedOut);
       const next = nextAfterFailure(this.o.policy, err, d.attempts, d.tries, this.o.clock.now(), this.o.random);
@@ -304,15 +293,12 @@ export class DeliveryEngine {
     clearTimeout(timeout);
     if (timedOut) {
       const left = [...this.inFlight.keys()];
-      this.o.log.warn({ count: left.length }, 'shutdown grace period over; aborting in-flight deliveries');
+      this.o.log.warn({ count: left.length }, 'shutdown grace period over; aborting in-flight deliveries and handing them back');
+      this.stopping = true;
       for (const f of this.inFlight.values()) f.abort.abort(new Error('Herald is shutting down'));
       await all();
     }
     await this.flush();
-  }
-
-  inFlightCount(): number {
-    return this.inFlight.size;
   }
 }
 
@@ -321,11 +307,6 @@ function excerpt(text: string): string {
   if (text.length * 3 <= RESPONSE_EXCERPT_BYTES) return text;
   const buf = Buffer.from(text);
   return buf.length <= RESPONSE_EXCERPT_BYTES ? text : buf.subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8');
-}
-
-const controllers = new WeakMap<AbortSignal, AbortController>();
-function controllerOf(signal: AbortSignal): AbortController {
-  return controllers.get(signal) as AbortController;
 }
 
 function toDeliveryError(thrown: unknown, signal: AbortSignal, timedOut: boolean): DeliveryError {
