@@ -13,6 +13,7 @@ import { createGuardedClient } from '../outbound/guarded-client.js';
 import { renderDryRun } from '../pipeline/dry-run.js';
 import { Ingestor } from '../pipeline/ingestor.js';
 import { type ActiveReceiver, DeliveryEngine } from '../queue/engine.js';
+import { instantiateReceiver } from '../registry/instantiate.js';
 import type { ReceiverRegistry } from '../registry/receiver-registry.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
@@ -174,7 +175,7 @@ export class Herald {
         timeoutMs: this.config.delivery.timeoutMs,
         connections: Math.max(8, rc.concurrency),
       });
-      const instance = rc.definition.create(rc.config, { name: rc.name, log });
+      const instance = instantiateReceiver(rc, log);
       const secrets = [...redactGlobal];
       return {
         name: rc.name,

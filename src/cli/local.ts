@@ -10,6 +10,7 @@ import { makeRedactor } from '../lib/redact.js';
 import { createGuardedClient } from '../outbound/guarded-client.js';
 import { renderDryRun } from '../pipeline/dry-run.js';
 import { builtinReceivers } from '../receivers/index.js';
+import { instantiateReceiver } from '../registry/instantiate.js';
 import { ReceiverRegistry } from '../registry/receiver-registry.js';
 import { CliError } from './api-client.js';
 
@@ -47,7 +48,7 @@ export async function testReceiver(config: HeraldConfig, name: string, input: un
     },
   };
   const event = toHeraldEvent(checkedEvent(input), newId(), Date.now());
-  const instance = rc.definition.create(rc.config, { name, log: log.child({ receiver: name }) });
+  const instance = instantiateReceiver(rc, log.child({ receiver: name }));
   const t0 = performance.now();
   try {
     await instance.send(
@@ -76,7 +77,7 @@ export async function routesTest(config: HeraldConfig, input: unknown): Promise<
   for (const name of decision.receivers) {
     const rc = config.receivers.find((r) => r.name === name);
     if (!rc) continue;
-    const instance = rc.definition.create(rc.config, { name, log });
+    const instance = instantiateReceiver(rc, log);
     receivers.push({ receiver: name, type: rc.type, output: await renderDryRun(instance, { id: newId(), receiver: name, event, people: [] }, redact) });
     await instance.close?.();
   }

@@ -3,6 +3,7 @@ export * from './event.js';
 export type * from './http.js';
 export * from './receiver.js';
 export * from './schema.js';
+export * from './template.js';
 export * from './units.js';
 
 /** Bumped when the plugin contract changes incompatibly. */

@@ -1,6 +1,7 @@
 import type { Static, TSchema } from 'typebox';
 import type { HeraldEvent } from './event.js';
 import type { HttpClient } from './http.js';
+import type { TemplateEngine } from './template.js';
 
 /** The logger a plugin receives: pino-compatible, with secrets redacted. */
 export interface Logger {
@@ -58,6 +59,8 @@ export interface CreateContext {
   /** The configured receiver name. */
   name: string;
   log: Logger;
+  /** Safe templates (LiquidJS with limits); compile in create(), render in send(). */
+  templates: TemplateEngine;
 }
 
 export interface ReceiverDefinition<S extends TSchema = TSchema> {

@@ -1,0 +1,31 @@
+import type { HeraldEvent } from './event.js';
+import type { Notification, Person } from './receiver.js';
+
+/**
+ * How values printed by `{{ … }}` are escaped for the target's markup.
+ * Template text itself is trusted (it comes from config); event data is not.
+ */
+export type Escape = 'none' | 'slack' | 'html' | 'markdown';
+
+/** What a template sees. */
+export interface TemplateVars {
+  event: HeraldEvent;
+  receiver: string;
+  people: Person[];
+  /** Set once incidents exist (times seen, first/last seen, link). */
+  incident?: Record<string, unknown>;
+}
+
+export interface CompiledTemplate {
+  /** Renders; throws a DeliveryError (reason `config`) if the template fails or exceeds its limits. */
+  render(vars: TemplateVars): string;
+}
+
+export interface TemplateEngine {
+  /** Parses once, at receiver creation; throws with the template's name on a syntax error. */
+  compile(source: string, options: { name: string; escape: Escape }): CompiledTemplate;
+}
+
+export function templateVars(n: Notification): TemplateVars {
+  return { event: n.event, receiver: n.receiver, people: n.people };
+}
