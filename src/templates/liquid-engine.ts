@@ -5,8 +5,8 @@ import { ESCAPERS } from './escape.js';
 /** Limits per render: config authors are trusted, but a template must not hang a worker. */
 const LIMITS = { parseLimit: 100_000, renderLimit: 200, memoryLimit: 10_000_000 };
 
-function engine(escape: Escape): Liquid {
-  const esc = ESCAPERS[escape];
+function engine(mode: Escape): Liquid {
+  const esc = ESCAPERS[mode];
   return new Liquid({
     ...LIMITS,
     ownPropertyOnly: true,
@@ -14,7 +14,7 @@ function engine(escape: Escape): Liquid {
     strictVariables: false,
     cache: false,
     // Every {{ output }} is escaped for the target; `| raw` opts out for trusted values only.
-    outputEscape: escape === 'none' ? undefined : (value: unknown) => esc(value == null ? '' : String(value)),
+    outputEscape: mode === 'none' ? undefined : (value: unknown) => esc(value == null ? '' : String(value)),
   });
 }
 
@@ -24,17 +24,17 @@ function engine(escape: Escape): Liquid {
  */
 export function createTemplateEngine(): TemplateEngine {
   const engines = new Map<Escape, Liquid>();
-  const get = (escape: Escape) => {
-    let e = engines.get(escape);
+  const get = (mode: Escape) => {
+    let e = engines.get(mode);
     if (!e) {
-      e = engine(escape);
-      engines.set(escape, e);
+      e = engine(mode);
+      engines.set(mode, e);
     }
     return e;
   };
   return {
-    compile(source, { name, escape }) {
-      const liquid = get(escape);
+    compile(source, { name, escape: mode }) {
+      const liquid = get(mode);
       let parsed: ReturnType<Liquid['parse']>;
       try {
         parsed = liquid.parse(source);
