@@ -211,6 +211,11 @@ function buildReceivers(entries: unknown[], registry: ReceiverRegistry, defaultC
       issues.push(...v.issues(withDefaults, base));
       return;
     }
+    const invalid = definition.validate?.(withDefaults as never) ?? [];
+    if (invalid.length > 0) {
+      issues.push(...invalid.map((i) => ({ path: `${base}.${i.path}`, message: i.message })));
+      return;
+    }
     secrets.push(...collectSecrets(definition.config, withDefaults));
     receivers.push({ name: common.name, type: common.type, concurrency: common.concurrency ?? defaultConcurrency, config: withDefaults, definition });
   });

@@ -71,6 +71,8 @@ export interface ReceiverDefinition<S extends TSchema = TSchema> {
   docsUrl?: string;
   /** One schema: TypeScript type, validation, secret masking and JSON Schema. */
   config: S;
+  /** Rules one schema cannot say (e.g. exactly one of `url` / `token`); paths are relative to the receiver entry. */
+  validate?(config: Static<S>): { path: string; message: string }[];
   create(config: Static<S>, ctx: CreateContext): ReceiverInstance;
 }
 

@@ -11,7 +11,7 @@ export function Secret(options: { description?: string; minLength?: number } = {
 }
 
 /** An absolute http:// or https:// URL. */
-export function HttpUrl(options: { description?: string; secret?: boolean } = {}) {
+export function HttpUrl(options: { description?: string; secret?: boolean; default?: string } = {}) {
   return Type.String({ ...options, format: 'http-url' });
 }
 

@@ -1,0 +1,85 @@
+import { classifyHttpResponse, createPacer, DeliveryError, defineReceiver, HttpUrl, permanent, retryable, Secret, Type, templateVars } from '@herald/sdk';
+import { buildMessage } from './message.js';
+
+const DEFAULT_TITLE = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
+const DEFAULT_TEXT = '{{ event.text }}';
+
+/** chat.postMessage answers HTTP 200 with {ok:false, error}; these are worth retrying. */
+const RETRYABLE_API_ERRORS = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited']);
+const AUTH_API_ERRORS = new Set(['not_authed', 'invalid_auth', 'account_inactive', 'token_revoked', 'token_expired', 'no_permission', 'missing_scope']);
+
+/**
+ * Slack, through an incoming webhook (`url`) or a bot token with
+ * `chat.postMessage` (`token` + `channel`). Messages use Block Kit inside a
+ * severity-coloured attachment. Event text is escaped for mrkdwn, so an event
+ * cannot ping `<!channel>` or add links. Sends are paced per receiver
+ * (Slack allows about one message per second per webhook) and a 429's
+ * Retry-After holds back every send to that target.
+ * API: https://api.slack.com/messaging/webhooks, https://api.slack.com/methods/chat.postMessage
+ */
+export default defineReceiver({
+  type: 'slack',
+  version: '1.0.0',
+  displayName: 'Slack',
+  docsUrl: 'https://api.slack.com/messaging/webhooks',
+  config: Type.Object(
+    {
+      url: Type.Optional(HttpUrl({ secret: true, description: 'incoming webhook URL (https://hooks.slack.com/services/…)' })),
+      token: Type.Optional(Secret({ description: 'bot token (xoxb-…) for chat.postMessage; needs the chat:write scope' })),
+      channel: Type.Optional(Type.String({ minLength: 1, description: 'channel ID or name, with token' })),
+      api_url: Type.Optional(HttpUrl({ description: 'Web API base URL', default: 'https://slack.com/api' })),
+      title_template: Type.Optional(Type.String({ description: 'LiquidJS; values are escaped for mrkdwn' })),
+      text_template: Type.Optional(Type.String({ description: 'LiquidJS; values are escaped for mrkdwn' })),
+      max_per_second: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 1, description: 'pacing per receiver' })),
+    },
+    { additionalProperties: false },
+  ),
+  validate(config) {
+    if (config.url && config.token) return [{ path: 'token', message: 'give either url (incoming webhook) or token + channel (chat.postMessage), not both' }];
+    if (!config.url && !config.token) return [{ path: 'url', message: 'is required (or give token + channel)' }];
+    if (config.token && !config.channel) return [{ path: 'channel', message: 'is required with token' }];
+    return [];
+  },
+  create(config, { templates }) {
+    const title = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'slack' });
+    const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'slack' });
+    const pacer = createPacer(config.max_per_second ?? 1);
+    const apiUrl = (config.api_url ?? 'https://slack.com/api').replace(/\/$/, '');
+    return {
+      async send(notification, ctx) {
+        const vars = templateVars(notification);
+        const message = buildMessage(notification.event, title.render(vars), text.render(vars));
+        const viaApi = Boolean(config.token);
+        const body = JSON.stringify(viaApi ? { channel: config.channel, ...message } : message);
+        const headers: Record<string, string> = { 'content-type': viaApi ? 'application/json; charset=utf-8' : 'application/json' };
+        if (viaApi) headers.authorization = `Bearer ${config.token}`;
+        await pacer.wait(ctx.signal);
+        const res = await ctx.http.request({
+          method: 'POST',
+          url: viaApi ? `${apiUrl}/chat.postMessage` : (config.url as string),
+          headers,
+          body,
+          signal: ctx.signal,
+        });
+        const failure = classifyHttpResponse(res.status, res.headers, res.body, ctx.clock.now());
+        if (failure) {
+          if (failure.reason === 'rate_limited') pacer.block(failure.retryAfterMs ?? 1000);
+          throw failure;
+        }
+        if (!viaApi) return { status: res.status, response: res.body };
+        let answer: { ok?: boolean; error?: string; ts?: string };
+        try {
+          answer = JSON.parse(res.body) as typeof answer;
+        } catch {
+          throw retryable(`chat.postMessage answered HTTP ${res.status} with a body that is not JSON`, { status: res.status, response: res.body });
+        }
+        if (answer.ok) return { status: res.status, response: res.body };
+        const code = answer.error ?? 'unknown_error';
+        if (RETRYABLE_API_ERRORS.has(code)) throw retryable(`chat.postMessage: ${code}`, { status: res.status, response: res.body });
+        if (AUTH_API_ERRORS.has(code))
+          throw new DeliveryError(`chat.postMessage: ${code}`, { reason: 'auth', retryable: false, status: res.status, response: res.body });
+        throw permanent(`chat.postMessage: ${code}`, { status: res.status, response: res.body });
+      },
+    };
+  },
+});

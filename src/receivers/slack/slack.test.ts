@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { IncomingWebhook } from '@slack/webhook';
+import { startFakeSlack } from '../../../test/fakes/slack.js';
+import { eventually, startHerald } from '../../../test/helpers/harness.js';
+
+const base = (receiver: string) => `
+outbound: {allow: ["127.0.0.0/8"]}
+delivery: {poll_interval: 20ms}
+receivers:
+  - ${receiver}
+routes: [{receivers: [chat]}]
+`;
+
+async function deliveries(h: Awaited<ReturnType<typeof startHerald>>) {
+  return (await h.herald.server.inject({ method: 'GET', url: '/api/v1/deliveries?limit=500' })).json().deliveries as {
+    state: string;
+    attempts: number;
+    last_error: string | null;
+  }[];
+}
+
+describe('slack receiver', () => {
+  it('sends what the official @slack/webhook client sends, and the same fake accepts both', async (t) => {
+    const fake = await startFakeSlack();
+    t.after(() => fake.close());
+    fake.minIntervalMs = 0;
+    const official = new IncomingWebhook(`${fake.url}${fake.webhookPath}`);
+    await official.send({ text: 'fallback', attachments: [{ color: '#D0021B', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*hi*' } }] }] });
+    const h = await startHerald(t, base(`{name: chat, type: slack, url: "${fake.url}${fake.webhookPath}"}`));
+    await h.herald.server.inject({
+      method: 'POST',
+      url: '/api/v1/events',
+      payload: {
+        title: 'db-1 down',
+        text: 'ping failed',
+        status: 'firing',
+        severity: 'critical',
+        labels: { env: 'prod' },
+        url: 'https://grafana.example/d/1',
+        key: 'db-1',
+      },
+    });
+    await eventually(() => fake.accepted.length === 2, 5000, 'both accepted');
+    assert.deepEqual(fake.rejected, []);
+    const [theirs, ours] = fake.accepted;
+    assert.equal(ours?.path, theirs?.path);
+    assert.equal(ours?.headers['content-type'], theirs?.headers['content-type']);
+    assert.deepEqual(Object.keys(ours?.body ?? {}).sort(), Object.keys(theirs?.body ?? {}).sort());
+    const body = ours?.body as {
+      text: string;
+      attachments: { color: string; blocks: { type: string; text?: { text: string }; fields?: { text: string }[]; elements?: { url?: string }[] }[] }[];
+    };
+    assert.equal(body.text, '[FIRING] db-1 down');
+    assert.equal(body.attachments[0]?.color, '#D0021B');
+    const blocks = body.attachments[0]?.blocks ?? [];
+    assert.equal(blocks[0]?.text?.text, '*[FIRING] db-1 down*\nping failed');
+    assert.equal(blocks[1]?.fields?.[0]?.text, '*env*\nprod');
+    assert.equal(blocks.find((b) => b.type === 'actions')?.elements?.[0]?.url, 'https://grafana.example/d/1');
+  });
+
+  it('escapes untrusted text: <!channel> and <https://evil|x> arrive escaped', async (t) => {
+    const fake = await startFakeSlack();
+    t.after(() => fake.close());
+    fake.minIntervalMs = 0;
+    const h = await startHerald(t, base(`{name: chat, type: slack, url: "${fake.url}${fake.webhookPath}"}`));
+    await h.herald.server.inject({
+      method: 'POST',
+      url: '/api/v1/events',
+      payload: { title: 'hi <!channel> see <https://evil.example|x>', text: '<@U123> & <!here>', labels: { note: 'x<y a>b' } },
+    });
+    await eventually(() => fake.accepted.length === 1, 5000, 'accepted');
+    const raw = JSON.stringify(fake.accepted[0]?.body);
+    for (const bad of ['<!channel>', '<https://evil.example|x>', '<@U123>', '<!here>', 'x<y', 'a>b']) assert.ok(!raw.includes(bad), `unescaped ${bad}`);
+    assert.ok(raw.includes('hi &lt;!channel&gt; see &lt;https://evil.example|x&gt;'));
+    assert.ok(raw.includes('&lt;@U123&gt; &amp; &lt;!here&gt;'));
+  });
+
+  it('paces sends and never sends before a Retry-After has expired; all are delivered', { timeout: 60_000 }, async (t) => {
+    const fake = await startFakeSlack();
+    t.after(() => fake.close());
+    // Slack allows ~1/s; the fake enforces 1 per 100 ms so the test stays short, Herald
+    // paces at 8/s, and the fake also answers 429 to two requests, as Slack may at any time.
+    fake.minIntervalMs = 100;
+    fake.retryAfterSeconds = 1;
+    fake.limitRequests = new Set([3, 9]);
+    const h = await startHerald(t, base(`{name: chat, type: slack, concurrency: 4, max_per_second: 8, url: "${fake.url}${fake.webhookPath}"}`));
+    await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: Array.from({ length: 15 }, (_, i) => ({ title: `n${i}` })) });
+    await eventually(async () => (await deliveries(h)).every((d) => d.state === 'succeeded') && fake.accepted.length === 15, 30_000, 'all delivered');
+    assert.ok(
+      fake.rejected.some((r) => r.status === 429),
+      'the fake did rate-limit',
+    );
+    assert.equal(fake.earlyAfterRetry, 0, 'nothing was sent before Retry-After expired');
+    assert.ok(
+      (await deliveries(h)).every((d) => d.attempts === 1),
+      '429s did not use up attempts',
+    );
+    for (let i = 1; i < fake.accepted.length; i++) assert.ok((fake.accepted[i]?.at ?? 0) - (fake.accepted[i - 1]?.at ?? 0) >= 100);
+  });
+
+  it('chat.postMessage: bearer token and channel; auth errors are permanent', async (t) => {
+    const fake = await startFakeSlack();
+    t.after(() => fake.close());
+    const h = await startHerald(
+      t,
+      `outbound: {allow: ["127.0.0.0/8"]}
+delivery: {poll_interval: 20ms}
+receivers:
+  - {name: chat, type: slack, token: "${fake.token}", channel: C123, api_url: "${fake.url}/api"}
+  - {name: bad, type: slack, token: "xoxb-wrong-token-000000", channel: C1, api_url: "${fake.url}/api"}
+routes: [{receivers: [chat, bad]}]
+`,
+    );
+    await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'deploy done', status: 'info' } });
+    await eventually(async () => (await deliveries(h)).every((d) => d.state === 'succeeded' || d.state === 'dead'), 5000, 'both settled');
+    const accepted = fake.accepted.find((a) => a.path === '/api/chat.postMessage');
+    assert.equal(accepted?.body.channel, 'C123');
+    assert.equal(accepted?.headers['content-type'], 'application/json; charset=utf-8');
+    const dead = (await deliveries(h)).find((d) => d.state === 'dead');
+    assert.match(dead?.last_error ?? '', /chat\.postMessage: invalid_auth/);
+  });
+
+  it('validates its config with paths', async () => {
+    const { parseConfig, ConfigError } = await import('../../config/load.js');
+    const { registry } = await import('../../../test/helpers/harness.js');
+    const issues = (yaml: string) => {
+      try {
+        parseConfig(yaml, registry(), {});
+        return [];
+      } catch (err) {
+        return (err as InstanceType<typeof ConfigError>).issues.map((i) => `${i.path}: ${i.message}`);
+      }
+    };
+    assert.deepEqual(issues('receivers: [{name: s, type: slack}]'), ['receivers[0].url: is required (or give token + channel)']);
+    assert.deepEqual(issues('receivers: [{name: s, type: slack, token: xoxb-1}]'), ['receivers[0].channel: is required with token']);
+    assert.deepEqual(issues('receivers: [{name: s, type: slack, token: xoxb-1, channel: C, url: "https://hooks.slack.com/x"}]'), [
+      'receivers[0].token: give either url (incoming webhook) or token + channel (chat.postMessage), not both',
+    ]);
+    assert.match(issues('receivers: [{name: s, type: slack, url: "https://hooks.slack.com/x", text_template: "{% if %}"}]').join(), /^$/);
+  });
+});
