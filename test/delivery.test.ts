@@ -339,3 +339,62 @@ describe('graceful shutdown', () => {
     assert.equal(ids[0], ids[1], 'the same webhook-id');
   });
 });
+
+describe('ordering', () => {
+  it('deliveries of one key to one receiver go out in order: a later one waits while an earlier one retries', async (t) => {
+    const clock = new FakeClock();
+    const sink = await startSink();
+    t.after(() => sink.close());
+    let failFirst = true;
+    sink.respond = (req, res) => {
+      const title = JSON.parse(req.body).event.title as string;
+      if (title === 'trigger' && failFirst) {
+        res.statusCode = 503;
+        return res.end();
+      }
+      res.end('ok');
+    };
+    const h = await startHerald(t, config(`${sink.url}/hook`), { clock });
+    await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'trigger', status: 'firing', key: 'db-1' } });
+    await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'unrelated', status: 'firing', key: 'db-2' } });
+    await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'resolve', status: 'resolved', key: 'db-1' } });
+    await eventually(() => sink.requests.some((r) => JSON.parse(r.body).event.title === 'unrelated'), 5000, 'other keys flow');
+    await new Promise((r) => setTimeout(r, 200));
+    const titles = () => sink.requests.map((r) => JSON.parse(r.body).event.title as string);
+    assert.deepEqual(titles().sort(), ['trigger', 'unrelated'], 'the resolve waits while its trigger is retrying');
+    failFirst = false;
+    clock.advance(60_000);
+    await eventually(() => titles().includes('resolve'), 5000, 'resolve after trigger');
+    assert.deepEqual(
+      titles().filter((x) => x !== 'unrelated'),
+      ['trigger', 'trigger', 'resolve'],
+    );
+  });
+
+  it('a dead earlier delivery does not block later ones', async (t) => {
+    const sink = await startSink();
+    t.after(() => sink.close());
+    sink.respond = (req, res) => {
+      res.statusCode = JSON.parse(req.body).event.title === 'bad' ? 400 : 200;
+      res.end();
+    };
+    const h = await startHerald(t, config(`${sink.url}/hook`));
+    await h.herald.server.inject({
+      method: 'POST',
+      url: '/api/v1/events',
+      payload: [
+        { title: 'bad', key: 'k' },
+        { title: 'good', key: 'k' },
+      ],
+    });
+    await eventually(
+      async () =>
+        (await deliveries(h))
+          .map((d) => d.state)
+          .sort()
+          .join() === 'dead,succeeded',
+      5000,
+      'one dead, one delivered',
+    );
+  });
+});

@@ -39,7 +39,7 @@ export class Ingestor {
     for (const input of inputs) {
       const event = toHeraldEvent(input, newId(now), now);
       events.push(event);
-      for (const receiver of route(routes, event).receivers) deliveries.push({ id: newId(now), eventId: event.id, receiver, runAt: now });
+      for (const receiver of route(routes, event).receivers) deliveries.push({ id: newId(now), eventId: event.id, receiver, runAt: now, orderKey: event.key });
     }
     return { events, deliveries, idempotency };
   }

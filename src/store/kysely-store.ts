@@ -135,6 +135,7 @@ export class KyselyStore implements Store {
           id: d.id,
           event_id: d.eventId,
           receiver: d.receiver,
+          order_key: d.orderKey ?? null,
           state: 'pending',
           attempts: 0,
           tries: 0,

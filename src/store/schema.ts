@@ -17,6 +17,8 @@ export interface DeliveriesTable {
   id: string;
   event_id: string;
   receiver: string;
+  /** The event key: deliveries sharing one go out to their receiver in order. */
+  order_key: string | null;
   state: string;
   attempts: number;
   tries: number;

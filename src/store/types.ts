@@ -8,6 +8,8 @@ export interface NewDelivery {
   eventId: string;
   receiver: string;
   runAt: number;
+  /** Deliveries with the same order key and receiver are sent one after another, in id order. */
+  orderKey?: string;
 }
 
 /** One accepted request: committed whole or not at all. */

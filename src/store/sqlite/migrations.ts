@@ -24,6 +24,7 @@ export const sqliteMigrations: Record<string, Migration> = {
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('event_id', 'text', (c) => c.notNull().references('events.id'))
         .addColumn('receiver', 'text', (c) => c.notNull())
+        .addColumn('order_key', 'text')
         .addColumn('state', 'text', (c) => c.notNull())
         .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('tries', 'integer', (c) => c.notNull().defaultTo(0))
@@ -39,6 +40,10 @@ export const sqliteMigrations: Record<string, Migration> = {
       // and stops at LIMIT, however many finished deliveries the table holds.
       await sql`CREATE INDEX deliveries_due ON deliveries (receiver, run_at) WHERE state IN ('pending', 'failed')`.execute(db);
       await sql`CREATE INDEX deliveries_leased ON deliveries (lease_until) WHERE state = 'running'`.execute(db);
+      // Finds an earlier unfinished delivery of the same key to the same receiver (ordering).
+      await sql`CREATE INDEX deliveries_ordered ON deliveries (receiver, order_key, id) WHERE order_key IS NOT NULL AND state IN ('pending', 'failed', 'running')`.execute(
+        db,
+      );
       // Most rows end `succeeded`; only dead ones need finding among millions.
       await sql`CREATE INDEX deliveries_dead ON deliveries (id) WHERE state = 'dead'`.execute(db);
       await db.schema.createIndex('deliveries_event').on('deliveries').column('event_id').execute();

@@ -51,8 +51,12 @@ export function openSqliteStore(options: SqliteOptions): KyselyStore {
       const res = await sql<{ id: string; event_id: string; receiver: string; attempts: number; tries: number }>`
         UPDATE deliveries SET state = 'running', locked_by = ${workerId}, lease_until = ${leaseUntil}, updated_at = ${now}
         WHERE id IN (
-          SELECT id FROM deliveries
+          SELECT id FROM deliveries AS d
           WHERE receiver = ${receiver} AND state IN ('pending', 'failed') AND run_at <= ${now}
+            AND (order_key IS NULL OR NOT EXISTS (
+              SELECT 1 FROM deliveries AS p
+              WHERE p.receiver = d.receiver AND p.order_key = d.order_key AND p.id < d.id
+                AND p.state IN ('pending', 'failed', 'running')))
           ORDER BY run_at LIMIT ${limit})
         RETURNING id, event_id, receiver, attempts, tries`.execute(k);
       return res.rows;

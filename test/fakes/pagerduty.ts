@@ -1,0 +1,121 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttp, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttps } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A local PagerDuty Events API v2 that validates like the real one
+ * (https://developer.pagerduty.com/api-reference/YXBpOjI3NDgyNjU-pager-duty-v2-events-api):
+ * POST /v2/enqueue, JSON, routing_key of 32 characters, event_action, dedup_key
+ * ≤ 255, and for triggers a payload with summary (≤ 1024), source and severity.
+ * Serves HTTP and HTTPS (self-signed, for the official client, which only speaks https).
+ */
+export interface FakePagerDuty {
+  url: string;
+  httpsHost: string;
+  ca: Buffer;
+  accepted: { body: Record<string, unknown>; headers: IncomingMessage['headers']; at: number }[];
+  rejected: { status: number; body: unknown }[];
+  /** Scripted answers, used first, e.g. [{status: 429}, {status: 500}]. */
+  script: { status: number; body?: unknown }[];
+  close(): Promise<void>;
+}
+
+const ACTIONS = ['trigger', 'acknowledge', 'resolve'];
+const SEVERITIES = ['critical', 'error', 'warning', 'info'];
+
+export function validateEvent(body: unknown): string[] {
+  const errors: string[] = [];
+  const b = body as Record<string, unknown>;
+  if (!b || typeof b !== 'object') return ['Event object is invalid'];
+  if (typeof b.routing_key !== 'string' || b.routing_key.length !== 32) errors.push("'routing_key' must be a 32 character string");
+  if (!ACTIONS.includes(String(b.event_action))) errors.push("'event_action' is invalid (must be one of: trigger, acknowledge, resolve)");
+  if (b.dedup_key !== undefined && (typeof b.dedup_key !== 'string' || b.dedup_key.length > 255))
+    errors.push("'dedup_key' must be a string of at most 255 characters");
+  if (b.event_action !== 'trigger' && typeof b.dedup_key !== 'string') errors.push("'dedup_key' is required for acknowledge and resolve");
+  if (b.event_action === 'trigger') {
+    const p = b.payload as Record<string, unknown> | undefined;
+    if (!p || typeof p !== 'object') errors.push("'payload' is missing or not an object");
+    else {
+      if (typeof p.summary !== 'string' || p.summary.length === 0 || p.summary.length > 1024)
+        errors.push("'payload.summary' is missing or longer than 1024 characters");
+      if (typeof p.source !== 'string' || p.source.length === 0) errors.push("'payload.source' is missing");
+      if (!SEVERITIES.includes(String(p.severity))) errors.push("'payload.severity' is invalid (must be one of: critical, error, warning, info)");
+      if (p.timestamp !== undefined && Number.isNaN(Date.parse(String(p.timestamp)))) errors.push("'payload.timestamp' is not ISO 8601");
+    }
+    if (b.links !== undefined && (!Array.isArray(b.links) || b.links.some((l: { href?: unknown }) => typeof l.href !== 'string')))
+      errors.push("'links' must be a list of {href, text}");
+  }
+  if (Buffer.byteLength(JSON.stringify(b)) > 512 * 1024) errors.push('Event exceeds 512 KB');
+  return errors;
+}
+
+export async function startFakePagerDuty(): Promise<FakePagerDuty> {
+  const dir = mkdtempSync(join(tmpdir(), 'fake-pd-'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  const key = readFileSync(join(dir, 'key.pem'));
+  const cert = readFileSync(join(dir, 'cert.pem'));
+  rmSync(dir, { recursive: true, force: true });
+  const fake: FakePagerDuty = { url: '', httpsHost: '', ca: cert, accepted: [], rejected: [], script: [], close: async () => {} };
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const send = (status: number, body: unknown) => {
+        if (status !== 202) fake.rejected.push({ status, body });
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      };
+      if (req.method !== 'POST' || req.url !== '/v2/enqueue') return send(404, { status: 'not found' });
+      if (!String(req.headers['content-type']).startsWith('application/json'))
+        return send(400, { status: 'invalid event', message: 'Event object is invalid', errors: ['Content-Type must be application/json'] });
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      } catch {
+        return send(400, { status: 'invalid event', message: 'Event object is invalid', errors: ['Invalid JSON'] });
+      }
+      const scripted = fake.script.shift();
+      if (scripted) return send(scripted.status, scripted.body ?? { status: 'throttle event', message: 'Requests for this service are arriving too quickly.' });
+      const errors = validateEvent(body);
+      if (errors.length > 0) return send(400, { status: 'invalid event', message: 'Event object is invalid', errors });
+      fake.accepted.push({ body, headers: req.headers, at: Date.now() });
+      return send(202, { status: 'success', message: 'Event processed', dedup_key: body.dedup_key ?? `generated-${fake.accepted.length}` });
+    });
+  };
+  const http = createHttp(handler);
+  const https = createHttps({ key, cert }, handler);
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
+  fake.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/v2/enqueue`;
+  fake.httpsHost = `127.0.0.1:${(https.address() as AddressInfo).port}`;
+  fake.close = async () => {
+    for (const s of [http, https]) {
+      s.closeAllConnections();
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  };
+  return fake;
+}
