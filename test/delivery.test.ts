@@ -350,7 +350,8 @@ describe('ordering', () => {
       const title = JSON.parse(req.body).event.title as string;
       if (title === 'trigger' && failFirst) {
         res.statusCode = 503;
-        return res.end();
+        res.end();
+        return;
       }
       res.end('ok');
     };
