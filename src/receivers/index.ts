@@ -1,8 +1,9 @@
 import type { ReceiverDefinition } from '@herald/sdk';
+import datadog from './datadog/index.js';
 import log from './log/index.js';
 import pagerduty from './pagerduty/index.js';
 import slack from './slack/index.js';
 import webhook from './webhook/index.js';
 
 /** Built-in receivers. Adding one: a folder beside this file and one line here. */
-export const builtinReceivers: readonly ReceiverDefinition[] = [log, pagerduty, slack, webhook] as ReceiverDefinition[];
+export const builtinReceivers: readonly ReceiverDefinition[] = [datadog, log, pagerduty, slack, webhook] as ReceiverDefinition[];
