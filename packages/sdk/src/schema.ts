@@ -1,4 +1,15 @@
 import { type TSchema, Type } from 'typebox';
+import Format from 'typebox/format';
+
+// Registered where HttpUrl() is defined, so any user of the SDK validates it the same way.
+Format.Set('http-url', (value: string) => {
+  try {
+    const u = new URL(value);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+});
 
 export type { Static, TSchema } from 'typebox';
 export { Type };
