@@ -10,6 +10,7 @@ import { newId } from '../lib/ids.js';
 import { makeRedactor } from '../lib/redact.js';
 import { Metrics } from '../metrics/metrics.js';
 import { createGuardedClient } from '../outbound/guarded-client.js';
+import { createGuardedTcp } from '../outbound/guarded-tcp.js';
 import { renderDryRun } from '../pipeline/dry-run.js';
 import { Ingestor } from '../pipeline/ingestor.js';
 import { type ActiveReceiver, DeliveryEngine } from '../queue/engine.js';
@@ -183,6 +184,7 @@ export class Herald {
         concurrency: rc.concurrency,
         instance,
         http,
+        net: createGuardedTcp({ allow: this.config.outbound.allow, timeoutMs: this.config.delivery.timeoutMs }),
         log,
         redact: makeRedactor(secrets),
         fingerprint,

@@ -1,4 +1,4 @@
-import type { EventInput, HttpClient, HttpResponse } from '@herald/sdk';
+import type { EventInput, HttpClient, HttpResponse, TcpClient } from '@herald/sdk';
 import { DeliveryError } from '@herald/sdk';
 import { type HeraldConfig, loadConfigFile } from '../config/load.js';
 import { toHeraldEvent, validateEvent } from '../core/event.js';
@@ -8,6 +8,7 @@ import { newId } from '../lib/ids.js';
 import { createLogger } from '../lib/logger.js';
 import { makeRedactor } from '../lib/redact.js';
 import { createGuardedClient } from '../outbound/guarded-client.js';
+import { createGuardedTcp } from '../outbound/guarded-tcp.js';
 import { renderDryRun } from '../pipeline/dry-run.js';
 import { builtinReceivers } from '../receivers/index.js';
 import { instantiateReceiver } from '../registry/instantiate.js';
@@ -47,13 +48,22 @@ export async function testReceiver(config: HeraldConfig, name: string, input: un
       return res;
     },
   };
+  const tcp = createGuardedTcp({ allow: config.outbound.allow, timeoutMs: config.delivery.timeoutMs });
+  const net: TcpClient = {
+    async send(req) {
+      print(`→ TCP ${req.host}:${req.port}${req.tls ? ' (TLS)' : ''}`);
+      print(`  ${redact(typeof req.data === 'string' ? req.data : Buffer.from(req.data).toString()).trimEnd()}`);
+      await tcp.send(req);
+      print('← written and closed');
+    },
+  };
   const event = toHeraldEvent(checkedEvent(input), newId(), Date.now());
   const instance = instantiateReceiver(rc, log.child({ receiver: name }));
   const t0 = performance.now();
   try {
     await instance.send(
       { id: newId(), receiver: name, event, people: [] },
-      { http, log: log.child({ receiver: name }), clock: systemClock, attempt: 1, signal: AbortSignal.timeout(config.delivery.timeoutMs) },
+      { http, net, log: log.child({ receiver: name }), clock: systemClock, attempt: 1, signal: AbortSignal.timeout(config.delivery.timeoutMs) },
     );
     print(`✓ delivered to ${name} (${rc.type}) in ${Math.round(performance.now() - t0)} ms`);
     return true;

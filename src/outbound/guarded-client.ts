@@ -1,7 +1,8 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { lookup as dnsLookup } from 'node:dns';
 import { isIP, type Socket } from 'node:net';
 import { DeliveryError, type HttpClient, type HttpRequest, type HttpResponse } from '@herald/sdk';
 import { Agent, buildConnector, request } from 'undici';
+import { checkPeer, RefusedError, resolveAllowed } from './destination.js';
 import { checkAddress, type ParsedCidr, parseAllowList } from './ip-policy.js';
 
 export interface GuardedClientOptions {
@@ -16,14 +17,6 @@ export interface GuardedClientOptions {
   userAgent?: string;
   /** Injectable for tests. */
   lookup?: typeof dnsLookup;
-}
-
-/** Carries the refusal through undici's connect path. */
-class RefusedError extends Error {
-  constructor(host: string, ip: string, rule: string) {
-    super(`refused to connect to ${host} (${ip}): ${rule} is not allowed; add its CIDR to outbound.allow to permit it`);
-    this.name = 'RefusedError';
-  }
 }
 
 function findRefusal(err: unknown): RefusedError | undefined {
@@ -54,33 +47,17 @@ export function createGuardedClient(options: GuardedClientOptions = {}): HttpCli
     bodyTimeout: timeoutMs,
     connect(opts, callback) {
       const host = opts.hostname.replace(/^\[|\]$/g, '');
-      const connectTo = (ip: string) => {
-        connector({ ...opts, hostname: ip, servername: isIP(host) ? undefined : host } as Parameters<typeof connector>[0], (err, socket) => {
-          if (err || !socket) return callback(err ?? new Error('no socket'), null);
-          const peer = (socket as Socket).remoteAddress ?? '';
-          const verdict = checkAddress(peer, allow);
-          if (!verdict.ok) {
+      resolveAllowed(host, allow, lookup, (err, ip) => {
+        if (err || !ip) return callback(err ?? new Error('no address'), null);
+        connector({ ...opts, hostname: ip, servername: isIP(host) ? undefined : host } as Parameters<typeof connector>[0], (connectErr, socket) => {
+          if (connectErr || !socket) return callback(connectErr ?? new Error('no socket'), null);
+          const refused = checkPeer(host, (socket as Socket).remoteAddress, allow);
+          if (refused) {
             socket.destroy();
-            return callback(new RefusedError(host, peer, verdict.rule), null);
+            return callback(refused, null);
           }
           callback(null, socket);
         });
-      };
-      if (isIP(host)) {
-        const verdict = checkAddress(host, allow);
-        if (!verdict.ok) return callback(new RefusedError(host, host, verdict.rule), null);
-        return connectTo(host);
-      }
-      lookup(host, { all: true, verbatim: true }, (err, addresses) => {
-        if (err) return callback(err, null);
-        const list = addresses as LookupAddress[];
-        for (const a of list) {
-          const verdict = checkAddress(a.address, allow);
-          if (!verdict.ok) return callback(new RefusedError(host, a.address, verdict.rule), null);
-        }
-        const first = list[0];
-        if (!first) return callback(Object.assign(new Error(`${host} resolved to no address`), { code: 'ENOTFOUND' }), null);
-        connectTo(first.address);
       });
     },
   });

@@ -1,10 +1,11 @@
-import type { HttpClient, HttpRequest, Logger, Notification, ReceiverInstance } from '@herald/sdk';
+import type { HttpClient, HttpRequest, Logger, Notification, ReceiverInstance, TcpClient } from '@herald/sdk';
 import { systemClock } from '../lib/clock.js';
 
 /** What one receiver would have sent. */
 export interface RenderedOutput {
-  kind: 'http' | 'log';
+  kind: 'http' | 'log' | 'tcp';
   request?: { method: string; url: string; headers: Record<string, string>; body?: string };
+  tcp?: { host: string; port: number; tls: boolean; data: string };
   log?: { level: string; fields: unknown; message?: string };
 }
 
@@ -23,6 +24,20 @@ export async function renderDryRun(instance: ReceiverInstance, notification: Not
       throw new DryRunStop('dry run');
     },
   };
+  const net: TcpClient = {
+    async send(req) {
+      out.push({
+        kind: 'tcp',
+        tcp: {
+          host: req.host,
+          port: req.port,
+          tls: req.tls ?? false,
+          data: mask(typeof req.data === 'string' ? req.data : Buffer.from(req.data).toString('utf8')),
+        },
+      });
+      throw new DryRunStop('dry run');
+    },
+  };
   const record =
     (level: string) =>
     (obj: object | string, msg?: string): void => {
@@ -30,7 +45,7 @@ export async function renderDryRun(instance: ReceiverInstance, notification: Not
     };
   const log: Logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error'), child: () => log };
   try {
-    await instance.send(notification, { http, log, clock: systemClock, attempt: 1, signal: new AbortController().signal });
+    await instance.send(notification, { http, net, log, clock: systemClock, attempt: 1, signal: new AbortController().signal });
   } catch (err) {
     if (!(err instanceof DryRunStop)) throw err;
   }

@@ -1,4 +1,4 @@
-import { type Clock, DeliveryError, type HeraldEvent, type HttpClient, type Logger, type ReceiverInstance } from '@herald/sdk';
+import { type Clock, DeliveryError, type HeraldEvent, type HttpClient, type Logger, type ReceiverInstance, type TcpClient } from '@herald/sdk';
 import type { AttemptRecord, ClaimedDelivery, Store } from '../store/types.js';
 import type { DeliveryMetrics } from './metrics-port.js';
 import { nextAfterFailure, type RetryPolicy } from './retry-policy.js';
@@ -10,6 +10,7 @@ export interface ActiveReceiver {
   concurrency: number;
   instance: ReceiverInstance;
   http: HttpClient;
+  net: TcpClient;
   log: Logger;
   /** Masks this receiver's secrets (and Herald's) in errors and excerpts. */
   redact: (text: string) => string;
@@ -214,7 +215,7 @@ export class DeliveryEngine {
     try {
       const result = await r.instance.send(
         { id: d.id, receiver: r.name, event, people: [] },
-        { http: r.http, log: r.log, clock: this.o.clock, attempt: tryNo, signal },
+        { http: r.http, net: r.net, log: r.log, clock: this.o.clock, attempt: tryNo, signal },
       );
       clearTimeout(timer);
       const durationMs = performance.now() - t0;

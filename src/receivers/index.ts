@@ -3,7 +3,8 @@ import datadog from './datadog/index.js';
 import log from './log/index.js';
 import pagerduty from './pagerduty/index.js';
 import slack from './slack/index.js';
+import tcp from './tcp/index.js';
 import webhook from './webhook/index.js';
 
 /** Built-in receivers. Adding one: a folder beside this file and one line here. */
-export const builtinReceivers: readonly ReceiverDefinition[] = [datadog, log, pagerduty, slack, webhook] as ReceiverDefinition[];
+export const builtinReceivers: readonly ReceiverDefinition[] = [datadog, log, pagerduty, slack, tcp, webhook] as ReceiverDefinition[];

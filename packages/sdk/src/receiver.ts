@@ -1,6 +1,7 @@
 import type { Static, TSchema } from 'typebox';
 import type { HeraldEvent } from './event.js';
 import type { HttpClient } from './http.js';
+import type { TcpClient } from './net.js';
 import type { TemplateEngine } from './template.js';
 
 /** The logger a plugin receives: pino-compatible, with secrets redacted. */
@@ -35,6 +36,8 @@ export interface Notification {
 /** Everything a receiver may touch while it sends. */
 export interface SendContext {
   http: HttpClient;
+  /** Raw TCP/TLS behind the same SSRF guard. */
+  net: TcpClient;
   log: Logger;
   clock: Clock;
   /** 1 for the first attempt. */

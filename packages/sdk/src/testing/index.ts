@@ -15,8 +15,10 @@ import type { HeraldEvent } from '../event.js';
 import type { Logger, ReceiverDefinition, SendContext } from '../receiver.js';
 import type { TemplateEngine } from '../template.js';
 import { loopbackHttpClient } from './http-client.js';
+import { loopbackTcpClient } from './tcp-client.js';
 
 export { loopbackHttpClient } from './http-client.js';
+export { loopbackTcpClient } from './tcp-client.js';
 
 export interface ConformanceOptions<S extends TSchema> {
   /** A valid config pointing the receiver at `baseUrl` (the kit's fake server). */
@@ -119,7 +121,14 @@ export function receiverConformance<S extends TSchema>(def: ReceiverDefinition<S
       try {
         for (const status of STATUSES) {
           fake.status = status;
-          const ctx: SendContext = { http: loopbackHttpClient(), log, clock: { now: () => Date.now() }, attempt: 1, signal: new AbortController().signal };
+          const ctx: SendContext = {
+            http: loopbackHttpClient(),
+            net: loopbackTcpClient(),
+            log,
+            clock: { now: () => Date.now() },
+            attempt: 1,
+            signal: new AbortController().signal,
+          };
           const expected = classifyHttpResponse(status, { 'retry-after': status === 429 ? '7' : undefined }, '');
           let thrown: unknown;
           try {
@@ -155,7 +164,7 @@ export function receiverConformance<S extends TSchema>(def: ReceiverDefinition<S
         await assert.rejects(
           instance.send(
             { id: '01JCONFORMANCEDELIVERY0001', receiver: 'conformance', event: SAMPLE_EVENT, people: [] },
-            { http: loopbackHttpClient(), log: recordingLogger([]), clock: { now: () => Date.now() }, attempt: 1, signal: ac.signal },
+            { http: loopbackHttpClient(), net: loopbackTcpClient(), log: recordingLogger([]), clock: { now: () => Date.now() }, attempt: 1, signal: ac.signal },
           ),
         );
         assert.ok(Date.now() - t0 < 3000, 'send stopped soon after the abort');

@@ -1,0 +1,65 @@
+import { lookup as dnsLookup } from 'node:dns';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { DeliveryError, type TcpClient, type TcpSendRequest } from '@herald/sdk';
+import { checkPeer, RefusedError, resolveAllowed } from './destination.js';
+import { type ParsedCidr, parseAllowList } from './ip-policy.js';
+
+export interface GuardedTcpOptions {
+  allow?: string[];
+  timeoutMs?: number;
+  lookup?: typeof dnsLookup;
+}
+
+/** One connection per message: connect to a checked address, write, close. */
+export function createGuardedTcp(options: GuardedTcpOptions = {}): TcpClient {
+  const allow: ParsedCidr[] = parseAllowList(options.allow ?? []);
+  const lookup = options.lookup ?? dnsLookup;
+  return {
+    send(req: TcpSendRequest): Promise<void> {
+      const where = `${req.host}:${req.port}`;
+      const timeoutMs = req.timeoutMs ?? options.timeoutMs ?? 15_000;
+      return new Promise<void>((resolve, reject) => {
+        let socket: Socket | undefined;
+        let settled = false;
+        const finish = (err?: unknown) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          req.signal?.removeEventListener('abort', onAbort);
+          if (err) {
+            socket?.destroy();
+            reject(toDeliveryError(err, where, timeoutMs));
+          } else resolve();
+        };
+        const timer = setTimeout(() => finish(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })), timeoutMs);
+        const onAbort = () => finish(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
+        if (req.signal?.aborted) return onAbort();
+        req.signal?.addEventListener('abort', onAbort, { once: true });
+        resolveAllowed(req.host, allow, lookup, (err, ip) => {
+          if (err || !ip || settled) return finish(err ?? new Error('no address'));
+          const onConnected = () => {
+            const refused = checkPeer(req.host, socket?.remoteAddress, allow);
+            if (refused) return finish(refused);
+            socket?.end(req.data);
+          };
+          socket = req.tls
+            ? tlsConnect({ host: ip, port: req.port, servername: req.servername ?? req.host, ca: req.ca }, onConnected)
+            : netConnect({ host: ip, port: req.port }, onConnected);
+          socket.on('error', (e) => finish(e));
+          // The peer closing after our FIN means it read everything we wrote.
+          socket.on('close', (hadError) => finish(hadError ? new Error('connection closed with an error') : undefined));
+        });
+      });
+    },
+  };
+}
+
+function toDeliveryError(err: unknown, where: string, timeoutMs: number): DeliveryError {
+  if (err instanceof DeliveryError) return err;
+  if (err instanceof RefusedError) return new DeliveryError(err.message, { reason: 'blocked', retryable: false });
+  const code = (err as { code?: string }).code;
+  if (code === 'ETIMEDOUT') return new DeliveryError(`TCP ${where} timed out after ${timeoutMs} ms`, { reason: 'timeout', retryable: true });
+  if (code === 'ABORT_ERR') return new DeliveryError(`TCP ${where} aborted`, { reason: 'network', retryable: true });
+  return new DeliveryError(`TCP ${where} failed: ${code ?? (err as Error).message}`, { reason: 'network', retryable: true });
+}

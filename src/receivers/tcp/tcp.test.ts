@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { createServer as createTlsServer } from 'node:tls';
+import { eventually, startHerald } from '../../../test/helpers/harness.js';
+
+interface LineServer {
+  port: number;
+  lines: string[];
+  connections: number;
+  close(): Promise<void>;
+}
+
+async function lineServer(make: (onSocket: (s: import('node:net').Socket) => void) => Server): Promise<LineServer> {
+  const ls: LineServer = { port: 0, lines: [], connections: 0, close: async () => {} };
+  const server = make((socket) => {
+    ls.connections++;
+    let buf = '';
+    socket.on('data', (c: Buffer) => {
+      buf += c.toString('utf8');
+      let i = buf.indexOf('\n');
+      while (i >= 0) {
+        ls.lines.push(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+        i = buf.indexOf('\n');
+      }
+    });
+    socket.on('end', () => socket.end());
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  ls.port = (server.address() as { port: number }).port;
+  ls.close = () => new Promise<void>((r) => server.close(() => r()));
+  return ls;
+}
+
+const cfg = (receiver: string, allow = '["127.0.0.0/8"]') => `
+outbound: {allow: ${allow}}
+delivery: {poll_interval: 20ms}
+receivers:
+  - ${receiver}
+routes: [{receivers: [sock]}]
+`;
+
+async function deliveries(h: Awaited<ReturnType<typeof startHerald>>) {
+  return (await h.herald.server.inject({ method: 'GET', url: '/api/v1/deliveries?limit=500' })).json().deliveries as {
+    state: string;
+    last_error: string | null;
+  }[];
+}
+
+describe('tcp receiver', () => {
+  it('sends one newline-delimited JSON frame per notification', async (t) => {
+    const srv = await lineServer((on) => createServer(on));
+    t.after(() => srv.close());
+    const h = await startHerald(t, cfg(`{name: sock, type: tcp, host: 127.0.0.1, port: ${srv.port}}`));
+    await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: [{ title: 'a', text: 'multi\nline' }, { title: 'b' }] });
+    await eventually(() => srv.lines.length === 2, 5000, 'two frames');
+    const frames = srv.lines.map((l) => JSON.parse(l));
+    assert.deepEqual(frames.map((f) => f.event.title).sort(), ['a', 'b']);
+    assert.equal(frames.find((f) => f.event.title === 'a').event.text, 'multi\nline');
+    assert.equal(frames[0].receiver, 'sock');
+    await eventually(async () => (await deliveries(h)).every((d) => d.state === 'succeeded'), 5000, 'succeeded');
+  });
+
+  it('text format renders the template onto one line', async (t) => {
+    const srv = await lineServer((on) => createServer(on));
+    t.after(() => srv.close());
+    const h = await startHerald(
+      t,
+      cfg(`{name: sock, type: tcp, host: 127.0.0.1, port: ${srv.port}, format: text, text_template: "{{ event.title }} / {{ event.text }}"}`),
+    );
+    await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'disk', text: 'line1\r\nline2' } });
+    await eventually(() => srv.lines.length === 1, 5000, 'frame');
+    assert.equal(srv.lines[0], 'disk / line1 line2');
+  });
+
+  it('speaks TLS with a configured CA', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tcp-tls-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost',
+        '-keyout',
+        join(dir, 'k.pem'),
+        '-out',
+        join(dir, 'c.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const key = readFileSync(join(dir, 'k.pem'));
+    const cert = readFileSync(join(dir, 'c.pem'));
+    rmSync(dir, { recursive: true, force: true });
+    const srv = await lineServer((on) => createTlsServer({ key, cert }, on));
+    t.after(() => srv.close());
+    const h = await startHerald(
+      t,
+      cfg(`{name: sock, type: tcp, host: 127.0.0.1, port: ${srv.port}, tls: true, tls_server_name: localhost, tls_ca: "\${CA}"}`),
+      { env: { CA: cert.toString() } },
+    );
+    await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'secure' } });
+    await eventually(() => srv.lines.length === 1, 5000, 'frame over TLS');
+    assert.equal(JSON.parse(srv.lines[0] ?? '{}').event.title, 'secure');
+  });
+
+  it('is refused by the SSRF guard before connecting when not allowed', async (t) => {
+    const srv = await lineServer((on) => createServer(on));
+    t.after(() => srv.close());
+    const h = await startHerald(t, cfg(`{name: sock, type: tcp, host: 127.0.0.1, port: ${srv.port}}`, '[]'));
+    await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'x' } });
+    await eventually(async () => (await deliveries(h))[0]?.state === 'dead', 5000, 'dead');
+    assert.match((await deliveries(h))[0]?.last_error ?? '', /refused to connect to 127\.0\.0\.1 \(127\.0\.0\.1\): loopback/);
+    assert.equal(srv.connections, 0);
+  });
+
+  it('a closed port is a retryable failure', async (t) => {
+    const srv = await lineServer((on) => createServer(on));
+    const port = srv.port;
+    await srv.close();
+    const h = await startHerald(t, cfg(`{name: sock, type: tcp, host: 127.0.0.1, port: ${port}}`));
+    await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'x' } });
+    await eventually(async () => (await deliveries(h))[0]?.state === 'failed', 5000, 'failed, will retry');
+    assert.match((await deliveries(h))[0]?.last_error ?? '', /TCP 127\.0\.0\.1:\d+ failed: ECONNREFUSED/);
+  });
+});
