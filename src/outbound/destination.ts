@@ -20,7 +20,9 @@ export function resolveAllowed(host: string, allow: readonly ParsedCidr[], looku
   const bare = host.replace(/^\[|\]$/g, '');
   if (isIP(bare)) {
     const verdict = checkAddress(bare, allow);
-    return verdict.ok ? callback(null, bare) : callback(new RefusedError(bare, bare, verdict.rule));
+    if (verdict.ok) callback(null, bare);
+    else callback(new RefusedError(bare, bare, verdict.rule));
+    return;
   }
   lookup(bare, { all: true, verbatim: true }, (err, addresses) => {
     if (err) return callback(err);
