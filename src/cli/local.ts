@@ -56,6 +56,10 @@ export async function testReceiver(config: HeraldConfig, name: string, input: un
       await tcp.send(req);
       print('← written and closed');
     },
+    async connect(req) {
+      print(`→ TCP connect ${req.host}:${req.port}`);
+      return tcp.connect(req);
+    },
   };
   const event = toHeraldEvent(checkedEvent(input), newId(), Date.now());
   const instance = instantiateReceiver(rc, log.child({ receiver: name }));

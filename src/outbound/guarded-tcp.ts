@@ -1,7 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { DeliveryError, type TcpClient, type TcpSendRequest } from '@herald/sdk';
+import { DeliveryError, type TcpClient, type TcpConnectRequest, type TcpSendRequest } from '@herald/sdk';
 import { checkPeer, RefusedError, resolveAllowed } from './destination.js';
 import { type ParsedCidr, parseAllowList } from './ip-policy.js';
 
@@ -16,6 +16,30 @@ export function createGuardedTcp(options: GuardedTcpOptions = {}): TcpClient {
   const allow: ParsedCidr[] = parseAllowList(options.allow ?? []);
   const lookup = options.lookup ?? dnsLookup;
   return {
+    connect(req: TcpConnectRequest): Promise<Socket> {
+      const where = `${req.host}:${req.port}`;
+      const timeoutMs = req.timeoutMs ?? options.timeoutMs ?? 15_000;
+      return new Promise<Socket>((resolve, reject) => {
+        resolveAllowed(req.host, allow, lookup, (err, ip) => {
+          if (err || !ip) return reject(toDeliveryError(err ?? new Error('no address'), where, timeoutMs));
+          const socket = netConnect({ host: ip, port: req.port, timeout: timeoutMs, signal: req.signal });
+          socket.once('connect', () => {
+            socket.setTimeout(0);
+            const refused = checkPeer(req.host, socket.remoteAddress, allow);
+            if (refused) {
+              socket.destroy();
+              return reject(toDeliveryError(refused, where, timeoutMs));
+            }
+            resolve(socket);
+          });
+          socket.once('timeout', () => {
+            socket.destroy();
+            reject(toDeliveryError(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }), where, timeoutMs));
+          });
+          socket.once('error', (e) => reject(toDeliveryError(e, where, timeoutMs)));
+        });
+      });
+    },
     send(req: TcpSendRequest): Promise<void> {
       const where = `${req.host}:${req.port}`;
       const timeoutMs = req.timeoutMs ?? options.timeoutMs ?? 15_000;

@@ -26,15 +26,12 @@ export async function renderDryRun(instance: ReceiverInstance, notification: Not
   };
   const net: TcpClient = {
     async send(req) {
-      out.push({
-        kind: 'tcp',
-        tcp: {
-          host: req.host,
-          port: req.port,
-          tls: req.tls ?? false,
-          data: mask(typeof req.data === 'string' ? req.data : Buffer.from(req.data).toString('utf8')),
-        },
-      });
+      const data = typeof req.data === 'string' ? req.data : Buffer.from(req.data).toString('utf8');
+      out.push({ kind: 'tcp', tcp: { host: req.host, port: req.port, tls: req.tls ?? false, data: mask(data) } });
+      throw new DryRunStop('dry run');
+    },
+    async connect(req) {
+      out.push({ kind: 'tcp', tcp: { host: req.host, port: req.port, tls: false, data: '' } });
       throw new DryRunStop('dry run');
     },
   };

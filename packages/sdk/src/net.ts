@@ -15,7 +15,19 @@ export interface TcpSendRequest {
   signal?: AbortSignal;
 }
 
+export interface TcpConnectRequest {
+  host: string;
+  port: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
 export interface TcpClient {
   /** Connects, writes `data`, closes; resolves once the peer has it. Rejects with a DeliveryError. */
   send(req: TcpSendRequest): Promise<void>;
+  /**
+   * A connected plain TCP socket to a checked address, for protocol libraries
+   * that take a socket (e.g. nodemailer's getSocket). The caller owns and closes it.
+   */
+  connect(req: TcpConnectRequest): Promise<import('node:net').Socket>;
 }
