@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Clock, HeraldEvent, Logger } from '@herald/sdk';
 import type { FastifyInstance } from 'fastify';
-import { type HeraldConfig, loadConfigFile, type ReceiverConfig } from '../config/load.js';
+import type { HeraldConfig, ReceiverConfig } from '../config/load.js';
 import { route } from '../core/routing.js';
 import { isLoopbackHost } from '../http/auth.js';
 import { buildServer } from '../http/server.js';
@@ -18,6 +18,7 @@ import { instantiateReceiver } from '../registry/instantiate.js';
 import type { ReceiverRegistry } from '../registry/receiver-registry.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
+import { loadConfigAndPlugins } from './load-config.js';
 
 export interface HeraldOptions {
   config: HeraldConfig;
@@ -59,9 +60,11 @@ export class Herald {
   private readonly log: Logger;
   private readonly clock: Clock;
   private reloading: Promise<unknown> = Promise.resolve();
+  private registry: ReceiverRegistry;
 
-  private constructor(private readonly o: HeraldOptions) {
+  private constructor(o: HeraldOptions) {
     this.config = o.config;
+    this.registry = o.registry;
     this.log = o.log;
     this.clock = o.clock ?? systemClock;
     this.store = openStore(o.config.storage);
@@ -100,7 +103,7 @@ export class Herald {
       wake: () => this.engine.wake(),
       dryRun: (event) => this.dryRun(event),
       receiverTypes: () =>
-        this.o.registry
+        this.registry
           .all()
           .map(({ definition: d, origin }) => ({ type: d.type, version: d.version, displayName: d.displayName, docsUrl: d.docsUrl, origin, schema: d.config })),
     });
@@ -200,11 +203,18 @@ export class Herald {
    * Applies a new config without dropping queued or in-flight work. A bad
    * file is refused and the running config stays.
    */
-  reload(next?: HeraldConfig): Promise<{ receivers: string[] }> {
+  reload(next?: HeraldConfig, nextRegistry?: ReceiverRegistry): Promise<{ receivers: string[] }> {
     const run = this.reloading.then(async () => {
       const file = this.config.file;
       if (!next && !file) throw new Error('Herald was started without a config file; nothing to reload');
-      const config = next ?? loadConfigFile(file as string, this.o.registry);
+      let config = next;
+      let registry = nextRegistry ?? this.registry;
+      if (!config) {
+        // Plugins are loaded again too: a bumped version is imported fresh.
+        const loaded = await loadConfigAndPlugins(file as string);
+        config = loaded.config;
+        registry = loaded.registry;
+      }
       config.file ??= file;
       for (const [path, a, b] of [
         ['server.listen', this.config.server.listen, config.server.listen],
@@ -223,6 +233,7 @@ export class Herald {
         this.config = old;
         throw err;
       }
+      this.registry = registry;
       this.receivers = built;
       this.engine.setReceivers(built);
       const orphans = await this.store.killOrphans(

@@ -1,6 +1,7 @@
 import type { EventInput, HttpClient, HttpResponse, TcpClient } from '@herald/sdk';
 import { DeliveryError } from '@herald/sdk';
-import { type HeraldConfig, loadConfigFile } from '../config/load.js';
+import { loadConfigAndPlugins } from '../app/load-config.js';
+import type { HeraldConfig } from '../config/load.js';
 import { toHeraldEvent, validateEvent } from '../core/event.js';
 import { route } from '../core/routing.js';
 import { systemClock } from '../lib/clock.js';
@@ -21,8 +22,8 @@ export function defaultRegistry(): ReceiverRegistry {
   return registry;
 }
 
-export function loadConfig(file: string): HeraldConfig {
-  return loadConfigFile(file, defaultRegistry());
+export async function loadConfig(file: string): Promise<HeraldConfig> {
+  return (await loadConfigAndPlugins(file)).config;
 }
 
 function checkedEvent(input: unknown): EventInput {

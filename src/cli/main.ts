@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { Herald } from '../app/herald.js';
+import { loadConfigAndPlugins } from '../app/load-config.js';
 import { ConfigError, maskReceiverConfig } from '../config/load.js';
 import { createLogger } from '../lib/logger.js';
+import { PluginError } from '../plugins/errors.js';
 import { CliError, callApi, type RemoteOptions } from './api-client.js';
 import { collect, type EventFlags, eventFromFlags, SAMPLE_EVENT } from './event-options.js';
 import { defaultRegistry, loadConfig, routesTest, testReceiver } from './local.js';
@@ -41,10 +43,10 @@ program
   .description('run Herald: the API, the durable queue and the delivery workers')
   .addOption(configOption())
   .action(async (o: { config: string }) => {
-    const config = loadConfig(o.config);
+    const { config, registry } = await loadConfigAndPlugins(o.config);
     const log = createLogger({ level: config.log.level, format: config.log.format, secrets: () => herald?.currentConfig().secrets ?? config.secrets });
     let herald: Herald | undefined;
-    herald = await Herald.start({ config, registry: defaultRegistry(), log });
+    herald = await Herald.start({ config, registry, log });
     const h = herald;
     process.on('SIGHUP', () => {
       h.reload().catch((err: unknown) => log.error(`reload refused, the running configuration stays: ${(err as Error).message}`));
@@ -71,8 +73,8 @@ program
   .description('validate a config file and print a summary (secrets masked)')
   .addOption(configOption())
   .option('--show', 'print the resolved receivers and routes')
-  .action((o: { config: string; show?: boolean }) => {
-    const config = loadConfig(o.config);
+  .action(async (o: { config: string; show?: boolean }) => {
+    const config = await loadConfig(o.config);
     out(
       `${o.config}: ok — ${config.receivers.length} receiver(s), ${config.routes.length} route(s), storage ${config.storage.url}, listen ${config.server.listen}`,
     );
@@ -96,7 +98,7 @@ program
   .option('--event <file>', 'event JSON to send instead of the built-in sample')
   .action(async (name: string, o: { config: string; event?: string }) => {
     const input = o.event ? eventFromFlags({ file: o.event }) : SAMPLE_EVENT;
-    const ok = await testReceiver(loadConfig(o.config), name, input, out);
+    const ok = await testReceiver(await loadConfig(o.config), name, input, out);
     process.exitCode = ok ? 0 : 1;
   });
 
@@ -104,7 +106,7 @@ const routes = program.command('routes').description('inspect routing');
 eventFlags(
   routes.command('test').description('dry run: which receivers an event reaches and what each would send (sends nothing)').addOption(configOption()),
 ).action(async (o: EventFlags & { config: string }) => {
-  json(await routesTest(loadConfig(o.config), eventFromFlags(o)));
+  json(await routesTest(await loadConfig(o.config), eventFromFlags(o)));
 });
 
 remote(program.command('deliveries').description('list deliveries of a running Herald'))
@@ -154,9 +156,23 @@ program
     for (const { definition: d, origin } of registry.all()) out(`${d.type.padEnd(12)} ${d.version.padEnd(8)} ${origin.padEnd(10)} ${d.displayName}`);
   });
 
+program
+  .command('plugins')
+  .description('list every receiver type with its origin (built-in or plugin package) and version')
+  .addOption(configOption())
+  .action(async (o: { config: string }) => {
+    const { registry, plugins } = await loadConfigAndPlugins(o.config);
+    for (const { definition: d, origin } of registry.all()) out(`${d.type.padEnd(14)} ${d.version.padEnd(8)} ${origin}`);
+    if (plugins.length === 0) out('(no plugins configured; add `plugins: [package-or-path]` to the config)');
+  });
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  if (err instanceof PluginError) {
+    process.stderr.write(`herald: ${err.message}\n`);
     process.exit(2);
   }
   if (err instanceof CliError) {

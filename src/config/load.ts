@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { isSecretSchema, type ReceiverDefinition, type Static, type TSchema } from '@herald/sdk';
 import { parseDocument } from 'yaml';
 import { type Matcher, parseMatcher } from '../core/matcher.js';
@@ -39,6 +38,8 @@ export interface HeraldConfig {
   };
   outbound: { allow: string[] };
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
+  /** Plugin packages or paths, as written. */
+  plugins: string[];
   /** Every secret value in the config, for redaction. */
   secrets: string[];
 }
@@ -66,20 +67,12 @@ function validatorFor(schema: TSchema) {
   return v;
 }
 
-/** Reads, interpolates and validates a config file. Throws ConfigError listing every problem. */
-export function loadConfigFile(file: string, registry: ReceiverRegistry, env: NodeJS.ProcessEnv = process.env): HeraldConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError([{ path: '(file)', message: `cannot read: ${(err as Error).message}` }], file);
-  }
-  const config = parseConfig(text, registry, env, file);
-  config.file = file;
-  return config;
+export function parseConfig(text: string, registry: ReceiverRegistry, env: NodeJS.ProcessEnv = process.env, file?: string): HeraldConfig {
+  return buildConfig(readRawConfig(text, env, file), registry, file);
 }
 
-export function parseConfig(text: string, registry: ReceiverRegistry, env: NodeJS.ProcessEnv = process.env, file?: string): HeraldConfig {
+/** YAML → plain data with ${VAR} expanded; not yet validated. */
+export function readRawConfig(text: string, env: NodeJS.ProcessEnv = process.env, file?: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -92,8 +85,17 @@ export function parseConfig(text: string, registry: ReceiverRegistry, env: NodeJ
   }
   const interpolationIssues = interpolate(doc, env);
   if (interpolationIssues.length > 0) throw new ConfigError(interpolationIssues, file);
-  const raw = (doc.toJS() ?? {}) as unknown;
-  return buildConfig(raw, registry, file);
+  return (doc.toJS() ?? {}) as unknown;
+}
+
+/** The `plugins:` list, read before the rest so plugin receiver types can be validated. */
+export function pluginSpecs(raw: unknown, file?: string): string[] {
+  const list = (raw as { plugins?: unknown } | null)?.plugins;
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list) || list.some((p) => typeof p !== 'string' || p === '')) {
+    throw new ConfigError([{ path: 'plugins', message: 'must be a list of package names or paths' }], file);
+  }
+  return list as string[];
 }
 
 export function buildConfig(raw: unknown, registry: ReceiverRegistry, file?: string): HeraldConfig {
@@ -176,6 +178,7 @@ export function buildConfig(raw: unknown, registry: ReceiverRegistry, file?: str
     },
     outbound: { allow },
     log: { level: raw.log?.level ?? 'info', format: raw.log?.format ?? 'auto' },
+    plugins: raw.plugins ?? [],
     secrets,
   };
 }

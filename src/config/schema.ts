@@ -93,6 +93,7 @@ export const ConfigFileSchema = Type.Object(
     delivery: Type.Optional(DeliverySchema),
     outbound: Type.Optional(OutboundSchema),
     log: Type.Optional(LogSchema),
+    plugins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'plugin packages or paths (relative to this file) to load' })),
   },
   { additionalProperties: false },
 );

@@ -313,6 +313,17 @@ function excerpt(text: string): string {
 function toDeliveryError(thrown: unknown, signal: AbortSignal, timedOut: boolean): DeliveryError {
   if (timedOut) return new DeliveryError('attempt timed out', { reason: 'timeout', retryable: true, cause: thrown });
   if (thrown instanceof DeliveryError) return thrown;
+  // A plugin with its own copy of the SDK throws a DeliveryError from another module instance.
+  const like = thrown as Partial<DeliveryError> | undefined;
+  if (like?.name === 'DeliveryError' && typeof like.retryable === 'boolean' && typeof like.reason === 'string') {
+    return new DeliveryError(like.message ?? 'delivery failed', {
+      reason: like.reason,
+      retryable: like.retryable,
+      retryAfterMs: like.retryAfterMs,
+      status: like.status,
+      response: like.response,
+    });
+  }
   if (signal.aborted) return new DeliveryError('attempt aborted', { reason: 'network', retryable: true, cause: thrown });
   return new DeliveryError((thrown as Error)?.message ?? String(thrown), { reason: 'network', retryable: true, cause: thrown });
 }

@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './event.js';
 export type * from './http.js';
+export * from './manifest.js';
 export type * from './net.js';
 export * from './pacer.js';
 export * from './receiver.js';

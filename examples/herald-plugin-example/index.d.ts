@@ -1,0 +1,5 @@
+import type { ReceiverDefinition } from '@herald/sdk';
+
+/** The ntfy receiver definition (see index.js). */
+declare const ntfy: ReceiverDefinition;
+export default ntfy;

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type PluginManifest, type ReceiverDefinition, SDK_API_VERSION, SDK_VERSION } from '@herald/sdk';
+import semver from 'semver';
+import { builtinReceivers } from '../receivers/index.js';
+import { ReceiverRegistry } from '../registry/receiver-registry.js';
+import { PluginError } from './errors.js';
+
+export interface LoadedPlugin {
+  name: string;
+  version: string;
+  dir: string;
+  receivers: string[];
+}
+
+interface PackageJson {
+  name?: string;
+  version?: string;
+  herald?: PluginManifest;
+  peerDependencies?: Record<string, string>;
+}
+
+/** Finds a plugin's package directory: a path (relative to the config file) or a package name. */
+function locate(spec: string, baseDir: string): string {
+  if (spec.startsWith('.') || isAbsolute(spec)) return resolve(baseDir, spec);
+  try {
+    return dirname(createRequire(join(baseDir, 'herald.yaml')).resolve(`${spec}/package.json`));
+  } catch {
+    throw new PluginError('HERALD_ERR_PLUGIN_NOT_FOUND', spec, `not installed where the config is (${baseDir}); run npm install ${spec} there`);
+  }
+}
+
+function readPackage(spec: string, dir: string): PackageJson {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson;
+  } catch (err) {
+    throw new PluginError('HERALD_ERR_PLUGIN_NOT_FOUND', spec, `cannot read ${join(dir, 'package.json')}: ${(err as Error).message}`);
+  }
+}
+
+const TYPE_RE = /^[a-z][a-z0-9-]{0,63}$/;
+
+function checkDefinition(plugin: string, value: unknown): ReceiverDefinition {
+  const d = value as Partial<ReceiverDefinition> | undefined;
+  const problems: string[] = [];
+  if (!d || typeof d !== 'object') problems.push('the export is not an object');
+  else {
+    if (typeof d.type !== 'string' || !TYPE_RE.test(d.type)) problems.push('type must be lower-case letters, digits and -');
+    if (typeof d.version !== 'string' || !semver.valid(d.version)) problems.push('version must be a semver version');
+    if (typeof d.displayName !== 'string' || d.displayName === '') problems.push('displayName is required');
+    if (!d.config || typeof d.config !== 'object' || (d.config as { type?: string }).type !== 'object')
+      problems.push('config must be an object schema (Type.Object)');
+    if (typeof d.create !== 'function') problems.push('create must be a function');
+  }
+  if (problems.length > 0) throw new PluginError('HERALD_ERR_PLUGIN_INVALID_DEFINITION', plugin, problems.join('; '));
+  return d as ReceiverDefinition;
+}
+
+/**
+ * Loads the listed plugins into a fresh registry beside the built-ins.
+ * Nothing is scanned or installed: only what the config names. The module
+ * URL carries the package version, so a reload after a version bump imports
+ * the new code while the old instances finish their in-flight sends.
+ */
+export async function buildRegistry(specs: readonly string[], baseDir: string): Promise<{ registry: ReceiverRegistry; plugins: LoadedPlugin[] }> {
+  const registry = new ReceiverRegistry();
+  for (const d of builtinReceivers) registry.register(d);
+  const plugins: LoadedPlugin[] = [];
+  for (const spec of specs) {
+    const dir = locate(spec, baseDir);
+    const pkg = readPackage(spec, dir);
+    const name = pkg.name ?? spec;
+    const version = pkg.version ?? '0.0.0';
+    const manifest = pkg.herald;
+    if (!manifest || typeof manifest !== 'object') {
+      throw new PluginError('HERALD_ERR_PLUGIN_NO_MANIFEST', name, 'package.json has no "herald" block ({"apiVersion": 1, "receivers": [...]})');
+    }
+    if (manifest.apiVersion !== SDK_API_VERSION) {
+      throw new PluginError(
+        'HERALD_ERR_PLUGIN_API_VERSION',
+        name,
+        `declares apiVersion ${String(manifest.apiVersion)}; this Herald supports ${SDK_API_VERSION}`,
+      );
+    }
+    const range = pkg.peerDependencies?.['@herald/sdk'];
+    if (!range || !semver.satisfies(SDK_VERSION, range, { includePrerelease: true })) {
+      throw new PluginError('HERALD_ERR_PLUGIN_SDK_RANGE', name, `needs @herald/sdk ${range ?? '(no peerDependencies entry)'}; this Herald has ${SDK_VERSION}`);
+    }
+    const loaded: string[] = [];
+    for (const rel of manifest.receivers ?? []) {
+      const file = resolve(dir, rel);
+      let mod: { default?: unknown };
+      try {
+        mod = (await import(`${pathToFileURL(file).href}?v=${encodeURIComponent(version)}`)) as { default?: unknown };
+      } catch (err) {
+        throw new PluginError('HERALD_ERR_PLUGIN_IMPORT', name, `cannot import ${rel}: ${(err as Error).message}`);
+      }
+      const exported = Array.isArray(mod.default) ? mod.default : [mod.default];
+      for (const value of exported) {
+        const def = checkDefinition(name, value);
+        try {
+          registry.register(def, `${name}@${version}`);
+        } catch (err) {
+          throw new PluginError('HERALD_ERR_PLUGIN_DUPLICATE_TYPE', name, (err as Error).message);
+        }
+        loaded.push(def.type);
+      }
+    }
+    plugins.push({ name, version, dir, receivers: loaded });
+  }
+  return { registry, plugins };
+}

@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Herald } from '../src/app/herald.js';
+import { loadConfigAndPlugins } from '../src/app/load-config.js';
+import { createLogger } from '../src/lib/logger.js';
+import { PluginError } from '../src/plugins/errors.js';
+import { eventually, memoryLog, startSink, tempDir } from './helpers/harness.js';
+import { ROOT } from './helpers/process.js';
+
+const EXAMPLE = join(ROOT, 'examples/herald-plugin-example');
+
+/** "Installs" the example into a temp project, as `npm install ./examples/herald-plugin-example` would. */
+function install(dir: string): string {
+  const target = join(dir, 'plugins/herald-plugin-example');
+  cpSync(EXAMPLE, target, { recursive: true, filter: (src) => !src.endsWith('.test.ts') });
+  // The host project provides the peer dependency, as an installed Herald does.
+  mkdirSync(join(dir, 'node_modules/@herald'), { recursive: true });
+  symlinkSync(join(ROOT, 'packages/sdk'), join(dir, 'node_modules/@herald/sdk'), 'dir');
+  return target;
+}
+
+function bump(pluginDir: string, version: string, prefix: string): void {
+  const pkgFile = join(pluginDir, 'package.json');
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
+  writeFileSync(pkgFile, JSON.stringify({ ...pkg, version }, null, 2));
+  const code = readFileSync(join(pluginDir, 'index.js'), 'utf8')
+    .replace(/const TITLE_PREFIX = '.*';/, `const TITLE_PREFIX = '${prefix}';`)
+    .replace(/version: '[^']+'/, `version: '${version}'`);
+  writeFileSync(join(pluginDir, 'index.js'), code);
+}
+
+describe('third-party plugins', () => {
+  it('a plugin loads by config, delivers, and a version bump is picked up by reload with nothing lost or sent twice', { timeout: 60_000 }, async (t) => {
+    const dir = tempDir(t);
+    const pluginDir = install(dir);
+    const sink = await startSink();
+    t.after(() => sink.close());
+    sink.respond = (_req, res) => {
+      setTimeout(() => res.end('{"id":"x"}'), 5);
+    };
+    const cfg = join(dir, 'herald.yaml');
+    writeFileSync(
+      cfg,
+      `plugins: [./plugins/herald-plugin-example]
+storage: {url: "sqlite:${join(dir, 'h.db')}"}
+outbound: {allow: ["127.0.0.0/8"]}
+delivery: {poll_interval: 20ms}
+receivers:
+  - {name: phone, type: ntfy, server: "${sink.url}", topic: alerts, concurrency: 4}
+routes: [{receivers: [phone]}]
+`,
+    );
+    const loaded = await loadConfigAndPlugins(cfg);
+    assert.deepEqual(
+      loaded.plugins.map((p) => [p.name, p.version, p.receivers]),
+      [['herald-plugin-example', '1.0.0', ['ntfy']]],
+    );
+    assert.equal(loaded.registry.get('ntfy')?.origin, 'herald-plugin-example@1.0.0');
+    const { destination } = memoryLog();
+    const herald = await Herald.start({ ...loaded, log: createLogger({ level: 'warn', format: 'json', destination }), listen: false });
+    t.after(() => herald.stop());
+
+    // Keep sending while the plugin is upgraded and reloaded.
+    const ids: string[] = [];
+    let sending = true;
+    const sender = (async () => {
+      for (let i = 0; sending && i < 2000; i++) {
+        const res = await herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: `n${i}`, status: 'firing' } });
+        ids.push(...(res.json() as { ids: string[] }).ids);
+        await new Promise((r) => setTimeout(r, 3));
+      }
+    })();
+    await eventually(() => sink.requests.length >= 20, 10_000, 'deliveries through v1.0.0');
+    bump(pluginDir, '1.1.0', 'v1.1 ');
+    await herald.reload();
+    assert.equal(
+      (await herald.server.inject({ method: 'GET', url: '/api/v1/receiver-types' })).json().receiver_types.find((r: { type: string }) => r.type === 'ntfy')
+        .origin,
+      'herald-plugin-example@1.1.0',
+    );
+    await eventually(() => sink.requests.some((r) => JSON.parse(r.body).title.startsWith('v1.1 ')), 10_000, 'deliveries through v1.1.0');
+    sending = false;
+    await sender;
+    await eventually(() => sink.requests.length >= ids.length, 20_000, 'everything delivered');
+    await new Promise((r) => setTimeout(r, 200));
+    const titles = sink.requests.map((r) => JSON.parse(r.body).title.replace(/^v1\.1 /, '') as string);
+    assert.equal(titles.length, ids.length, 'nothing sent twice');
+    assert.equal(new Set(titles).size, ids.length, 'nothing lost');
+    const versions = new Set(sink.requests.map((r) => (JSON.parse(r.body).title.startsWith('v1.1 ') ? '1.1.0' : '1.0.0')));
+    assert.deepEqual([...versions].sort(), ['1.0.0', '1.1.0']);
+  });
+
+  const broken: [string, (pkg: Record<string, unknown>) => Record<string, unknown>, string | undefined, RegExp][] = [
+    [
+      'no manifest',
+      ({ herald: _h, ...rest }) => rest,
+      undefined,
+      /HERALD_ERR_PLUGIN_NO_MANIFEST: plugin herald-plugin-example: package\.json has no "herald" block/,
+    ],
+    [
+      'a future API version',
+      (p) => ({ ...p, herald: { apiVersion: 2, receivers: ['./index.js'] } }),
+      undefined,
+      /HERALD_ERR_PLUGIN_API_VERSION: plugin herald-plugin-example: declares apiVersion 2; this Herald supports 1/,
+    ],
+    [
+      'an SDK range it does not meet',
+      (p) => ({ ...p, peerDependencies: { '@herald/sdk': '^2.0.0' } }),
+      undefined,
+      /HERALD_ERR_PLUGIN_SDK_RANGE: plugin herald-plugin-example: needs @herald\/sdk \^2\.0\.0; this Herald has 0\.1\.0/,
+    ],
+    [
+      'a missing module',
+      (p) => ({ ...p, herald: { apiVersion: 1, receivers: ['./nope.js'] } }),
+      undefined,
+      /HERALD_ERR_PLUGIN_IMPORT: plugin herald-plugin-example: cannot import \.\/nope\.js/,
+    ],
+    [
+      'a type that collides with a built-in',
+      (p) => p,
+      "type: 'webhook'",
+      /HERALD_ERR_PLUGIN_DUPLICATE_TYPE: plugin herald-plugin-example: receiver type "webhook" from herald-plugin-example@1\.0\.0 is already registered by built-in/,
+    ],
+    [
+      'an invalid definition',
+      (p) => p,
+      "version: 'not-semver'",
+      /HERALD_ERR_PLUGIN_INVALID_DEFINITION: plugin herald-plugin-example: version must be a semver version/,
+    ],
+  ];
+  for (const [name, editPkg, codeEdit, error] of broken) {
+    it(`refuses a plugin with ${name}, naming the package`, async (t) => {
+      const dir = tempDir(t);
+      const pluginDir = install(dir);
+      const pkgFile = join(pluginDir, 'package.json');
+      writeFileSync(pkgFile, JSON.stringify(editPkg(JSON.parse(readFileSync(pkgFile, 'utf8')))));
+      if (codeEdit) {
+        const file = join(pluginDir, 'index.js');
+        const src = readFileSync(file, 'utf8');
+        writeFileSync(file, codeEdit.startsWith('type') ? src.replace("type: 'ntfy'", codeEdit) : src.replace("version: '1.0.0'", codeEdit));
+      }
+      writeFileSync(join(dir, 'herald.yaml'), 'plugins: [./plugins/herald-plugin-example]\n');
+      await assert.rejects(loadConfigAndPlugins(join(dir, 'herald.yaml')), (err: unknown) => err instanceof PluginError && error.test(err.message));
+    });
+  }
+
+  it('refuses a package that is not installed', async (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'herald.yaml'), 'plugins: [herald-plugin-nonexistent]\n');
+    await assert.rejects(loadConfigAndPlugins(join(dir, 'herald.yaml')), /HERALD_ERR_PLUGIN_NOT_FOUND: plugin herald-plugin-nonexistent: not installed/);
+  });
+
+  it('`herald plugins` lists every type with its origin and version', async (t) => {
+    const dir = tempDir(t);
+    install(dir);
+    writeFileSync(join(dir, 'herald.yaml'), 'plugins: [./plugins/herald-plugin-example]\n');
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', '--conditions=@herald/source', 'src/cli/main.ts', 'plugins', '-c', join(dir, 'herald.yaml')],
+        { cwd: ROOT },
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      ),
+    );
+    assert.match(out, /ntfy\s+1\.0\.0\s+herald-plugin-example@1\.0\.0/);
+    assert.match(out, /webhook\s+1\.0\.0\s+built-in/);
+  });
+});
