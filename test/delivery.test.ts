@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { eventually, FakeClock, startHerald, startSink } from './helpers/harness.js';
+import { deliveries, eventually, FakeClock, startHerald, startSink } from './helpers/harness.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const config = (url: string, extra = '') => `
@@ -11,18 +11,6 @@ receivers:
   - {name: hook, type: webhook, url: "${url}", secret: "${SECRET}", headers: {x-team: core${extra}}}
 routes: [{receivers: [hook]}]
 `;
-
-async function deliveries(h: Awaited<ReturnType<typeof startHerald>>, query = '') {
-  return (await h.herald.server.inject({ method: 'GET', url: `/api/v1/deliveries?limit=500${query}` })).json().deliveries as {
-    id: string;
-    state: string;
-    attempts: number;
-    tries: number;
-    run_at: string;
-    last_error: string | null;
-    last_status: number | null;
-  }[];
-}
 
 describe('webhook delivery', () => {
   it('every delivery verifies with the official standardwebhooks library', async (t) => {

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -144,4 +145,53 @@ export async function eventually(check: () => boolean | Promise<boolean>, ms = 5
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+export interface DeliveryView {
+  id: string;
+  state: string;
+  attempts: number;
+  tries: number;
+  run_at: string;
+  last_error: string | null;
+  last_status: number | null;
+}
+
+/** Deliveries as the API lists them, newest first. */
+export async function deliveries(h: TestHerald, query = ''): Promise<DeliveryView[]> {
+  return (await h.herald.server.inject({ method: 'GET', url: `/api/v1/deliveries?limit=500${query}` })).json().deliveries as DeliveryView[];
+}
+
+/** A throwaway self-signed certificate (openssl) for a loopback TLS server. */
+export function selfSignedCert(altName: 'IP:127.0.0.1' | 'DNS:localhost'): { key: Buffer; cert: Buffer } {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-cert-'));
+  try {
+    const cn = altName.split(':')[1] as string;
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        `/CN=${cn}`,
+        '-addext',
+        `subjectAltName=${altName}`,
+        '-keyout',
+        join(dir, 'k.pem'),
+        '-out',
+        join(dir, 'c.pem'),
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
+    return { key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

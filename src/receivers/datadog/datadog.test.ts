@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { client, v1 } from '@datadog/datadog-api-client';
 import { startFakeDatadog, validateDatadogEvent } from '../../../test/fakes/datadog.js';
-import { eventually, startHerald } from '../../../test/helpers/harness.js';
+import { deliveries, eventually, startHerald } from '../../../test/helpers/harness.js';
 
 const yaml = (url: string, key: string, extra = '') => `
 outbound: {allow: ["127.0.0.0/8"]}
@@ -11,14 +11,6 @@ receivers:
   - {name: dd, type: datadog, api_key: "${key}", url: "${url}"${extra}}
 routes: [{receivers: [dd]}]
 `;
-
-async function deliveries(h: Awaited<ReturnType<typeof startHerald>>) {
-  return (await h.herald.server.inject({ method: 'GET', url: '/api/v1/deliveries?limit=500' })).json().deliveries as {
-    state: string;
-    attempts: number;
-    last_error: string | null;
-  }[];
-}
 
 describe('datadog receiver', () => {
   it('sends what the official @datadog/datadog-api-client sends, and the same fake accepts both', async (t) => {

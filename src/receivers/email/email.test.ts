@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import { eventually, startHerald } from '../../../test/helpers/harness.js';
+import { deliveries, eventually, selfSignedCert, startHerald } from '../../../test/helpers/harness.js';
 import { classifySmtpError } from './index.js';
 
 interface Mailbox {
@@ -54,13 +50,6 @@ receivers:
 routes: [{receivers: [mail]}]
 `;
 
-async function deliveries(h: Awaited<ReturnType<typeof startHerald>>) {
-  return (await h.herald.server.inject({ method: 'GET', url: '/api/v1/deliveries?limit=500' })).json().deliveries as {
-    state: string;
-    last_error: string | null;
-  }[];
-}
-
 describe('email receiver', () => {
   it('sends a multipart text + HTML mail with event values escaped in the HTML', async (t) => {
     const box = await startSmtp();
@@ -98,31 +87,7 @@ describe('email receiver', () => {
   });
 
   it('upgrades with STARTTLS and authenticates; a wrong password is a permanent auth failure', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'smtp-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'k.pem'),
-        '-out',
-        join(dir, 'c.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    const key = readFileSync(join(dir, 'k.pem'));
-    const cert = readFileSync(join(dir, 'c.pem'));
-    rmSync(dir, { recursive: true, force: true });
+    const { key, cert } = selfSignedCert('IP:127.0.0.1');
     const box = await startSmtp({
       key,
       cert,

@@ -3,7 +3,7 @@ import { Agent } from 'node:https';
 import { describe, it } from 'node:test';
 import { event as pdEvent } from '@pagerduty/pdjs';
 import { startFakePagerDuty, validateEvent } from '../../../test/fakes/pagerduty.js';
-import { eventually, startHerald } from '../../../test/helpers/harness.js';
+import { deliveries, eventually, startHerald } from '../../../test/helpers/harness.js';
 
 const KEY = 'R0ut1ngK3yR0ut1ngK3yR0ut1ngK3y12';
 const yaml = (url: string, extra = '') => `
@@ -13,16 +13,6 @@ receivers:
   - {name: pager, type: pagerduty, routing_key: "${KEY}", url: "${url}"${extra}}
 routes: [{receivers: [pager]}]
 `;
-
-async function deliveries(h: Awaited<ReturnType<typeof startHerald>>) {
-  return (await h.herald.server.inject({ method: 'GET', url: '/api/v1/deliveries?limit=500' })).json().deliveries as {
-    id: string;
-    state: string;
-    attempts: number;
-    last_error: string | null;
-    last_status: number | null;
-  }[];
-}
 
 describe('pagerduty receiver', () => {
   it('sends what the official @pagerduty/pdjs client sends, and the same fake accepts both', async (t) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IncomingWebhook } from '@slack/webhook';
 import { startFakeSlack } from '../../../test/fakes/slack.js';
-import { eventually, startHerald } from '../../../test/helpers/harness.js';
+import { deliveries, eventually, startHerald } from '../../../test/helpers/harness.js';
 
 const base = (receiver: string) => `
 outbound: {allow: ["127.0.0.0/8"]}
@@ -11,14 +11,6 @@ receivers:
   - ${receiver}
 routes: [{receivers: [chat]}]
 `;
-
-async function deliveries(h: Awaited<ReturnType<typeof startHerald>>) {
-  return (await h.herald.server.inject({ method: 'GET', url: '/api/v1/deliveries?limit=500' })).json().deliveries as {
-    state: string;
-    attempts: number;
-    last_error: string | null;
-  }[];
-}
 
 describe('slack receiver', () => {
   it('sends what the official @slack/webhook client sends, and the same fake accepts both', async (t) => {

@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
-import { eventually, startHerald } from '../../../test/helpers/harness.js';
+import { deliveries, eventually, selfSignedCert, startHerald } from '../../../test/helpers/harness.js';
 
 interface LineServer {
   port: number;
@@ -46,13 +42,6 @@ receivers:
 routes: [{receivers: [sock]}]
 `;
 
-async function deliveries(h: Awaited<ReturnType<typeof startHerald>>) {
-  return (await h.herald.server.inject({ method: 'GET', url: '/api/v1/deliveries?limit=500' })).json().deliveries as {
-    state: string;
-    last_error: string | null;
-  }[];
-}
-
 describe('tcp receiver', () => {
   it('sends one newline-delimited JSON frame per notification', async (t) => {
     const srv = await lineServer((on) => createServer(on));
@@ -80,31 +69,7 @@ describe('tcp receiver', () => {
   });
 
   it('speaks TLS with a configured CA', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'tcp-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost',
-        '-keyout',
-        join(dir, 'k.pem'),
-        '-out',
-        join(dir, 'c.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    const key = readFileSync(join(dir, 'k.pem'));
-    const cert = readFileSync(join(dir, 'c.pem'));
-    rmSync(dir, { recursive: true, force: true });
+    const { key, cert } = selfSignedCert('DNS:localhost');
     const srv = await lineServer((on) => createTlsServer({ key, cert }, on));
     t.after(() => srv.close());
     const h = await startHerald(
