@@ -145,6 +145,14 @@ describe('POST /api/v1/events: accepted input', () => {
     assert.equal(one.json().deliveries[0].receiver, 'console');
   });
 
+  it('accepts JSON content types with parameters and +json suffixes', async (t) => {
+    const h = await startHerald(t, BASE);
+    for (const ct of ['application/json; charset=utf-8', 'application/JSON;charset=UTF-8', 'application/cloudevents+json']) {
+      const res = await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', headers: { 'content-type': ct }, payload: '{"title":"x"}' });
+      assert.equal(res.statusCode, 202, ct);
+    }
+  });
+
   it('Idempotency-Key: same key and body → same answer, stored once; other body → 422', async (t) => {
     const h = await startHerald(t, BASE);
     const send = (payload: unknown, key = 'deploy-42') =>
@@ -282,6 +290,14 @@ describe('read API', () => {
     assert.match(req.headers['webhook-signature'], /^v1,/);
     assert.equal(JSON.parse(req.body).event.title, 'db down');
     assert.equal(body.receivers[1].output[0].kind, 'log');
+    // Secrets inside request bodies are masked too.
+    const pd = await startHerald(
+      t,
+      'receivers: [{name: pager, type: pagerduty, routing_key: R0ut1ngK3yR0ut1ngK3yR0ut1ngK3y12}]\nroutes: [{receivers: [pager]}]\n',
+    );
+    const pdOut = (await pd.herald.server.inject({ method: 'POST', url: '/api/v1/routes/test', payload: { title: 'x', status: 'firing' } })).body;
+    assert.ok(!pdOut.includes('R0ut1ngK3yR0ut1ngK3yR0ut1ngK3y12'), 'routing key masked in the body');
+    assert.match(pdOut, /routing_key\\":\\"\*\*\*/);
     assert.equal(await h.herald.storeForTests().count('events'), 0, 'a dry run stores nothing');
   });
 });

@@ -70,6 +70,14 @@ routes:
     assert.match(missing.err, /cannot read/);
   });
 
+  it('check-config refuses an unauthenticated non-loopback listener, like serve', async () => {
+    const exposed = join(dir, 'exposed.yaml');
+    writeFileSync(exposed, 'server: {listen: "0.0.0.0:9470"}\nstorage: {url: "postgres://herald:hunter2@db/herald"}\n');
+    const r = await herald(['check-config', '-c', exposed]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /refusing to listen on 0\.0\.0\.0:9470 without auth tokens/);
+  });
+
   it('test <receiver> sends a sample event now and prints the attempt', async () => {
     const r = await herald(['test', 'hook', '-c', cfg]);
     assert.equal(r.code, 0, r.err + r.out);

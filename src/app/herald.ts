@@ -236,10 +236,16 @@ export class Herald {
       this.registry = registry;
       this.receivers = built;
       this.engine.setReceivers(built);
-      const orphans = await this.store.killOrphans(
-        built.map((r) => r.name),
-        this.clock.now(),
-      );
+      // The new config is live from here on; a failure below must not read as "refused".
+      let orphans = 0;
+      try {
+        orphans = await this.store.killOrphans(
+          built.map((r) => r.name),
+          this.clock.now(),
+        );
+      } catch (err) {
+        this.log.error({ err }, 'reload applied, but dead-lettering deliveries of removed receivers failed; they stay queued');
+      }
       const retired = previous.filter((p) => !built.includes(p));
       void this.engine.drained(retired).then(() => Promise.allSettled(retired.map((r) => r.close())));
       this.log.info({ receivers: built.map((r) => r.name), replaced: retired.map((r) => r.name), deadLettered: orphans }, 'configuration reloaded');

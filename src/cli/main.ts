@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { Herald } from '../app/herald.js';
+import { checkExposure, Herald } from '../app/herald.js';
 import { loadConfigAndPlugins } from '../app/load-config.js';
 import { ConfigError, maskReceiverConfig } from '../config/load.js';
 import { createLogger } from '../lib/logger.js';
@@ -43,11 +43,15 @@ program
   .description('run Herald: the API, the durable queue and the delivery workers')
   .addOption(configOption())
   .action(async (o: { config: string }) => {
+    // Until the real handler is installed, a SIGHUP must not end the process (its default action).
+    const early = () => process.stderr.write('herald: SIGHUP during start-up ignored; send it again once Herald is up\n');
+    process.on('SIGHUP', early);
     const { config, registry } = await loadConfigAndPlugins(o.config);
     const log = createLogger({ level: config.log.level, format: config.log.format, secrets: () => herald?.currentConfig().secrets ?? config.secrets });
     let herald: Herald | undefined;
     herald = await Herald.start({ config, registry, log });
     const h = herald;
+    process.off('SIGHUP', early);
     process.on('SIGHUP', () => {
       h.reload().catch((err: unknown) => log.error(`reload refused, the running configuration stays: ${(err as Error).message}`));
     });
@@ -75,9 +79,13 @@ program
   .option('--show', 'print the resolved receivers and routes')
   .action(async (o: { config: string; show?: boolean }) => {
     const config = await loadConfig(o.config);
-    out(
-      `${o.config}: ok — ${config.receivers.length} receiver(s), ${config.routes.length} route(s), storage ${config.storage.url}, listen ${config.server.listen}`,
-    );
+    try {
+      checkExposure(config);
+    } catch (err) {
+      throw new CliError(`${o.config}: ${(err as Error).message}`, 2);
+    }
+    const storage = config.storage.url.replace(/\/\/[^@/]*@/, '//***@');
+    out(`${o.config}: ok — ${config.receivers.length} receiver(s), ${config.routes.length} route(s), storage ${storage}, listen ${config.server.listen}`);
     if (o.show)
       json({
         receivers: config.receivers.map(maskReceiverConfig),

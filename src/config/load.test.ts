@@ -78,6 +78,24 @@ describe('config', () => {
     });
   }
 
+  it('refuses invalid webhook header names', () => {
+    assert.ok(
+      issuesOf('receivers: [{name: w, type: webhook, url: "https://x.test", headers: {"bad header": v}}]\n').some((i) =>
+        /^receivers\[0\]\.headers\["bad header"\]: is not a known key$/.test(i),
+      ),
+    );
+  });
+
+  it('masks token-like URL parts but leaves short word paths readable', async () => {
+    const { urlSecretParts } = await import('./load.js');
+    assert.deepEqual(urlSecretParts('https://example.com/herald'), []);
+    assert.deepEqual(urlSecretParts('https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX'), [
+      '/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX',
+      'XXXXXXXXXXXXXXXXXXXXXXXX',
+    ]);
+    assert.deepEqual(urlSecretParts('https://u:pass-word@h.test/x?token=abcd'), ['u', 'pass-word', 'abcd']);
+  });
+
   it('reports every problem at once', () => {
     const issues = issuesOf('receivers:\n  - {name: a, type: webhook}\n  - {name: b, type: nope}\nlog: {level: x}\n');
     assert.equal(issues.length, 3, JSON.stringify(issues));

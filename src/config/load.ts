@@ -260,8 +260,10 @@ export function urlSecretParts(value: string): string[] {
   const parts: string[] = [];
   if (u.username) parts.push(decodeURIComponent(u.username));
   if (u.password) parts.push(decodeURIComponent(u.password));
-  if (u.pathname.length > 1) parts.push(u.pathname + u.search);
-  for (const seg of u.pathname.split('/')) if (seg.length >= 8) parts.push(seg);
+  // Token-like path segments (long ones) and the path that carries them; short,
+  // word-like paths such as /herald stay readable.
+  const tokens = u.pathname.split('/').filter((seg) => seg.length >= 12);
+  if (tokens.length > 0) parts.push(u.pathname + u.search, ...tokens);
   for (const [, v] of u.searchParams) if (v.length >= 4) parts.push(v);
   return parts;
 }

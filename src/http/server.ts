@@ -55,7 +55,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   // Our own JSON parser keeps the raw text (idempotency fingerprint) and
   // gives precise messages; other content types get 415 from fastify.
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string' }, (req: FastifyRequest, body: string | Buffer, done) => {
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json\s*(;.*)?$/i, { parseAs: 'string' }, (req: FastifyRequest, body: string | Buffer, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     req.rawBody = text;
     if (text.trim() === '') return done(new ApiError(400, 'invalid_json', 'request body is empty; send a JSON event or array of events'));
@@ -89,7 +89,10 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
       deps.metrics.ingestRejected(err.code);
       return sendError(reply, err.status, err.code, err.message, err.issues);
     }
-    if (err instanceof StoreUnavailableError) {
+    if (
+      err instanceof StoreUnavailableError ||
+      /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|CORRUPT)/.test(String((err as { code?: unknown }).code ?? ''))
+    ) {
       reply.header('retry-after', '5');
       deps.log.error({ err }, 'store unavailable');
       return sendError(reply, 503, 'store_unavailable', 'the store is unavailable; nothing was stored, retry later');

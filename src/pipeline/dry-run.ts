@@ -20,7 +20,15 @@ export async function renderDryRun(instance: ReceiverInstance, notification: Not
   const http: HttpClient = {
     async request(req: HttpRequest) {
       const body = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : Buffer.from(req.body).toString('utf8');
-      out.push({ kind: 'http', request: { method: req.method ?? 'POST', url: mask(req.url), headers: maskHeaders(req.headers ?? {}, mask), body } });
+      out.push({
+        kind: 'http',
+        request: {
+          method: req.method ?? 'POST',
+          url: mask(req.url),
+          headers: maskHeaders(req.headers ?? {}, mask),
+          body: body === undefined ? undefined : mask(body),
+        },
+      });
       throw new DryRunStop('dry run');
     },
   };
@@ -38,7 +46,7 @@ export async function renderDryRun(instance: ReceiverInstance, notification: Not
   const record =
     (level: string) =>
     (obj: object | string, msg?: string): void => {
-      out.push({ kind: 'log', log: { level, fields: obj, message: msg } });
+      out.push({ kind: 'log', log: { level, fields: JSON.parse(mask(JSON.stringify(obj))) as unknown, message: msg === undefined ? undefined : mask(msg) } });
     };
   const log: Logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error'), child: () => log };
   try {

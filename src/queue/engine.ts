@@ -70,11 +70,13 @@ export class DeliveryEngine {
    */
   private readonly fresh = new Map<string, { event: HeraldEvent; pending: number }>();
   private static readonly FRESH_CAP = 4096;
+  private static readonly FRESH_MAX_EVENT_BYTES = 16_384;
 
   remember(events: HeraldEvent[], deliveriesPerEvent: (event: HeraldEvent) => number): void {
     for (const event of events) {
       const pending = deliveriesPerEvent(event);
-      if (pending > 0) this.fresh.set(event.id, { event, pending });
+      // Large events are read back from the store instead: the cache stays small under the heap limit.
+      if (pending > 0 && approxSize(event) <= DeliveryEngine.FRESH_MAX_EVENT_BYTES) this.fresh.set(event.id, { event, pending });
     }
     while (this.fresh.size > DeliveryEngine.FRESH_CAP) this.fresh.delete(this.fresh.keys().next().value as string);
     this.wake();
@@ -301,6 +303,14 @@ export class DeliveryEngine {
     }
     await this.flush();
   }
+}
+
+/** A cheap upper-bound-ish size, without serialising events that are plainly small. */
+function approxSize(event: HeraldEvent): number {
+  let size = event.title.length + (event.text?.length ?? 0) + 512;
+  for (const [k, v] of Object.entries(event.labels)) size += k.length + v.length;
+  if (event.data !== undefined) size += typeof event.data === 'object' && event.data !== null ? JSON.stringify(event.data).length : String(event.data).length;
+  return size;
 }
 
 function excerpt(text: string): string {

@@ -17,10 +17,7 @@ export default defineReceiver({
     return {
       async send(notification, ctx) {
         const { data, ...event } = notification.event;
-        ctx.log[level](
-          { receiver: notification.receiver, delivery: notification.id, event: config.include_data ? { ...event, data } : event },
-          `event: ${event.title}`,
-        );
+        ctx.log[level]({ delivery: notification.id, event: config.include_data ? { ...event, data } : event }, `event: ${event.title}`);
         return undefined;
       },
     };

@@ -16,7 +16,9 @@ export default defineReceiver({
     {
       url: HttpUrl({ description: 'where to POST; may carry a token, so it is treated as a secret', secret: true }),
       secret: Type.Optional(Type.String({ pattern: '^whsec_[A-Za-z0-9+/]+={0,2}$', secret: true, description: 'whsec_ + base64 key; signs every request' })),
-      headers: Type.Optional(Type.Record(Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }), Type.String(), { secret: true })),
+      headers: Type.Optional(
+        Type.Record(Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }), Type.String(), { secret: true, additionalProperties: false }),
+      ),
       timeout: Type.Optional(Duration({ description: 'per-request timeout (default: delivery.timeout)' })),
     },
     { additionalProperties: false },
