@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { it } from 'node:test';
-import { loopbackHttpClient, loopbackTcpClient, receiverConformance } from '@herald/sdk/testing';
+import { loopbackHttpClient, loopbackTcpClient, memoryState, receiverConformance } from '@herald/sdk/testing';
 import { createTemplateEngine } from '../../src/templates/liquid-engine.js';
 import ntfy from './index.js';
 
@@ -48,7 +48,15 @@ it('publishes JSON to the server root with topic, title, priority, tags and clic
         received_at: '2026-01-01T00:00:00Z',
       },
     },
-    { http: loopbackHttpClient(), net: loopbackTcpClient(), log: console as never, clock: { now: Date.now }, attempt: 1, signal: new AbortController().signal },
+    {
+      http: loopbackHttpClient(),
+      net: loopbackTcpClient(),
+      state: memoryState(),
+      log: console as never,
+      clock: { now: Date.now },
+      attempt: 1,
+      signal: new AbortController().signal,
+    },
   );
   assert.equal(got[0]?.url, '/');
   assert.equal(got[0]?.headers.authorization, 'Bearer tk_1');

@@ -162,6 +162,7 @@ export class Herald {
   /** Builds receivers, reusing unchanged ones so their pools and state survive a reload. */
   private buildReceivers(configs: ReceiverConfig[], previous: Built[]): Built[] {
     const redactGlobal = this.config.secrets;
+    const { store, clock } = this;
     return configs.map((rc) => {
       const fingerprint = JSON.stringify([
         rc.type,
@@ -188,6 +189,11 @@ export class Herald {
         instance,
         http,
         net: createGuardedTcp({ allow: this.config.outbound.allow, timeoutMs: this.config.delivery.timeoutMs }),
+        state: {
+          get: (key) => store.getReceiverState(rc.name, key),
+          set: (key, value) => store.setReceiverState(rc.name, key, value, clock.now()),
+          delete: (key) => store.setReceiverState(rc.name, key, undefined, clock.now()),
+        },
         log,
         redact: makeRedactor(secrets),
         fingerprint,

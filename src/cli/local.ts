@@ -1,5 +1,6 @@
 import type { EventInput, HttpClient, HttpResponse, TcpClient } from '@herald/sdk';
 import { DeliveryError } from '@herald/sdk';
+import { memoryState } from '@herald/sdk/testing';
 import { loadConfigAndPlugins } from '../app/load-config.js';
 import type { HeraldConfig } from '../config/load.js';
 import { toHeraldEvent, validateEvent } from '../core/event.js';
@@ -68,7 +69,15 @@ export async function testReceiver(config: HeraldConfig, name: string, input: un
   try {
     await instance.send(
       { id: newId(), receiver: name, event, people: [] },
-      { http, net, log: log.child({ receiver: name }), clock: systemClock, attempt: 1, signal: AbortSignal.timeout(config.delivery.timeoutMs) },
+      {
+        http,
+        net,
+        state: memoryState(),
+        log: log.child({ receiver: name }),
+        clock: systemClock,
+        attempt: 1,
+        signal: AbortSignal.timeout(config.delivery.timeoutMs),
+      },
     );
     print(`✓ delivered to ${name} (${rc.type}) in ${Math.round(performance.now() - t0)} ms`);
     return true;

@@ -1,4 +1,5 @@
 import type { HttpClient, HttpRequest, Logger, Notification, ReceiverInstance, TcpClient } from '@herald/sdk';
+import { memoryState } from '@herald/sdk/testing';
 import { systemClock } from '../lib/clock.js';
 
 /** What one receiver would have sent. */
@@ -50,7 +51,7 @@ export async function renderDryRun(instance: ReceiverInstance, notification: Not
     };
   const log: Logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error'), child: () => log };
   try {
-    await instance.send(notification, { http, net, log, clock: systemClock, attempt: 1, signal: new AbortController().signal });
+    await instance.send(notification, { http, net, state: memoryState(), log, clock: systemClock, attempt: 1, signal: new AbortController().signal });
   } catch (err) {
     if (!(err instanceof DryRunStop)) throw err;
   }

@@ -1,4 +1,13 @@
-import { type Clock, DeliveryError, type HeraldEvent, type HttpClient, type Logger, type ReceiverInstance, type TcpClient } from '@herald/sdk';
+import {
+  type Clock,
+  DeliveryError,
+  type HeraldEvent,
+  type HttpClient,
+  type Logger,
+  type ReceiverInstance,
+  type ReceiverState,
+  type TcpClient,
+} from '@herald/sdk';
 import type { AttemptRecord, ClaimedDelivery, Store } from '../store/types.js';
 import type { DeliveryMetrics } from './metrics-port.js';
 import { nextAfterFailure, type RetryPolicy } from './retry-policy.js';
@@ -11,6 +20,8 @@ export interface ActiveReceiver {
   instance: ReceiverInstance;
   http: HttpClient;
   net: TcpClient;
+  /** Durable key-value state of this receiver (by name, so it survives reloads). */
+  state: ReceiverState;
   log: Logger;
   /** Masks this receiver's secrets (and Herald's) in errors and excerpts. */
   redact: (text: string) => string;
@@ -217,7 +228,7 @@ export class DeliveryEngine {
     try {
       const result = await r.instance.send(
         { id: d.id, receiver: r.name, event, people: [] },
-        { http: r.http, net: r.net, log: r.log, clock: this.o.clock, attempt: tryNo, signal },
+        { http: r.http, net: r.net, state: r.state, log: r.log, clock: this.o.clock, attempt: tryNo, signal },
       );
       clearTimeout(timer);
       const durationMs = performance.now() - t0;

@@ -366,6 +366,27 @@ export class KyselyStore implements Store {
     return { byState, oldestPendingAgeMs: oldest?.at == null ? 0 : Math.max(0, now - Number(oldest.at)) };
   }
 
+  async getReceiverState(receiver: string, key: string): Promise<string | undefined> {
+    const row = await wrapUnavailable(() =>
+      this.db.selectFrom('receiver_state').select('value').where('receiver', '=', receiver).where('key', '=', key).executeTakeFirst(),
+    );
+    return row?.value;
+  }
+
+  async setReceiverState(receiver: string, key: string, value: string | undefined, now: number): Promise<void> {
+    await wrapUnavailable(async () => {
+      if (value === undefined) {
+        await this.db.deleteFrom('receiver_state').where('receiver', '=', receiver).where('key', '=', key).execute();
+        return;
+      }
+      await this.db
+        .insertInto('receiver_state')
+        .values({ receiver, key, value, updated_at: now })
+        .onConflict((oc) => oc.columns(['receiver', 'key']).doUpdateSet({ value, updated_at: now }))
+        .execute();
+    });
+  }
+
   async count(table: 'events' | 'deliveries' | 'attempts' | 'idempotency_keys'): Promise<number> {
     const row = await this.db
       .selectFrom(table)

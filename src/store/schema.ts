@@ -51,9 +51,17 @@ export interface IdempotencyTable {
   created_at: number;
 }
 
+export interface ReceiverStateTable {
+  receiver: string;
+  key: string;
+  value: string;
+  updated_at: number;
+}
+
 export interface Database {
   events: EventsTable;
   deliveries: DeliveriesTable;
   attempts: AttemptsTable;
   idempotency_keys: IdempotencyTable;
+  receiver_state: ReceiverStateTable;
 }

@@ -129,6 +129,9 @@ export interface Store {
   /** Re-queues deliveries now. Returns the ids actually re-queued. */
   replay(target: { ids: string[] } | { state: 'dead' }, now: number): Promise<string[]>;
   stats(now: number): Promise<QueueStats>;
+  /** A receiver's durable key-value state; `undefined` value deletes. */
+  getReceiverState(receiver: string, key: string): Promise<string | undefined>;
+  setReceiverState(receiver: string, key: string, value: string | undefined, now: number): Promise<void>;
   /** Counts rows; used by tests and /readyz-style checks. */
   count(table: 'events' | 'deliveries' | 'attempts' | 'idempotency_keys'): Promise<number>;
   close(): Promise<void>;

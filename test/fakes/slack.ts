@@ -11,7 +11,14 @@ export interface FakeSlack {
   url: string;
   webhookPath: string;
   token: string;
-  accepted: { path: string; headers: IncomingMessage['headers']; body: Record<string, unknown>; at: number }[];
+  accepted: {
+    path: string;
+    headers: IncomingMessage['headers'];
+    body: Record<string, unknown>;
+    at: number;
+    ts?: string;
+    updatedBy?: Record<string, unknown>;
+  }[];
   rejected: { status: number; error: string }[];
   /** Requests that arrived while a Retry-After we sent had not expired. */
   earlyAfterRetry: number;
@@ -82,6 +89,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   };
   let lastAcceptedAt = 0;
   let webhookRequests = 0;
+  let messageSeq = 0;
   let blockedUntil = 0;
   const reply = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': body.startsWith('{') ? 'application/json' : 'text/plain', ...headers }).end(body);
@@ -124,8 +132,19 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         if (typeof body.channel !== 'string' || body.channel === '') return reject(200, 'channel_not_found');
         const problem = checkMessage(body);
         if (problem) return reject(200, problem);
+        const ts = `${Math.floor(now / 1000)}.${String(++messageSeq).padStart(6, '0')}`;
+        fake.accepted.push({ path: req.url, headers: req.headers, body, at: now, ts });
+        return reply(res, 200, JSON.stringify({ ok: true, channel: body.channel, ts }));
+      }
+      if (req.url === '/api/chat.update') {
+        if (req.headers.authorization !== `Bearer ${fake.token}`) return reject(200, 'invalid_auth');
+        const original = fake.accepted.find((a) => a.path === '/api/chat.postMessage' && a.ts === body.ts && a.body.channel === body.channel);
+        if (!original) return reject(200, 'message_not_found');
+        const problem = checkMessage(body);
+        if (problem) return reject(200, problem);
+        original.updatedBy = body;
         fake.accepted.push({ path: req.url, headers: req.headers, body, at: now });
-        return reply(res, 200, JSON.stringify({ ok: true, channel: body.channel, ts: `${Math.floor(now / 1000)}.000100` }));
+        return reply(res, 200, JSON.stringify({ ok: true, channel: body.channel, ts: body.ts }));
       }
       return reject(404, 'no_service');
     });

@@ -33,11 +33,22 @@ export interface Notification {
   people: Person[];
 }
 
+/**
+ * Small durable values a receiver keeps between sends, scoped to the
+ * receiver (e.g. the id of the message to update when an incident resolves).
+ */
+export interface ReceiverState {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
 /** Everything a receiver may touch while it sends. */
 export interface SendContext {
   http: HttpClient;
   /** Raw TCP/TLS behind the same SSRF guard. */
   net: TcpClient;
+  state: ReceiverState;
   log: Logger;
   clock: Clock;
   /** 1 for the first attempt. */

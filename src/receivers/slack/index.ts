@@ -1,4 +1,16 @@
-import { classifyHttpResponse, createPacer, DeliveryError, defineReceiver, HttpUrl, permanent, retryable, Secret, Type, templateVars } from '@herald/sdk';
+import {
+  classifyHttpResponse,
+  createPacer,
+  DeliveryError,
+  defineReceiver,
+  HttpUrl,
+  permanent,
+  retryable,
+  Secret,
+  type SendContext,
+  Type,
+  templateVars,
+} from '@herald/sdk';
 import { buildMessage } from './message.js';
 
 const DEFAULT_TITLE = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
@@ -6,6 +18,8 @@ const DEFAULT_TEXT = '{{ event.text }}';
 
 /** chat.postMessage answers HTTP 200 with {ok:false, error}; these are worth retrying. */
 const RETRYABLE_API_ERRORS = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited']);
+/** chat.update cannot change the message any more: post a new one instead. */
+const UPDATE_GONE = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
 const AUTH_API_ERRORS = new Set(['not_authed', 'invalid_auth', 'account_inactive', 'token_revoked', 'token_expired', 'no_permission', 'missing_scope']);
 
 /**
@@ -45,40 +59,76 @@ export default defineReceiver({
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'slack' });
     const pacer = createPacer(config.max_per_second ?? 1);
     const apiUrl = (config.api_url ?? 'https://slack.com/api').replace(/\/$/, '');
+    /** One Web API call: HTTP errors classified, then Slack's own {ok, error}. */
+    const callApi = async (method: string, payload: object, ctx: SendContext) => {
+      await pacer.wait(ctx.signal);
+      const res = await ctx.http.request({
+        method: 'POST',
+        url: `${apiUrl}/${method}`,
+        headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${config.token}` },
+        body: JSON.stringify(payload),
+        signal: ctx.signal,
+      });
+      const failure = classifyHttpResponse(res.status, res.headers, res.body, ctx.clock.now());
+      if (failure) {
+        if (failure.reason === 'rate_limited') pacer.block(failure.retryAfterMs ?? 1000);
+        throw failure;
+      }
+      let answer: { ok?: boolean; error?: string; ts?: string; channel?: string };
+      try {
+        answer = JSON.parse(res.body) as typeof answer;
+      } catch {
+        throw retryable(`${method} answered HTTP ${res.status} with a body that is not JSON`, { status: res.status, response: res.body });
+      }
+      if (answer.ok) return { status: res.status, response: res.body, answer };
+      const code = answer.error ?? 'unknown_error';
+      if (RETRYABLE_API_ERRORS.has(code)) throw retryable(`${method}: ${code}`, { status: res.status, response: res.body });
+      if (AUTH_API_ERRORS.has(code))
+        throw new DeliveryError(`${method}: ${code}`, { reason: 'auth', retryable: false, status: res.status, response: res.body });
+      throw permanent(`${method}: ${code}`, { status: res.status, response: res.body });
+    };
     return {
       async send(notification, ctx) {
         const vars = templateVars(notification);
         const message = buildMessage(notification.event, title.render(vars), text.render(vars));
-        const viaApi = Boolean(config.token);
-        const body = JSON.stringify(viaApi ? { channel: config.channel, ...message } : message);
-        const headers: Record<string, string> = { 'content-type': viaApi ? 'application/json; charset=utf-8' : 'application/json' };
-        if (viaApi) headers.authorization = `Bearer ${config.token}`;
-        await pacer.wait(ctx.signal);
-        const res = await ctx.http.request({
-          method: 'POST',
-          url: viaApi ? `${apiUrl}/chat.postMessage` : (config.url as string),
-          headers,
-          body,
-          signal: ctx.signal,
-        });
-        const failure = classifyHttpResponse(res.status, res.headers, res.body, ctx.clock.now());
-        if (failure) {
-          if (failure.reason === 'rate_limited') pacer.block(failure.retryAfterMs ?? 1000);
-          throw failure;
+        if (!config.token) {
+          await pacer.wait(ctx.signal);
+          const res = await ctx.http.request({
+            method: 'POST',
+            url: config.url as string,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(message),
+            signal: ctx.signal,
+          });
+          const failure = classifyHttpResponse(res.status, res.headers, res.body, ctx.clock.now());
+          if (failure) {
+            if (failure.reason === 'rate_limited') pacer.block(failure.retryAfterMs ?? 1000);
+            throw failure;
+          }
+          return { status: res.status, response: res.body };
         }
-        if (!viaApi) return { status: res.status, response: res.body };
-        let answer: { ok?: boolean; error?: string; ts?: string };
-        try {
-          answer = JSON.parse(res.body) as typeof answer;
-        } catch {
-          throw retryable(`chat.postMessage answered HTTP ${res.status} with a body that is not JSON`, { status: res.status, response: res.body });
+        // Web API: a resolve updates the message its trigger posted, when Slack still allows it.
+        const { event } = notification;
+        const stateKey = event.key ? `message:${event.key}` : undefined;
+        if (stateKey && event.status === 'resolved') {
+          const prior = await ctx.state.get(stateKey);
+          if (prior) {
+            const { channel, ts } = JSON.parse(prior) as { channel: string; ts: string };
+            try {
+              const res = await callApi('chat.update', { channel, ts, ...message }, ctx);
+              await ctx.state.delete(stateKey);
+              return res;
+            } catch (err) {
+              if (!(err instanceof DeliveryError && UPDATE_GONE.has(err.message.replace('chat.update: ', '')))) throw err;
+              await ctx.state.delete(stateKey);
+            }
+          }
         }
-        if (answer.ok) return { status: res.status, response: res.body };
-        const code = answer.error ?? 'unknown_error';
-        if (RETRYABLE_API_ERRORS.has(code)) throw retryable(`chat.postMessage: ${code}`, { status: res.status, response: res.body });
-        if (AUTH_API_ERRORS.has(code))
-          throw new DeliveryError(`chat.postMessage: ${code}`, { reason: 'auth', retryable: false, status: res.status, response: res.body });
-        throw permanent(`chat.postMessage: ${code}`, { status: res.status, response: res.body });
+        const res = await callApi('chat.postMessage', { channel: config.channel, ...message }, ctx);
+        if (stateKey && event.status === 'firing' && res.answer.ts && res.answer.channel) {
+          await ctx.state.set(stateKey, JSON.stringify({ channel: res.answer.channel, ts: res.answer.ts }));
+        }
+        return { status: res.status, response: res.response };
       },
     };
   },

@@ -113,6 +113,36 @@ routes: [{receivers: [chat, bad]}]
     assert.match(dead?.last_error ?? '', /chat\.postMessage: invalid_auth/);
   });
 
+  it('chat.postMessage: a resolve updates the message its trigger posted, across a restart', async (t) => {
+    const fake = await startFakeSlack();
+    t.after(() => fake.close());
+    const { tempDir } = await import('../../../test/helpers/harness.js');
+    const dir = tempDir(t);
+    const yaml = `outbound: {allow: ["127.0.0.0/8"]}
+delivery: {poll_interval: 20ms}
+receivers:
+  - {name: chat, type: slack, token: "${fake.token}", channel: C123, api_url: "${fake.url}/api", max_per_second: 50}
+routes: [{receivers: [chat]}]
+`;
+    const first = await startHerald(t, yaml, { dir });
+    await first.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'db-1 down', status: 'firing', key: 'db-1' } });
+    await eventually(() => fake.accepted.length === 1, 5000, 'trigger posted');
+    await eventually(async () => (await deliveries(first))[0]?.state === 'succeeded', 5000, 'recorded');
+    await first.stop();
+    const second = await startHerald(t, yaml, { dir });
+    await second.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'db-1 up', status: 'resolved', key: 'db-1' } });
+    await eventually(() => fake.accepted.length === 2, 5000, 'resolve sent');
+    const [post, update] = fake.accepted;
+    assert.equal(update?.path, '/api/chat.update');
+    assert.equal(update?.body.ts, post?.ts);
+    assert.equal(update?.body.channel, 'C123');
+    assert.equal((post?.updatedBy as { text?: string } | undefined)?.text, '[RESOLVED] db-1 up');
+    // The next trigger for the key posts a new message; a resolve without a stored message posts too.
+    await second.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'other up', status: 'resolved', key: 'never-posted' } });
+    await eventually(() => fake.accepted.length === 3, 5000, 'posted');
+    assert.equal(fake.accepted[2]?.path, '/api/chat.postMessage');
+  });
+
   it('validates its config with paths', async () => {
     const { parseConfig, ConfigError } = await import('../../config/load.js');
     const { registry } = await import('../../../test/helpers/harness.js');

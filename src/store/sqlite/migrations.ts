@@ -63,6 +63,16 @@ export const sqliteMigrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('attempts_delivery').on('attempts').column('delivery_id').execute();
 
+      // Small durable values a receiver keeps between sends (e.g. Slack message ts per key).
+      await db.schema
+        .createTable('receiver_state')
+        .addColumn('receiver', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('receiver_state_pk', ['receiver', 'key'])
+        .execute();
+
       await db.schema
         .createTable('idempotency_keys')
         .addColumn('key', 'text', (c) => c.primaryKey())

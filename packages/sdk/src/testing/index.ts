@@ -15,9 +15,11 @@ import type { HeraldEvent } from '../event.js';
 import type { Logger, ReceiverDefinition, SendContext } from '../receiver.js';
 import type { TemplateEngine } from '../template.js';
 import { loopbackHttpClient } from './http-client.js';
+import { memoryState } from './memory-state.js';
 import { loopbackTcpClient } from './tcp-client.js';
 
 export { loopbackHttpClient } from './http-client.js';
+export { memoryState } from './memory-state.js';
 export { loopbackTcpClient } from './tcp-client.js';
 
 export interface ConformanceOptions<S extends TSchema> {
@@ -124,6 +126,7 @@ export function receiverConformance<S extends TSchema>(def: ReceiverDefinition<S
           const ctx: SendContext = {
             http: loopbackHttpClient(),
             net: loopbackTcpClient(),
+            state: memoryState(),
             log,
             clock: { now: () => Date.now() },
             attempt: 1,
@@ -164,7 +167,15 @@ export function receiverConformance<S extends TSchema>(def: ReceiverDefinition<S
         await assert.rejects(
           instance.send(
             { id: '01JCONFORMANCEDELIVERY0001', receiver: 'conformance', event: SAMPLE_EVENT, people: [] },
-            { http: loopbackHttpClient(), net: loopbackTcpClient(), log: recordingLogger([]), clock: { now: () => Date.now() }, attempt: 1, signal: ac.signal },
+            {
+              http: loopbackHttpClient(),
+              net: loopbackTcpClient(),
+              state: memoryState(),
+              log: recordingLogger([]),
+              clock: { now: () => Date.now() },
+              attempt: 1,
+              signal: ac.signal,
+            },
           ),
         );
         assert.ok(Date.now() - t0 < 3000, 'send stopped soon after the abort');
