@@ -31,6 +31,20 @@ after(
     }),
 );
 
+/**
+ * A connector that records and refuses every attempt. Non-loopback cases use
+ * it so that, should the guard ever break, the test fails on the recorded
+ * attempt and no packet leaves the machine.
+ */
+function tripwire() {
+  const attempts: string[] = [];
+  const connector = ((opts: { hostname: string }, cb: (err: Error | null, socket: null) => void) => {
+    attempts.push(opts.hostname);
+    cb(new Error('tripwire: a connection was attempted'), null);
+  }) as unknown as NonNullable<Parameters<typeof createGuardedClient>[0]>['connector'];
+  return { attempts, connector };
+}
+
 async function refusal(p: Promise<unknown>): Promise<DeliveryError> {
   try {
     await p;
@@ -82,10 +96,12 @@ describe('guarded client: refusals happen before any connection', () => {
     'http://[fd00:ec2::254]/',
   ]) {
     it(`refuses ${url}`, async () => {
-      const client = createGuardedClient({ timeoutMs: 500 });
+      const wire = tripwire();
+      const client = createGuardedClient({ timeoutMs: 500, connector: wire.connector });
       const err = await refusal(client.request({ url }));
       await client.close();
       assert.equal(err.reason, 'blocked');
+      assert.deepEqual(wire.attempts, [], 'no connection was attempted');
     });
   }
 
@@ -102,9 +118,11 @@ describe('guarded client: refusals happen before any connection', () => {
         looked++;
         cb(null, addrs);
       }) as unknown as typeof import('node:dns').lookup;
-      const client = createGuardedClient({ timeoutMs: 500, lookup });
+      const wire = tripwire();
+      const client = createGuardedClient({ timeoutMs: 500, lookup, connector: wire.connector });
       const err = await refusal(client.request({ url: 'http://internal.example.test/' }));
       await client.close();
+      assert.deepEqual(wire.attempts, [], 'no connection was attempted');
       assert.equal(err.reason, 'blocked');
       assert.match(err.message, /internal\.example\.test \((10\.0\.0\.5|192\.168\.7\.7)\): private/);
       assert.equal(looked, 1);
@@ -112,9 +130,11 @@ describe('guarded client: refusals happen before any connection', () => {
   });
 
   it('keeps userinfo, path and query out of the error', async () => {
-    const client = createGuardedClient();
+    const wire = tripwire();
+    const client = createGuardedClient({ connector: wire.connector });
     const err = await refusal(client.request({ url: 'http://user:pass@10.0.0.1/secret-path?token=abc' }));
     await client.close();
+    assert.deepEqual(wire.attempts, []);
     for (const s of ['pass', 'secret-path', 'abc']) assert.ok(!err.message.includes(s), `error mentions ${s}`);
   });
 

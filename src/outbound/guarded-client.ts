@@ -17,6 +17,12 @@ export interface GuardedClientOptions {
   userAgent?: string;
   /** Injectable for tests. */
   lookup?: typeof dnsLookup;
+  /**
+   * Replaces the socket connector, for tests: cases with non-loopback targets
+   * pass one that records and refuses, so a broken guard fails the test
+   * without a packet leaving the machine.
+   */
+  connector?: buildConnector.connector;
 }
 
 function findRefusal(err: unknown): RefusedError | undefined {
@@ -38,7 +44,7 @@ export function createGuardedClient(options: GuardedClientOptions = {}): HttpCli
   const timeoutMs = options.timeoutMs ?? 15_000;
   const maxBytes = options.maxResponseBytes ?? 65_536;
   const lookup = options.lookup ?? dnsLookup;
-  const connector = buildConnector({ timeout: timeoutMs });
+  const connector = options.connector ?? buildConnector({ timeout: timeoutMs });
 
   const agent = new Agent({
     connections: options.connections ?? 64,
