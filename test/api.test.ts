@@ -260,6 +260,9 @@ describe('read API', () => {
       ['ci 1', 'ci 0'],
     );
     assert.equal(page2.next_cursor, null);
+    const exact = (await h.herald.server.inject({ method: 'GET', url: '/api/v1/events?source=ci&limit=5' })).json();
+    assert.equal(exact.events.length, 5);
+    assert.equal(exact.next_cursor, null, 'a full last page has no next page');
     assert.equal((await h.herald.server.inject({ method: 'GET', url: '/api/v1/events?status=resolved' })).json().events.length, 1);
     assert.equal((await h.herald.server.inject({ method: 'GET', url: '/api/v1/events?key=build' })).json().events.length, 5);
     assert.equal((await h.herald.server.inject({ method: 'GET', url: '/api/v1/events?since=2999-01-01T00:00:00Z' })).json().events.length, 0);

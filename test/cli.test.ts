@@ -192,6 +192,7 @@ routes: [{receivers: [hook]}]
     assert.match(replay.out, /re-queued 1 delivery/);
     await eventually(async () => (await herald(['deliveries', '--state', 'dead'], env())).out.includes('no deliveries'), 10_000, 'no dead deliveries');
     assert.equal((await herald(['replay'], env())).code, 2);
+    assert.equal((await herald(['deliveries', '--state', 'bogus'], env())).code, 2, 'usage errors exit 2');
   });
 
   it('SIGHUP and `herald reload` apply a new config; a bad one is refused and the old one keeps running', async () => {

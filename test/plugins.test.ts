@@ -167,5 +167,14 @@ routes: [{receivers: [phone]}]
     );
     assert.match(out, /ntfy\s+1\.0\.0\s+herald-plugin-example@1\.0\.0/);
     assert.match(out, /webhook\s+1\.0\.0\s+built-in/);
+    const listed = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', '--conditions=@herald/source', 'src/cli/main.ts', 'receivers', '-c', join(dir, 'herald.yaml')],
+        { cwd: ROOT },
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      ),
+    );
+    assert.match(listed, /ntfy\s+1\.0\.0\s+herald-plugin-example@1\.0\.0\s+ntfy/);
   });
 });

@@ -36,7 +36,11 @@ const eventFlags = (cmd: Command) =>
 const program = new Command('herald')
   .description('Herald: a self-hosted event router. Sources in, routes, a durable queue, receivers out.')
   .version('0.1.0')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors (unknown option, bad choice, missing argument) exit 2, like Herald's own.
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
 
 program
   .command('serve')
@@ -154,8 +158,9 @@ program
   .command('receivers')
   .description('list receiver types, or print one type’s config JSON Schema')
   .option('--schema <type>', 'print the JSON Schema of a receiver type')
-  .action((o: { schema?: string }) => {
-    const registry = defaultRegistry();
+  .option('-c, --config <file>', 'also list the plugins this config loads')
+  .action(async (o: { schema?: string; config?: string }) => {
+    const registry = o.config ? (await loadConfigAndPlugins(o.config)).registry : defaultRegistry();
     if (o.schema) {
       const r = registry.get(o.schema);
       if (!r) throw new CliError(`unknown receiver type "${o.schema}" (known: ${registry.types().join(', ')})`, 2);

@@ -39,6 +39,8 @@ declare module 'fastify' {
   }
 }
 
+const isIngest = (req: FastifyRequest) => req.method === 'POST' && req.url.split('?')[0] === '/api/v1/events';
+
 /** Builds the API. Nothing here touches a concrete store or receiver. */
 export function buildServer(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
@@ -75,9 +77,11 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     const principal = authenticate(tokens, req.headers.authorization);
     if (!principal) {
       reply.header('www-authenticate', 'Bearer realm="herald"');
+      if (isIngest(req)) deps.metrics.ingestRejected('unauthorized');
       return sendError(reply, 401, 'unauthorized', 'a valid bearer token is required (Authorization: Bearer <token>)');
     }
     if (!principal.scopes.includes(scope) && !principal.scopes.includes('admin')) {
+      if (isIngest(req)) deps.metrics.ingestRejected('forbidden');
       return sendError(reply, 403, 'forbidden', `token "${principal.name}" lacks the "${scope}" scope`);
     }
     req.principal = principal;
@@ -86,7 +90,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof ApiError) {
       if (err.headers) reply.headers(err.headers);
-      deps.metrics.ingestRejected(err.code);
+      if (isIngest(req)) deps.metrics.ingestRejected(err.code);
       return sendError(reply, err.status, err.code, err.message, err.issues);
     }
     if (
@@ -110,7 +114,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     };
     const m = e.code ? mapped[e.code] : undefined;
     if (m) {
-      deps.metrics.ingestRejected(m[1]);
+      if (isIngest(req)) deps.metrics.ingestRejected(m[1]);
       return sendError(reply, m[0], m[1], m[2]);
     }
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return sendError(reply, e.statusCode, 'bad_request', e.message);

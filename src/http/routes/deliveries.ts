@@ -11,9 +11,11 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: ApiDeps): voi
       state: q.oneOf('state', DELIVERY_STATES),
       receiver: q.string('receiver'),
       before: q.string('cursor'),
-      limit: q.limit(),
+      limit: q.limit() + 1,
     });
-    return { deliveries, next_cursor: deliveries.length === q.limit() ? deliveries.at(-1)?.id : null };
+    const more = deliveries.length > q.limit();
+    if (more) deliveries.pop();
+    return { deliveries, next_cursor: more ? deliveries.at(-1)?.id : null };
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/deliveries/:id/replay', { config: { scope: 'admin' } }, async (req, reply) => {

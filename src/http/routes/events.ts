@@ -64,9 +64,12 @@ export function registerEventRoutes(app: FastifyInstance, deps: ApiDeps): void {
       since: q.time('since'),
       until: q.time('until'),
       before: q.string('cursor'),
-      limit: q.limit(),
+      // One more than asked tells whether another page exists.
+      limit: q.limit() + 1,
     });
-    return { events, next_cursor: events.length === q.limit() ? events.at(-1)?.id : null };
+    const more = events.length > q.limit();
+    if (more) events.pop();
+    return { events, next_cursor: more ? events.at(-1)?.id : null };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/events/:id', { config: { scope: 'read' } }, async (req) => {
