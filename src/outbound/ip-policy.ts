@@ -29,6 +29,7 @@ const V6_RULES: Record<string, string> = {
   teredo: 'Teredo tunnel (2001::/32)',
   reserved: 'reserved (IETF special-purpose)',
   discard: 'discard-only (100::/64)',
+  deprecatedSiteLocal: 'site-local (fec0::/10, deprecated)',
 };
 
 /** Cloud metadata services get their own rule name: the classic SSRF target. */
@@ -67,8 +68,10 @@ function embeddedV4(v6: ipaddr.IPv6): { v4: ipaddr.IPv4; form: string } | undefi
   if (range === 'ipv4Mapped') return { v4: v4At(12), form: 'IPv4-mapped IPv6' };
   if (range === 'rfc6052' || range === 'rfc6145') return { v4: v4At(12), form: 'NAT64 IPv6' };
   if (range === '6to4') return { v4: v4At(2), form: '6to4 IPv6' };
-  // Deprecated IPv4-compatible form ::a.b.c.d (but not :: or ::1).
-  if (b.slice(0, 12).every((x) => x === 0) && !(b[12] === 0 && b[13] === 0 && b[14] === 0)) return { v4: v4At(12), form: 'IPv4-compatible IPv6' };
+  // Deprecated IPv4-compatible form ::a.b.c.d — all of ::/96 but :: and ::1, which have their own rules
+  // (so ::2 is judged as 0.0.0.2, not passed as unicast).
+  const isUnspecifiedOrLoopback = b.slice(12, 15).every((x) => x === 0) && ((b[15] ?? 0) === 0 || b[15] === 1);
+  if (b.slice(0, 12).every((x) => x === 0) && !isUnspecifiedOrLoopback) return { v4: v4At(12), form: 'IPv4-compatible IPv6' };
   return undefined;
 }
 
@@ -95,6 +98,11 @@ export function checkAddress(ip: string, allow: readonly ParsedCidr[] = []): Add
   const text = v6.toNormalizedString();
   if (METADATA.has(v6.toString())) return { ok: false, rule: `cloud metadata (${v6.toString()})` };
   const range = v6.range();
-  if (range === 'unicast') return { ok: true };
+  if (range === 'unicast') {
+    // Only 2000::/3 is allocated as global unicast; anything else is not a public destination.
+    const first = v6.toByteArray()[0] ?? 0;
+    if ((first & 0xe0) !== 0x20) return { ok: false, rule: 'not global unicast (outside 2000::/3)' };
+    return { ok: true };
+  }
   return { ok: false, rule: V6_RULES[range] ?? `${range} (${text})` };
 }
