@@ -155,10 +155,6 @@ export class Herald {
     return this.store;
   }
 
-  engineForTests(): DeliveryEngine {
-    return this.engine;
-  }
-
   /** Builds receivers, reusing unchanged ones so their pools and state survive a reload. */
   private buildReceivers(configs: ReceiverConfig[], previous: Built[]): Built[] {
     const redactGlobal = this.config.secrets;

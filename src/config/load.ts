@@ -3,7 +3,7 @@ import { parseDocument } from 'yaml';
 import { type Matcher, parseMatcher } from '../core/matcher.js';
 import type { Route } from '../core/routing.js';
 import { parseBytes, parseDuration } from '../lib/units.js';
-import { compileValidator, formatPath, type ValidationIssue } from '../lib/validate.js';
+import { compileValidator, type ValidationIssue } from '../lib/validate.js';
 import { parseAllowList } from '../outbound/ip-policy.js';
 import type { ReceiverRegistry } from '../registry/receiver-registry.js';
 import { interpolate } from './interpolate.js';
@@ -275,5 +275,3 @@ export function maskReceiverConfig(r: ReceiverConfig): Record<string, unknown> {
   for (const [k, v] of Object.entries(r.config)) out[k] = props[k] && isSecretSchema(props[k]) ? '***' : v;
   return out;
 }
-
-export { formatPath };

@@ -14,18 +14,3 @@ export function makeRedactor(secrets: Iterable<string | undefined>): (text: stri
     return out;
   };
 }
-
-/** Masks userinfo, query values and all but the first path segment of a URL. */
-export function maskUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    const parts = u.pathname.split('/').filter(Boolean);
-    const path = parts.length > 1 ? `/${parts[0]}/${MASK}` : u.pathname;
-    const query = u.search ? `?${MASK}` : '';
-    return `${u.protocol}//${u.username ? `${MASK}@` : ''}${u.host}${path}${query}`;
-  } catch {
-    return MASK;
-  }
-}
-
-export { MASK };

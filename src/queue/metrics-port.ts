@@ -2,5 +2,3 @@
 export interface DeliveryMetrics {
   attempt(receiver: string, outcome: 'success' | 'retry' | 'dead', reason: string, seconds: number): void;
 }
-
-export const noMetrics: DeliveryMetrics = { attempt() {} };

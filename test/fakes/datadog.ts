@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback } from '../helpers/harness.js';
 
 /**
  * A local Datadog API that checks `POST /api/v1/events` as documented
@@ -64,12 +64,8 @@ export async function startFakeDatadog(): Promise<FakeDatadog> {
       return send(202, { status: 'ok', event: { id: fake.accepted.length, title: body.title } });
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = () =>
-    new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    });
+  const listening = await listenLoopback(server);
+  fake.url = listening.url;
+  fake.close = listening.close;
   return fake;
 }

@@ -1,7 +1,6 @@
 import { createServer as createHttp, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttps } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { selfSignedCert } from '../helpers/harness.js';
+import { listenLoopback, selfSignedCert } from '../helpers/harness.js';
 
 /**
  * A local PagerDuty Events API v2 that validates like the real one
@@ -80,15 +79,13 @@ export async function startFakePagerDuty(): Promise<FakePagerDuty> {
   };
   const http = createHttp(handler);
   const https = createHttps({ key, cert }, handler);
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
-  fake.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/v2/enqueue`;
-  fake.httpsHost = `127.0.0.1:${(https.address() as AddressInfo).port}`;
+  const plain = await listenLoopback(http);
+  const secure = await listenLoopback(https);
+  fake.url = `${plain.url}/v2/enqueue`;
+  fake.httpsHost = `127.0.0.1:${secure.port}`;
   fake.close = async () => {
-    for (const s of [http, https]) {
-      s.closeAllConnections();
-      await new Promise<void>((r) => s.close(() => r()));
-    }
+    await plain.close();
+    await secure.close();
   };
   return fake;
 }

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback } from '../helpers/harness.js';
 
 /**
  * A local Slack that checks requests as Slack's docs define them:
@@ -149,12 +149,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       return reject(404, 'no_service');
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = () =>
-    new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    });
+  const listening = await listenLoopback(server);
+  fake.url = listening.url;
+  fake.close = listening.close;
   return fake;
 }

@@ -73,14 +73,10 @@ export async function startSink(): Promise<Sink> {
     sink.connections++;
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  sink.port = (server.address() as AddressInfo).port;
-  sink.url = `http://127.0.0.1:${sink.port}`;
-  sink.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const listening = await listenLoopback(server);
+  sink.port = listening.port;
+  sink.url = listening.url;
+  sink.close = listening.close;
   return sink;
 }
 
@@ -194,4 +190,19 @@ export function selfSignedCert(altName: 'IP:127.0.0.1' | 'DNS:localhost'): { key
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Listens on 127.0.0.1 at a free port; `close` also drops kept-alive connections. */
+export async function listenLoopback(server: Server | import('node:https').Server): Promise<{ port: number; url: string; close(): Promise<void> }> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
