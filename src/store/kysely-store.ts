@@ -1,5 +1,5 @@
 import type { HeraldEvent } from '@herald/sdk';
-import { type Kysely, type Migration, Migrator, type Transaction } from 'kysely';
+import { type ExpressionBuilder, type Kysely, type Migration, Migrator, type Transaction } from 'kysely';
 import { idCeiling, idFloor } from '../lib/ids.js';
 import type { Database } from './schema.js';
 import {
@@ -47,6 +47,21 @@ export interface ClaimedRow {
 }
 
 const WAITING: DeliveryState[] = ['pending', 'failed'];
+
+/**
+ * The columns of a delivery whose lease is given up without a recorded
+ * attempt (shutdown, crash, expired lease): due now, `pending` if it was
+ * never tried, else `failed` (waiting to retry).
+ */
+export function handedBack(now: number) {
+  return (eb: ExpressionBuilder<Database, 'deliveries'>) => ({
+    state: eb.case().when('attempts', '=', 0).then('pending').else('failed').end(),
+    lease_until: null,
+    locked_by: null,
+    run_at: now,
+    updated_at: now,
+  });
+}
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -248,18 +263,7 @@ export class KyselyStore implements Store {
 
   async release(ids: string[], workerId: string, now: number): Promise<void> {
     for (const part of chunks(ids, 500)) {
-      await this.db
-        .updateTable('deliveries')
-        .set((eb) => ({
-          state: eb.case().when('attempts', '=', 0).then('pending').else('failed').end(),
-          lease_until: null,
-          locked_by: null,
-          run_at: now,
-          updated_at: now,
-        }))
-        .where('id', 'in', part)
-        .where('locked_by', '=', workerId)
-        .execute();
+      await this.db.updateTable('deliveries').set(handedBack(now)).where('id', 'in', part).where('locked_by', '=', workerId).execute();
     }
   }
 
@@ -269,12 +273,7 @@ export class KyselyStore implements Store {
 
   async reclaimExpired(now: number): Promise<number> {
     const res = await wrapUnavailable(() =>
-      this.db
-        .updateTable('deliveries')
-        .set({ state: 'failed', lease_until: null, locked_by: null, run_at: now, updated_at: now })
-        .where('state', '=', 'running')
-        .where('lease_until', '<', now)
-        .executeTakeFirst(),
+      this.db.updateTable('deliveries').set(handedBack(now)).where('state', '=', 'running').where('lease_until', '<', now).executeTakeFirst(),
     );
     return Number(res.numUpdatedRows);
   }

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
-import { KyselyStore, type StoreDialect } from '../kysely-store.js';
+import { handedBack, KyselyStore, type StoreDialect } from '../kysely-store.js';
 import type { Database as Schema } from '../schema.js';
 import { StoreUnavailableError } from '../types.js';
 import { sqliteMigrations } from './migrations.js';
@@ -75,11 +75,7 @@ export function openSqliteStore(options: SqliteOptions): KyselyStore {
       });
     },
     async recoverAbandoned(k, now) {
-      const res = await k
-        .updateTable('deliveries')
-        .set({ state: 'failed', lease_until: null, locked_by: null, run_at: now, updated_at: now })
-        .where('state', '=', 'running')
-        .executeTakeFirst();
+      const res = await k.updateTable('deliveries').set(handedBack(now)).where('state', '=', 'running').executeTakeFirst();
       return Number(res.numUpdatedRows);
     },
     async destroy() {
