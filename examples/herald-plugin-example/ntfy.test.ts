@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { it } from 'node:test';
+import { systemClock } from '@herald/sdk';
 import { loopbackHttpClient, loopbackTcpClient, memoryState, receiverConformance } from '@herald/sdk/testing';
 import { createTemplateEngine } from '../../src/templates/liquid-engine.js';
 import ntfy from './index.js';
@@ -31,7 +32,7 @@ it('publishes JSON to the server root with topic, title, priority, tags and clic
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => new Promise<void>((r) => server.close(() => r())));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const instance = ntfy.create({ server: base, topic: 'alerts', token: 'tk_1' }, { name: 'n', log: console as never, templates });
+  const instance = ntfy.create({ server: base, topic: 'alerts', token: 'tk_1' }, { name: 'n', log: console as never, templates, clock: systemClock });
   await instance.send(
     {
       id: 'd1',
@@ -53,7 +54,7 @@ it('publishes JSON to the server root with topic, title, priority, tags and clic
       net: loopbackTcpClient(),
       state: memoryState(),
       log: console as never,
-      clock: { now: Date.now },
+      clock: systemClock,
       attempt: 1,
       signal: new AbortController().signal,
     },

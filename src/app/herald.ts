@@ -15,14 +15,14 @@ import { renderDryRun } from '../pipeline/dry-run.js';
 import { Ingestor } from '../pipeline/ingestor.js';
 import { type ActiveReceiver, DeliveryEngine } from '../queue/engine.js';
 import { instantiateReceiver } from '../registry/instantiate.js';
-import type { ReceiverRegistry } from '../registry/receiver-registry.js';
+import type { Registry } from '../registry/registry.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import { loadConfigAndPlugins } from './load-config.js';
 
 export interface HeraldOptions {
   config: HeraldConfig;
-  registry: ReceiverRegistry;
+  registry: Registry;
   log: Logger;
   clock?: Clock;
   /** Listen on config.server.listen (default true); tests may use inject(). */

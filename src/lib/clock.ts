@@ -1,3 +1,1 @@
-import type { Clock } from '@herald/sdk';
-
-export const systemClock: Clock = { now: () => Date.now() };
+export { systemClock } from '@herald/sdk';

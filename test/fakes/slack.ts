@@ -27,6 +27,8 @@ export interface FakeSlack {
   retryAfterSeconds: number;
   /** Webhook requests (1-based arrival numbers) answered 429 regardless of spacing. */
   limitRequests: Set<number>;
+  /** The fake's time source; tests with a virtual clock share it with Herald. */
+  now: () => number;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     minIntervalMs: 1000,
     retryAfterSeconds: 1,
     limitRequests: new Set(),
+    now: () => Date.now(),
     close: async () => {},
   };
   let lastAcceptedAt = 0;
@@ -99,7 +102,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      const now = Date.now();
+      const now = fake.now();
       const reject = (status: number, error: string, headers?: Record<string, string>) => {
         fake.rejected.push({ status, error });
         reply(res, status, req.url?.startsWith('/api/') && status === 200 ? JSON.stringify({ ok: false, error }) : error, headers);

@@ -10,10 +10,10 @@ import { Herald } from '../../src/app/herald.js';
 import { type HeraldConfig, parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { builtinReceivers } from '../../src/receivers/index.js';
-import { ReceiverRegistry } from '../../src/registry/receiver-registry.js';
+import { Registry } from '../../src/registry/registry.js';
 
-export function registry(): ReceiverRegistry {
-  const r = new ReceiverRegistry();
+export function registry(): Registry {
+  const r = new Registry();
   for (const d of builtinReceivers) r.register(d);
   return r;
 }
@@ -130,6 +130,12 @@ export class FakeClock implements Clock {
   }
   advance(ms: number): void {
     this.t += ms;
+  }
+  /** Virtual sleep: time jumps forward at once, so paced or delayed code runs at full speed. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
+    if (ms > 0) this.t += ms;
+    return new Promise((resolve) => setImmediate(resolve));
   }
 }
 

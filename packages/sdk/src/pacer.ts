@@ -1,23 +1,29 @@
+import type { Clock } from './receiver.js';
+
 /**
- * Spaces requests to one target: at most `perSecond`, and none before a
- * `Retry-After` the target asked for has passed. Shared by every send of one
- * receiver instance, so concurrent deliveries queue up instead of tripping
- * the target's rate limit.
+ * Spaces requests to one target: at most `perSecond`, one at a time, and none
+ * before a `Retry-After` the target asked for has passed. Shared by every send
+ * of one receiver instance, so concurrent deliveries queue up instead of
+ * tripping the target's rate limit. One at a time matters: a request released
+ * while an earlier one is still in flight could not know that the earlier one
+ * is about to come back 429.
  */
 export interface Pacer {
-  /** Resolves when the next request may go; rejects if `signal` aborts first. */
-  wait(signal?: AbortSignal): Promise<void>;
-  /** The target said "not before now + ms" (a 429 with Retry-After). */
+  /**
+   * Runs `request` when its turn comes; the next turn waits for it to settle.
+   * Rejects without running it if `signal` aborts while waiting.
+   */
+  run<T>(request: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /** The target said "not before now + ms" (a 429 with Retry-After); call it inside `request`. */
   block(ms: number): void;
 }
 
-export function createPacer(perSecond: number, now: () => number = Date.now): Pacer {
-  const interval = 1000 / perSecond;
-  let nextAt = 0;
-  let blockedUntil = 0;
-  let chain: Promise<void> = Promise.resolve();
-  const sleep = (ms: number, signal?: AbortSignal) =>
+/** Real time: setTimeout, cancelled by the signal. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
       if (ms <= 0) return resolve();
       const timer = setTimeout(done, ms);
       function done() {
@@ -29,24 +35,34 @@ export function createPacer(perSecond: number, now: () => number = Date.now): Pa
         reject(signal?.reason ?? new Error('aborted'));
       }
       signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    }),
+};
+
+export function createPacer(perSecond: number, clock: Clock = systemClock): Pacer {
+  const interval = 1000 / perSecond;
+  let nextAt = 0;
+  let blockedUntil = 0;
+  let chain: Promise<void> = Promise.resolve();
   return {
-    wait(signal) {
+    run(request, signal) {
       const turn = chain.then(async () => {
-        // Re-read after each sleep: a 429 may have moved blockedUntil meanwhile.
         for (;;) {
           const at = Math.max(nextAt, blockedUntil);
-          const delay = at - now();
+          const delay = at - clock.now();
           if (delay <= 0) break;
-          await sleep(delay, signal);
+          await clock.sleep(delay, signal);
         }
-        nextAt = now() + interval;
+        nextAt = clock.now() + interval;
+        return request();
       });
-      chain = turn.catch(() => {});
+      chain = turn.then(
+        () => {},
+        () => {},
+      );
       return turn;
     },
     block(ms) {
-      blockedUntil = Math.max(blockedUntil, now() + ms);
+      blockedUntil = Math.max(blockedUntil, clock.now() + ms);
     },
   };
 }

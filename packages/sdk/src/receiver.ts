@@ -15,6 +15,8 @@ export interface Logger {
 
 export interface Clock {
   now(): number;
+  /** Resolves after `ms` of this clock's time; rejects if `signal` aborts first. Tests inject a virtual clock. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** A person attached to a notification (on-call, users, teams). */
@@ -75,6 +77,8 @@ export interface CreateContext {
   log: Logger;
   /** Safe templates (LiquidJS with limits); compile in create(), render in send(). */
   templates: TemplateEngine;
+  /** The clock sends will see; pacing and timers built in create() use it. */
+  clock: Clock;
 }
 
 export interface ReceiverDefinition<S extends TSchema = TSchema> {

@@ -7,8 +7,8 @@ export default defineReceiver({
   displayName: 'Log',
   config: Type.Object(
     {
-      level: Type.Optional(Type.Enum(['info', 'warn', 'error'], { default: 'info' })),
-      include_data: Type.Optional(Type.Boolean({ default: false, description: 'also log the event data payload' })),
+      level: Type.Optional(Type.Enum(['info', 'warn', 'error'], { default: 'info', description: 'level of the line' })),
+      include_data: Type.Optional(Type.Boolean({ default: false, description: "include the event's `data` payload in the line (it can be up to 256 KiB)" })),
     },
     { additionalProperties: false },
   ),

@@ -39,12 +39,16 @@ export default defineReceiver({
   docsUrl: 'https://developer.pagerduty.com/docs/events-api-v2-overview',
   config: Type.Object(
     {
-      routing_key: Type.String({ pattern: '^[A-Za-z0-9]{32}$', secret: true, description: 'the 32-character integration key of an Events API v2 integration' }),
-      region: Type.Optional(Type.Enum(['us', 'eu'], { default: 'us', description: 'which PagerDuty service region' })),
-      url: Type.Optional(HttpUrl({ description: 'overrides the region endpoint (tests, proxies)' })),
-      summary_template: Type.Optional(Type.String({ description: 'LiquidJS; plain text' })),
-      source: Type.Optional(Type.String({ minLength: 1, description: 'payload.source when the event has none (default: herald)' })),
-      client_url: Type.Optional(HttpUrl({ description: 'link back, e.g. your Herald UI' })),
+      routing_key: Type.String({
+        pattern: '^[A-Za-z0-9]{32}$',
+        secret: true,
+        description: 'integration key (32 letters/digits) of an Events API v2 integration',
+      }),
+      region: Type.Optional(Type.Enum(['us', 'eu'], { default: 'us', description: '`us`: events.pagerduty.com; `eu`: events.eu.pagerduty.com' })),
+      url: Type.Optional(HttpUrl({ description: 'endpoint overriding `region` (proxies, tests)' })),
+      summary_template: Type.Optional(Type.String({ description: 'LiquidJS template for `payload.summary` (cut to 1,024 characters)' })),
+      source: Type.Optional(Type.String({ minLength: 1, description: '`payload.source` when the event has no `source` (default: `herald`)' })),
+      client_url: Type.Optional(HttpUrl({ description: "link shown as the alert's client, e.g. your Herald UI" })),
     },
     { additionalProperties: false },
   ),

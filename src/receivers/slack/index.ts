@@ -38,13 +38,13 @@ export default defineReceiver({
   docsUrl: 'https://api.slack.com/messaging/webhooks',
   config: Type.Object(
     {
-      url: Type.Optional(HttpUrl({ secret: true, description: 'incoming webhook URL (https://hooks.slack.com/services/…)' })),
-      token: Type.Optional(Secret({ description: 'bot token (xoxb-…) for chat.postMessage; needs the chat:write scope' })),
-      channel: Type.Optional(Type.String({ minLength: 1, description: 'channel ID or name, with token' })),
-      api_url: Type.Optional(HttpUrl({ description: 'Web API base URL', default: 'https://slack.com/api' })),
-      title_template: Type.Optional(Type.String({ description: 'LiquidJS; values are escaped for mrkdwn' })),
-      text_template: Type.Optional(Type.String({ description: 'LiquidJS; values are escaped for mrkdwn' })),
-      max_per_second: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 1, description: 'pacing per receiver' })),
+      url: Type.Optional(HttpUrl({ secret: true, description: 'incoming webhook URL (https://hooks.slack.com/services/…); give `url` or `token`' })),
+      token: Type.Optional(Secret({ description: 'bot token (xoxb-…, scope chat:write) for chat.postMessage; give `url` or `token`' })),
+      channel: Type.Optional(Type.String({ minLength: 1, description: 'channel ID (or name); required with `token`' })),
+      api_url: Type.Optional(HttpUrl({ description: 'Web API base URL (tests, GovSlack)', default: 'https://slack.com/api' })),
+      title_template: Type.Optional(Type.String({ description: 'LiquidJS template for the first line (bold); values are escaped for mrkdwn' })),
+      text_template: Type.Optional(Type.String({ description: 'LiquidJS template for the body; values are escaped for mrkdwn' })),
+      max_per_second: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 1, description: "pacing of this receiver's sends" })),
     },
     { additionalProperties: false },
   ),
@@ -54,26 +54,30 @@ export default defineReceiver({
     if (config.token && !config.channel) return [{ path: 'channel', message: 'is required with token' }];
     return [];
   },
-  create(config, { templates }) {
+  create(config, { templates, clock }) {
     const title = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'slack' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'slack' });
-    const pacer = createPacer(config.max_per_second ?? 1);
+    const pacer = createPacer(config.max_per_second ?? 1, clock);
     const apiUrl = (config.api_url ?? 'https://slack.com/api').replace(/\/$/, '');
     /** One Web API call: HTTP errors classified, then Slack's own {ok, error}. */
+    /** One paced POST; a 429 holds back every later request of this receiver. */
+    const post = (url: string, headers: Record<string, string>, payload: object, ctx: SendContext) =>
+      pacer.run(async () => {
+        const res = await ctx.http.request({ method: 'POST', url, headers, body: JSON.stringify(payload), signal: ctx.signal });
+        const failure = classifyHttpResponse(res.status, res.headers, res.body, ctx.clock.now());
+        if (failure) {
+          if (failure.reason === 'rate_limited') pacer.block(failure.retryAfterMs ?? 1000);
+          throw failure;
+        }
+        return res;
+      }, ctx.signal);
     const callApi = async (method: string, payload: object, ctx: SendContext) => {
-      await pacer.wait(ctx.signal);
-      const res = await ctx.http.request({
-        method: 'POST',
-        url: `${apiUrl}/${method}`,
-        headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${config.token}` },
-        body: JSON.stringify(payload),
-        signal: ctx.signal,
-      });
-      const failure = classifyHttpResponse(res.status, res.headers, res.body, ctx.clock.now());
-      if (failure) {
-        if (failure.reason === 'rate_limited') pacer.block(failure.retryAfterMs ?? 1000);
-        throw failure;
-      }
+      const res = await post(
+        `${apiUrl}/${method}`,
+        { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${config.token}` },
+        payload,
+        ctx,
+      );
       let answer: { ok?: boolean; error?: string; ts?: string; channel?: string };
       try {
         answer = JSON.parse(res.body) as typeof answer;
@@ -92,19 +96,7 @@ export default defineReceiver({
         const vars = templateVars(notification);
         const message = buildMessage(notification.event, title.render(vars), text.render(vars));
         if (!config.token) {
-          await pacer.wait(ctx.signal);
-          const res = await ctx.http.request({
-            method: 'POST',
-            url: config.url as string,
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(message),
-            signal: ctx.signal,
-          });
-          const failure = classifyHttpResponse(res.status, res.headers, res.body, ctx.clock.now());
-          if (failure) {
-            if (failure.reason === 'rate_limited') pacer.block(failure.retryAfterMs ?? 1000);
-            throw failure;
-          }
+          const res = await post(config.url as string, { 'content-type': 'application/json' }, message, ctx);
           return { status: res.status, response: res.body };
         }
         // Web API: a resolve updates the message its trigger posted, when Slack still allows it.

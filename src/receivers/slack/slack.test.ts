@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IncomingWebhook } from '@slack/webhook';
 import { startFakeSlack } from '../../../test/fakes/slack.js';
-import { deliveries, eventually, startHerald } from '../../../test/helpers/harness.js';
+import { deliveries, eventually, FakeClock, startHerald } from '../../../test/helpers/harness.js';
 
 const base = (receiver: string) => `
 outbound: {allow: ["127.0.0.0/8"]}
@@ -89,6 +89,45 @@ describe('slack receiver', () => {
       '429s did not use up attempts',
     );
     for (let i = 1; i < fake.accepted.length; i++) assert.ok((fake.accepted[i]?.at ?? 0) - (fake.accepted[i - 1]?.at ?? 0) >= 100);
+  });
+
+  it("300 notifications to one webhook at Slack's 1 message/s: all delivered, none before a Retry-After expired", { timeout: 120_000 }, async (t) => {
+    // Five minutes of Slack time run on a virtual clock shared by Herald (pacer,
+    // retry schedule) and the fake (rate limit, Retry-After): real HTTP, virtual seconds.
+    const clock = new FakeClock();
+    const ticker = setInterval(() => clock.advance(10), 2);
+    t.after(() => clearInterval(ticker));
+    const fake = await startFakeSlack();
+    t.after(() => fake.close());
+    fake.now = () => clock.now();
+    fake.minIntervalMs = 1000;
+    // Longer than the pacing interval, so only honouring it (not pacing alone) keeps sends out of the window.
+    fake.retryAfterSeconds = 3;
+    fake.limitRequests = new Set([7, 150, 151]);
+    const h = await startHerald(t, base(`{name: chat, type: slack, concurrency: 4, url: "${fake.url}${fake.webhookPath}"}`), { clock });
+    for (let i = 0; i < 300; i += 100) {
+      const res = await h.herald.server.inject({
+        method: 'POST',
+        url: '/api/v1/events',
+        payload: Array.from({ length: 100 }, (_, j) => ({ title: `n${i + j}` })),
+      });
+      assert.equal(res.statusCode, 202);
+    }
+    await eventually(async () => fake.accepted.length === 300 && (await deliveries(h)).every((d) => d.state === 'succeeded'), 100_000, 'all 300 delivered');
+    assert.equal(new Set(fake.accepted.map((a) => JSON.stringify(a.body))).size, 300, 'each delivered once');
+    assert.ok(
+      fake.rejected.some((r) => r.status === 429),
+      'the fake did rate-limit',
+    );
+    assert.equal(fake.earlyAfterRetry, 0, 'nothing was sent before a Retry-After expired');
+    for (let i = 1; i < fake.accepted.length; i++)
+      assert.ok((fake.accepted[i]?.at ?? 0) - (fake.accepted[i - 1]?.at ?? 0) >= 1000, `message ${i} kept 1 s spacing`);
+    const span = (fake.accepted.at(-1)?.at ?? 0) - (fake.accepted[0]?.at ?? 0);
+    assert.ok(span >= 299_000, `took ${span} virtual ms: paced, not burst`);
+    assert.ok(
+      (await deliveries(h)).every((d) => d.attempts === 1),
+      '429s did not use up attempts',
+    );
   });
 
   it('chat.postMessage: bearer token and channel; auth errors are permanent', async (t) => {

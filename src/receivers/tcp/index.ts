@@ -15,14 +15,14 @@ export default defineReceiver({
   config: Type.Object(
     {
       host: Type.String({ minLength: 1, description: 'host name or IP address' }),
-      port: Type.Integer({ minimum: 1, maximum: 65535 }),
+      port: Type.Integer({ minimum: 1, maximum: 65535, description: 'TCP port' }),
       format: Type.Optional(
-        Type.Enum(['json', 'text'], { default: 'json', description: 'json: one JSON object per line; text: the rendered template per line' }),
+        Type.Enum(['json', 'text'], { default: 'json', description: 'frame format; json: one JSON object per line; text: the rendered template per line' }),
       ),
-      text_template: Type.Optional(Type.String({ description: 'LiquidJS, for format: text' })),
-      tls: Type.Optional(Type.Boolean({ default: false })),
-      tls_server_name: Type.Optional(Type.String({ minLength: 1, description: 'TLS server name (default: host)' })),
-      tls_ca: Type.Optional(Type.String({ minLength: 1, description: 'extra trusted CA certificate (PEM)' })),
+      text_template: Type.Optional(Type.String({ description: 'LiquidJS template for the line, with `format: text`' })),
+      tls: Type.Optional(Type.Boolean({ default: false, description: 'wrap in TLS (certificate verified)' })),
+      tls_server_name: Type.Optional(Type.String({ minLength: 1, description: 'TLS server name for SNI and verification (default: `host`)' })),
+      tls_ca: Type.Optional(Type.String({ minLength: 1, description: 'extra trusted CA certificate (PEM; default: system CAs)' })),
       timeout: Type.Optional(Duration({ description: 'per message (default: delivery.timeout)' })),
     },
     { additionalProperties: false },

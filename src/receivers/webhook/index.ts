@@ -14,12 +14,24 @@ export default defineReceiver({
   docsUrl: 'https://www.standardwebhooks.com/',
   config: Type.Object(
     {
-      url: HttpUrl({ description: 'where to POST; may carry a token, so it is treated as a secret', secret: true }),
-      secret: Type.Optional(Type.String({ pattern: '^whsec_[A-Za-z0-9+/]+={0,2}$', secret: true, description: 'whsec_ + base64 key; signs every request' })),
-      headers: Type.Optional(
-        Type.Record(Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }), Type.String(), { secret: true, additionalProperties: false }),
+      url: HttpUrl({ description: 'where to POST; the whole URL is treated as a secret (it may carry a token)', secret: true }),
+      secret: Type.Optional(
+        Type.String({
+          pattern: '^whsec_[A-Za-z0-9+/]+={0,2}$',
+          secret: true,
+          description: 'signing key: `whsec_` + standard base64; without it requests are not signed',
+        }),
       ),
-      timeout: Type.Optional(Duration({ description: 'per-request timeout (default: delivery.timeout)' })),
+      headers: Type.Optional(
+        Type.Record(Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }), Type.String(), {
+          secret: true,
+          additionalProperties: false,
+          description: 'extra request headers (the values are secret)',
+        }),
+      ),
+      timeout: Type.Optional(
+        Duration({ description: 'limit for the whole request: DNS, connecting, sending, reading the answer (default: delivery.timeout)' }),
+      ),
     },
     { additionalProperties: false },
   ),

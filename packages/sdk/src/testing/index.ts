@@ -12,6 +12,7 @@ import type { Static, TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { classifyHttpResponse, DeliveryError } from '../errors.js';
 import type { HeraldEvent } from '../event.js';
+import { systemClock } from '../pacer.js';
 import type { Logger, ReceiverDefinition, SendContext } from '../receiver.js';
 import type { TemplateEngine } from '../template.js';
 import { loopbackHttpClient } from './http-client.js';
@@ -119,7 +120,7 @@ export function receiverConformance<S extends TSchema>(def: ReceiverDefinition<S
       const fake = await startFake(o.okBody ?? 'ok');
       const lines: string[] = [];
       const log = recordingLogger(lines);
-      const instance = def.create(o.config(fake.url), { name: 'conformance', log, templates: o.templates });
+      const instance = def.create(o.config(fake.url), { name: 'conformance', log, templates: o.templates, clock: systemClock });
       try {
         for (const status of STATUSES) {
           fake.status = status;
@@ -128,7 +129,7 @@ export function receiverConformance<S extends TSchema>(def: ReceiverDefinition<S
             net: loopbackTcpClient(),
             state: memoryState(),
             log,
-            clock: { now: () => Date.now() },
+            clock: systemClock,
             attempt: 1,
             signal: new AbortController().signal,
           };
@@ -159,7 +160,7 @@ export function receiverConformance<S extends TSchema>(def: ReceiverDefinition<S
     it('honours abort', async () => {
       const fake = await startFake(o.okBody ?? 'ok');
       fake.hang = true;
-      const instance = def.create(o.config(fake.url), { name: 'conformance', log: recordingLogger([]), templates: o.templates });
+      const instance = def.create(o.config(fake.url), { name: 'conformance', log: recordingLogger([]), templates: o.templates, clock: systemClock });
       const ac = new AbortController();
       setTimeout(() => ac.abort(new Error('stop')), 100);
       const t0 = Date.now();
@@ -172,7 +173,7 @@ export function receiverConformance<S extends TSchema>(def: ReceiverDefinition<S
               net: loopbackTcpClient(),
               state: memoryState(),
               log: recordingLogger([]),
-              clock: { now: () => Date.now() },
+              clock: systemClock,
               attempt: 1,
               signal: ac.signal,
             },
