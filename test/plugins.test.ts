@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Herald } from '../src/app/herald.js';
@@ -22,6 +22,22 @@ function install(dir: string): string {
   return target;
 }
 
+/**
+ * Packs the example as `npm publish` would (its `files` list decides what ships),
+ * optionally as a newer version, and installs it with npm into a host project
+ * that provides the SDK peer. --offline: tests never reach a registry.
+ */
+function npmInstall(dir: string, version?: { version: string; prefix: string }): void {
+  const source = join(dir, `pack-src-${version?.version ?? 'orig'}`);
+  cpSync(EXAMPLE, source, { recursive: true, filter: (src) => !src.endsWith('.test.ts') });
+  if (version) bump(source, version.version, version.prefix);
+  const npm = (args: string[], cwd: string) =>
+    execFileSync('npm', [...args, '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd, stdio: 'pipe' }).toString();
+  const tarball = npm(['pack', '--pack-destination', dir], source).trim().split('\n').at(-1) as string;
+  if (!version) writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'herald-host', private: true }));
+  npm(['install', join(ROOT, 'packages/sdk'), join(dir, tarball)], dir);
+}
+
 function bump(pluginDir: string, version: string, prefix: string): void {
   const pkgFile = join(pluginDir, 'package.json');
   const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
@@ -33,9 +49,12 @@ function bump(pluginDir: string, version: string, prefix: string): void {
 }
 
 describe('third-party plugins', () => {
-  it('a plugin loads by config, delivers, and a version bump is picked up by reload with nothing lost or sent twice', { timeout: 60_000 }, async (t) => {
+  it('a plugin installed with npm loads by config, delivers, and an upgrade is picked up by reload with nothing lost or sent twice', {
+    timeout: 60_000,
+  }, async (t) => {
     const dir = tempDir(t);
-    const pluginDir = install(dir);
+    npmInstall(dir);
+    assert.deepEqual(readdirSync(join(dir, 'node_modules/herald-plugin-example')).sort(), ['README.md', 'index.d.ts', 'index.js', 'package.json']);
     const sink = await startSink();
     t.after(() => sink.close());
     sink.respond = (_req, res) => {
@@ -44,7 +63,7 @@ describe('third-party plugins', () => {
     const cfg = join(dir, 'herald.yaml');
     writeFileSync(
       cfg,
-      `plugins: [./plugins/herald-plugin-example]
+      `plugins: [herald-plugin-example]
 storage: {url: "sqlite:${join(dir, 'h.db')}"}
 outbound: {allow: ["127.0.0.0/8"]}
 delivery: {poll_interval: 20ms}
@@ -74,7 +93,7 @@ routes: [{receivers: [phone]}]
       }
     })();
     await eventually(() => sink.requests.length >= 20, 10_000, 'deliveries through v1.0.0');
-    bump(pluginDir, '1.1.0', 'v1.1 ');
+    npmInstall(dir, { version: '1.1.0', prefix: 'v1.1 ' });
     await herald.reload();
     assert.equal(
       (await herald.server.inject({ method: 'GET', url: '/api/v1/receiver-types' })).json().receiver_types.find((r: { type: string }) => r.type === 'ntfy')
