@@ -19,6 +19,7 @@ import type { Registry } from '../registry/registry.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import { loadConfigAndPlugins } from './load-config.js';
+import { SourceHost } from './source-host.js';
 
 export interface HeraldOptions {
   config: HeraldConfig;
@@ -55,12 +56,13 @@ export class Herald {
   private readonly engine: DeliveryEngine;
   private readonly ingestor: Ingestor;
   private readonly metrics: Metrics;
+  private readonly sources: SourceHost;
   private receivers: Built[] = [];
   readonly server: FastifyInstance;
   private readonly log: Logger;
   private readonly clock: Clock;
   private reloading: Promise<unknown> = Promise.resolve();
-  private registry: ReceiverRegistry;
+  private registry: Registry;
 
   private constructor(o: HeraldOptions) {
     this.config = o.config;
@@ -92,6 +94,18 @@ export class Herald {
         }
       },
     });
+    this.sources = new SourceHost({
+      log: this.log.child({ component: 'sources' }),
+      clock: this.clock,
+      metrics: this.metrics,
+      commit: async (events, idempotency) => {
+        const outcome = await this.ingestor.submit(this.ingestor.prepare(events, idempotency));
+        // A conflict is the same delivery id with other content: a sender bug or a forgery that passed
+        // verification; the first version stands, as for the API's Idempotency-Key.
+        return outcome.kind === 'conflict' ? { ids: [], replayed: true } : { ids: outcome.ids, replayed: outcome.kind === 'replayed' };
+      },
+      outbound: () => ({ allow: this.config.outbound.allow, timeoutMs: this.config.delivery.timeoutMs }),
+    });
     this.server = buildServer({
       store: () => this.store,
       clock: this.clock,
@@ -106,6 +120,8 @@ export class Herald {
         this.registry
           .all()
           .map(({ definition: d, origin }) => ({ type: d.type, version: d.version, displayName: d.displayName, docsUrl: d.docsUrl, origin, schema: d.config })),
+      httpSource: (name) => this.sources.httpSource(name),
+      emit: (source, events, options) => this.sources.emit(source, events, options),
     });
   }
 
@@ -130,12 +146,21 @@ export class Herald {
         await h.server.ready();
       }
       h.engine.start();
+      await h.sources.apply(o.config.sources);
       h.log.info(
-        { listen: h.address(), storage: o.config.storage.url.replace(/\/\/[^@/]*@/, '//***@'), receivers: h.receivers.map((r) => r.name) },
+        {
+          listen: h.address(),
+          storage: o.config.storage.url.replace(/\/\/[^@/]*@/, '//***@'),
+          receivers: h.receivers.map((r) => r.name),
+          sources: h.sources.names(),
+        },
         'Herald started',
       );
       return h;
     } catch (err) {
+      await h.sources.stop().catch(() => {});
+      await h.engine.stop(0).catch(() => {});
+      await h.server.close().catch(() => {});
       await h.store.close().catch(() => {});
       throw err;
     }
@@ -176,7 +201,7 @@ export class Herald {
         timeoutMs: this.config.delivery.timeoutMs,
         connections: Math.max(8, rc.concurrency),
       });
-      const instance = instantiateReceiver(rc, log);
+      const instance = instantiateReceiver(rc, log, this.clock);
       const secrets = [...redactGlobal];
       return {
         name: rc.name,
@@ -205,7 +230,7 @@ export class Herald {
    * Applies a new config without dropping queued or in-flight work. A bad
    * file is refused and the running config stays.
    */
-  reload(next?: HeraldConfig, nextRegistry?: ReceiverRegistry): Promise<{ receivers: string[] }> {
+  reload(next?: HeraldConfig, nextRegistry?: Registry): Promise<{ receivers: string[] }> {
     const run = this.reloading.then(async () => {
       const file = this.config.file;
       if (!next && !file) throw new Error('Herald was started without a config file; nothing to reload');
@@ -248,6 +273,12 @@ export class Herald {
       } catch (err) {
         this.log.error({ err }, 'reload applied, but dead-lettering deliveries of removed receivers failed; they stay queued');
       }
+      try {
+        await this.sources.apply(config.sources);
+      } catch (err) {
+        this.log.error({ err }, 'reload applied to receivers and routes, but a source failed to start');
+        throw err;
+      }
       const retired = previous.filter((p) => !built.includes(p));
       void this.engine.drained(retired).then(() => Promise.allSettled(retired.map((r) => r.close())));
       this.log.info({ receivers: built.map((r) => r.name), replaced: retired.map((r) => r.name), deadLettered: orphans }, 'configuration reloaded');
@@ -272,6 +303,7 @@ export class Herald {
   /** SIGTERM: stop intake, let in-flight attempts finish (bounded), release leases, close. */
   async stop(): Promise<void> {
     this.log.info('stopping: no new events accepted; finishing in-flight deliveries');
+    await this.sources.stop();
     await this.server.close();
     await this.engine.stop(this.config.delivery.shutdownTimeoutMs);
     await Promise.allSettled(this.receivers.map((r) => r.close()));

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { buildConfig, ConfigError, type HeraldConfig, pluginSpecs, readRawConfig } from '../config/load.js';
 import { buildRegistry, type LoadedPlugin } from '../plugins/loader.js';
-import type { ReceiverRegistry } from '../registry/receiver-registry.js';
+import type { Registry } from '../registry/registry.js';
 
 export interface LoadedConfig {
   config: HeraldConfig;
-  registry: ReceiverRegistry;
+  registry: Registry;
   plugins: LoadedPlugin[];
 }
 

@@ -12,14 +12,13 @@ import { makeRedactor } from '../lib/redact.js';
 import { createGuardedClient } from '../outbound/guarded-client.js';
 import { createGuardedTcp } from '../outbound/guarded-tcp.js';
 import { renderDryRun } from '../pipeline/dry-run.js';
-import { builtinReceivers } from '../receivers/index.js';
+import { builtinRegistry } from '../plugins/builtins.js';
 import { instantiateReceiver } from '../registry/instantiate.js';
-import { ReceiverRegistry } from '../registry/receiver-registry.js';
+import type { Registry } from '../registry/registry.js';
 import { CliError } from './api-client.js';
 
-export function defaultRegistry(): ReceiverRegistry {
-  const registry = new ReceiverRegistry();
-  for (const r of builtinReceivers) registry.register(r);
+export function defaultRegistry(): Registry {
+  const registry = builtinRegistry();
   return registry;
 }
 

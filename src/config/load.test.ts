@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { builtinReceivers } from '../receivers/index.js';
-import { ReceiverRegistry } from '../registry/receiver-registry.js';
+import { Registry } from '../registry/registry.js';
 import { ConfigError, parseConfig } from './load.js';
 
-const registry = new ReceiverRegistry();
+const registry = new Registry();
 for (const r of builtinReceivers) registry.register(r);
 
 function issuesOf(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {

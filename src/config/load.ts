@@ -1,13 +1,13 @@
-import { isSecretSchema, type ReceiverDefinition, type Static, type TSchema } from '@herald/sdk';
+import { isSecretSchema, type ReceiverDefinition, type SourceDefinition, type Static, type TSchema } from '@herald/sdk';
 import { parseDocument } from 'yaml';
 import { type Matcher, parseMatcher } from '../core/matcher.js';
 import type { Route } from '../core/routing.js';
 import { parseBytes, parseDuration } from '../lib/units.js';
 import { compileValidator, type ValidationIssue } from '../lib/validate.js';
 import { parseAllowList } from '../outbound/ip-policy.js';
-import type { ReceiverRegistry } from '../registry/receiver-registry.js';
+import type { Registered, Registry } from '../registry/registry.js';
 import { interpolate } from './interpolate.js';
-import { ConfigFileSchema, RECEIVER_COMMON_KEYS, ReceiverCommonSchema, type Scope } from './schema.js';
+import { ConfigFileSchema, RECEIVER_COMMON_KEYS, ReceiverCommonSchema, type Scope, SOURCE_COMMON_KEYS, SourceCommonSchema } from './schema.js';
 
 export const DEFAULT_RETRY_SCHEDULE = ['5s', '30s', '2m', '5m', '15m', '30m', '1h', '2h', '4h', '8h', '12h', '24h'];
 
@@ -20,6 +20,14 @@ export interface ReceiverConfig {
   definition: ReceiverDefinition;
 }
 
+export interface SourceConfig {
+  name: string;
+  type: string;
+  /** The type-specific fields, validated, with schema defaults applied. */
+  config: Record<string, unknown>;
+  definition: SourceDefinition;
+}
+
 export interface HeraldConfig {
   /** Where it was loaded from, for reload. */
   file?: string;
@@ -27,6 +35,7 @@ export interface HeraldConfig {
   auth: { tokens: { name: string; token: string; scopes: Scope[] }[] };
   storage: { url: string; synchronous: 'FULL' | 'NORMAL' };
   receivers: ReceiverConfig[];
+  sources: SourceConfig[];
   routes: Route[];
   delivery: {
     retryScheduleMs: number[];
@@ -56,6 +65,7 @@ export class ConfigError extends Error {
 
 const fileValidator = compileValidator<Static<typeof ConfigFileSchema>>(ConfigFileSchema);
 const commonValidator = compileValidator<Static<typeof ReceiverCommonSchema>>(ReceiverCommonSchema);
+const sourceCommonValidator = compileValidator<Static<typeof SourceCommonSchema>>(SourceCommonSchema);
 const receiverValidators = new WeakMap<TSchema, ReturnType<typeof compileValidator>>();
 
 function validatorFor(schema: TSchema) {
@@ -67,7 +77,7 @@ function validatorFor(schema: TSchema) {
   return v;
 }
 
-export function parseConfig(text: string, registry: ReceiverRegistry, env: NodeJS.ProcessEnv = process.env, file?: string): HeraldConfig {
+export function parseConfig(text: string, registry: Registry, env: NodeJS.ProcessEnv = process.env, file?: string): HeraldConfig {
   return buildConfig(readRawConfig(text, env, file), registry, file);
 }
 
@@ -98,18 +108,21 @@ export function pluginSpecs(raw: unknown, file?: string): string[] {
   return list as string[];
 }
 
-export function buildConfig(raw: unknown, registry: ReceiverRegistry, file?: string): HeraldConfig {
+export function buildConfig(raw: unknown, registry: Registry, file?: string): HeraldConfig {
   const defaultConcurrency = (raw as { delivery?: { concurrency?: number } } | null)?.delivery?.concurrency ?? 32;
   const rawReceivers = (raw as { receivers?: unknown } | null)?.receivers;
   // Receivers are checked even when the rest of the file is not, so one run reports everything.
   const built = Array.isArray(rawReceivers) ? buildReceivers(rawReceivers, registry, defaultConcurrency) : { receivers: [], issues: [], secrets: [] };
+  const rawSources = (raw as { sources?: unknown } | null)?.sources;
+  const builtSources = Array.isArray(rawSources) ? buildSources(rawSources, registry) : { sources: [], issues: [], secrets: [] };
   if (!fileValidator.check(raw)) {
-    const fileIssues = fileValidator.issues(raw).filter((i) => !/^receivers\[\d+\]/.test(i.path));
-    throw new ConfigError([...fileIssues, ...built.issues], file);
+    const fileIssues = fileValidator.issues(raw).filter((i) => !/^(receivers|sources)\[\d+\]/.test(i.path));
+    throw new ConfigError([...fileIssues, ...built.issues, ...builtSources.issues], file);
   }
-  const issues: ValidationIssue[] = [...built.issues];
-  const secrets: string[] = [...built.secrets];
+  const issues: ValidationIssue[] = [...built.issues, ...builtSources.issues];
+  const secrets: string[] = [...built.secrets, ...builtSources.secrets];
   const receivers = built.receivers;
+  const sources = builtSources.sources;
 
   const listen = raw.server?.listen ?? '127.0.0.1:9470';
   const sep = listen.lastIndexOf(':');
@@ -167,6 +180,7 @@ export function buildConfig(raw: unknown, registry: ReceiverRegistry, file?: str
     auth: { tokens: tokens.map((t) => ({ name: t.name, token: t.token, scopes: t.scopes as Scope[] })) },
     storage: { url: raw.storage?.url ?? 'sqlite:./herald.db', synchronous: raw.storage?.synchronous ?? 'FULL' },
     receivers,
+    sources,
     routes,
     delivery: {
       retryScheduleMs,
@@ -183,31 +197,47 @@ export function buildConfig(raw: unknown, registry: ReceiverRegistry, file?: str
   };
 }
 
-function buildReceivers(entries: unknown[], registry: ReceiverRegistry, defaultConcurrency: number) {
+interface TypedEntry<D> {
+  common: Record<string, unknown> & { name: string; type: string };
+  config: Record<string, unknown>;
+  definition: D;
+}
+
+/**
+ * Validates `receivers:` or `sources:` entries: the common keys first, then the
+ * type's own schema (defaults applied) and its extra rules, all issues at once.
+ */
+function buildTyped<D extends ReceiverDefinition | SourceDefinition>(
+  entries: unknown[],
+  section: 'receivers' | 'sources',
+  lookup: { get(type: string): Registered<D> | undefined; types(): string[] },
+  common: { keys: string[]; validator: ReturnType<typeof compileValidator> },
+) {
+  const kind = section === 'receivers' ? 'receiver' : 'source';
   const issues: ValidationIssue[] = [];
   const secrets: string[] = [];
-  const receivers: ReceiverConfig[] = [];
+  const built: TypedEntry<D>[] = [];
   entries.forEach((entry, i) => {
-    const base = `receivers[${i}]`;
+    const base = `${section}[${i}]`;
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
       issues.push({ path: base, message: 'must be an object with name and type' });
       return;
     }
-    const common = Object.fromEntries(Object.entries(entry).filter(([k]) => RECEIVER_COMMON_KEYS.includes(k)));
-    if (!commonValidator.check(common)) {
-      issues.push(...commonValidator.issues(common, base));
+    const commonPart = Object.fromEntries(Object.entries(entry).filter(([k]) => common.keys.includes(k))) as TypedEntry<D>['common'];
+    if (!common.validator.check(commonPart)) {
+      issues.push(...common.validator.issues(commonPart, base));
       return;
     }
-    if (receivers.some((r) => r.name === common.name)) {
-      issues.push({ path: `${base}.name`, message: `duplicate receiver name "${common.name}"` });
+    if (built.some((r) => r.common.name === commonPart.name)) {
+      issues.push({ path: `${base}.name`, message: `duplicate ${kind} name "${commonPart.name}"` });
     }
-    const registered = registry.get(common.type);
+    const registered = lookup.get(commonPart.type);
     if (!registered) {
-      issues.push({ path: `${base}.type`, message: `unknown receiver type "${common.type}" (known: ${registry.types().join(', ')})` });
+      issues.push({ path: `${base}.type`, message: `unknown ${kind} type "${commonPart.type}" (known: ${lookup.types().join(', ')})` });
       return;
     }
     const { definition } = registered;
-    const own = Object.fromEntries(Object.entries(entry).filter(([k]) => !RECEIVER_COMMON_KEYS.includes(k)));
+    const own = Object.fromEntries(Object.entries(entry).filter(([k]) => !common.keys.includes(k)));
     const withDefaults = applyDefaults(definition.config, own);
     const v = validatorFor(definition.config);
     if (!v.check(withDefaults)) {
@@ -220,9 +250,27 @@ function buildReceivers(entries: unknown[], registry: ReceiverRegistry, defaultC
       return;
     }
     secrets.push(...collectSecrets(definition.config, withDefaults));
-    receivers.push({ name: common.name, type: common.type, concurrency: common.concurrency ?? defaultConcurrency, config: withDefaults, definition });
+    built.push({ common: commonPart, config: withDefaults, definition });
   });
+  return { built, issues, secrets };
+}
+
+function buildReceivers(entries: unknown[], registry: Registry, defaultConcurrency: number) {
+  const { built, issues, secrets } = buildTyped(entries, 'receivers', registry, { keys: RECEIVER_COMMON_KEYS, validator: commonValidator });
+  const receivers: ReceiverConfig[] = built.map((b) => ({
+    name: b.common.name,
+    type: b.common.type,
+    concurrency: (b.common.concurrency as number | undefined) ?? defaultConcurrency,
+    config: b.config,
+    definition: b.definition,
+  }));
   return { receivers, issues, secrets };
+}
+
+function buildSources(entries: unknown[], registry: Registry) {
+  const { built, issues, secrets } = buildTyped(entries, 'sources', registry.sources, { keys: SOURCE_COMMON_KEYS, validator: sourceCommonValidator });
+  const sources: SourceConfig[] = built.map((b) => ({ name: b.common.name, type: b.common.type, config: b.config, definition: b.definition }));
+  return { sources, issues, secrets };
 }
 
 /** Fills in `default` values declared by an object schema's top-level properties. */

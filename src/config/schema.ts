@@ -49,6 +49,13 @@ export const ReceiverCommonSchema = Type.Object({
 });
 export const RECEIVER_COMMON_KEYS = ['name', 'type', 'concurrency'];
 
+/** Fields every source entry has; the rest belong to the source type. */
+export const SourceCommonSchema = Type.Object({
+  name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'letters, digits, _ . - (HTTP sources answer at /hooks/<name>)' }),
+  type: Type.String({ minLength: 1 }),
+});
+export const SOURCE_COMMON_KEYS = ['name', 'type'];
+
 export const RouteSchema = Type.Object(
   {
     match: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
@@ -89,6 +96,7 @@ export const ConfigFileSchema = Type.Object(
     auth: Type.Optional(AuthSchema),
     storage: Type.Optional(StorageSchema),
     receivers: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
+    sources: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
     routes: Type.Optional(Type.Array(RouteSchema)),
     delivery: Type.Optional(DeliverySchema),
     outbound: Type.Optional(OutboundSchema),

@@ -85,3 +85,39 @@ export function toHeraldEvent(input: EventInput, id: string, receivedAt: number)
   if (input.occurred_at !== undefined) event.occurred_at = new Date(input.occurred_at).toISOString();
   return event;
 }
+
+const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+const LABEL_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.\-/]{0,127}$/;
+
+/**
+ * Makes an event a source mapped from someone else's payload fit Herald's
+ * limits instead of refusing it: long strings are cut with "…", extra links
+ * and labels dropped, invalid label names rewritten, and an oversized `data`
+ * replaced by a note saying so (the event itself is never lost). Pure.
+ */
+export function fitEvent(input: EventInput): EventInput {
+  const out: EventInput = { ...input, title: cut(input.title.trim() === '' ? '(no title)' : input.title, L.titleLength) };
+  if (out.text !== undefined) out.text = cut(out.text, L.textLength);
+  for (const f of ['source', 'type', 'action'] as const) {
+    const v = out[f];
+    if (v !== undefined) out[f] = v === '' ? undefined : cut(v, L.nameLength);
+    if (out[f] === undefined) delete out[f];
+  }
+  if (out.key !== undefined) out.key = cut(out.key, L.keyLength);
+  if (out.labels) {
+    const labels: Record<string, string> = {};
+    for (const [k, v] of Object.entries(out.labels).slice(0, L.labelCount)) {
+      const name = LABEL_NAME_RE.test(k) ? k : `_${k.replace(/[^A-Za-z0-9_.\-/]/g, '_')}`.slice(0, 128);
+      labels[name] = cut(String(v), L.labelValueLength);
+    }
+    out.labels = labels;
+  }
+  const isUrl = (u: unknown) => typeof u === 'string' && u.length <= L.urlLength && /^https?:\/\/[^\s/]+/.test(u);
+  if (out.url !== undefined && !isUrl(out.url)) delete out.url;
+  if (out.links) out.links = out.links.filter((l) => isUrl(l.url)).slice(0, L.linkCount);
+  if (out.data !== undefined) {
+    const size = Buffer.byteLength(JSON.stringify(out.data) ?? '');
+    if (size > L.dataBytes) out.data = { herald_note: `the original payload (${size} bytes) exceeded the ${L.dataBytes}-byte data limit and was not kept` };
+  }
+  return out;
+}

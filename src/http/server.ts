@@ -1,4 +1,4 @@
-import type { Clock, HeraldEvent, Logger } from '@herald/sdk';
+import type { Clock, EventInput, HeraldEvent, HttpSourceInstance, Logger } from '@herald/sdk';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { HeraldConfig } from '../config/load.js';
 import type { Scope } from '../config/schema.js';
@@ -13,6 +13,7 @@ import { openApiDocument } from './openapi.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerHookRoutes } from './routes/hooks.js';
 
 export interface ApiDeps {
   store: () => Store;
@@ -26,6 +27,10 @@ export interface ApiDeps {
   wake: () => void;
   dryRun: (event: HeraldEvent) => Promise<{ receiver: string; type: string; output: RenderedOutput[] }[]>;
   receiverTypes: () => { type: string; version: string; displayName: string; docsUrl?: string; origin: string; schema: unknown }[];
+  /** The HTTP source configured under this name. */
+  httpSource: (name: string) => HttpSourceInstance | undefined;
+  /** Fits, validates and durably commits a source's events. */
+  emit: (source: string, events: EventInput[], options?: { deliveryId?: string; fingerprint?: string }) => Promise<{ ids: string[]; replayed?: boolean }>;
 }
 
 declare module 'fastify' {
@@ -142,5 +147,6 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   registerEventRoutes(app, deps);
   registerDeliveryRoutes(app, deps);
   registerAdminRoutes(app, deps);
+  registerHookRoutes(app, deps);
   return app;
 }

@@ -7,6 +7,7 @@ export class Metrics implements DeliveryMetrics {
   readonly registry = new Registry();
   private readonly eventsIn: Counter<'source'>;
   private readonly rejected: Counter<'reason'>;
+  private readonly sourceRejects: Counter<'source' | 'reason'>;
   private readonly deliveries: Counter<'receiver' | 'outcome' | 'reason'>;
   private readonly latency: Histogram<'receiver'>;
 
@@ -22,6 +23,12 @@ export class Metrics implements DeliveryMetrics {
       name: 'herald_ingest_rejected_total',
       help: 'Ingest requests refused, by reason.',
       labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    this.sourceRejects = new Counter({
+      name: 'herald_source_rejected_total',
+      help: 'Input refused by a source (bad signature, malformed, too large, store unavailable), by source and reason.',
+      labelNames: ['source', 'reason'],
       registers: [this.registry],
     });
     this.deliveries = new Counter({
@@ -75,6 +82,10 @@ export class Metrics implements DeliveryMetrics {
 
   ingestRejected(reason: string): void {
     this.rejected.inc({ reason });
+  }
+
+  sourceRejected(source: string, reason: string): void {
+    this.sourceRejects.inc({ source, reason });
   }
 
   attempt(receiver: string, outcome: 'success' | 'retry' | 'dead', reason: string, seconds: number): void {

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type PluginManifest, type ReceiverDefinition, SDK_API_VERSION, SDK_VERSION } from '@herald/sdk';
+import { type PluginManifest, type ReceiverDefinition, SDK_API_VERSION, SDK_VERSION, type SourceDefinition } from '@herald/sdk';
 import semver from 'semver';
-import { builtinReceivers } from '../receivers/index.js';
-import { ReceiverRegistry } from '../registry/receiver-registry.js';
+import type { Registry } from '../registry/registry.js';
+import { builtinRegistry } from './builtins.js';
 import { PluginError } from './errors.js';
 
 export interface LoadedPlugin {
@@ -13,6 +13,7 @@ export interface LoadedPlugin {
   version: string;
   dir: string;
   receivers: string[];
+  sources: string[];
 }
 
 interface PackageJson {
@@ -42,8 +43,8 @@ function readPackage(spec: string, dir: string): PackageJson {
 
 const TYPE_RE = /^[a-z][a-z0-9-]{0,63}$/;
 
-function checkDefinition(plugin: string, value: unknown): ReceiverDefinition {
-  const d = value as Partial<ReceiverDefinition> | undefined;
+function checkDefinition<D extends ReceiverDefinition | SourceDefinition>(plugin: string, value: unknown): D {
+  const d = value as Partial<D> | undefined;
   const problems: string[] = [];
   if (!d || typeof d !== 'object') problems.push('the export is not an object');
   else {
@@ -55,7 +56,7 @@ function checkDefinition(plugin: string, value: unknown): ReceiverDefinition {
     if (typeof d.create !== 'function') problems.push('create must be a function');
   }
   if (problems.length > 0) throw new PluginError('HERALD_ERR_PLUGIN_INVALID_DEFINITION', plugin, problems.join('; '));
-  return d as ReceiverDefinition;
+  return d as D;
 }
 
 /**
@@ -64,9 +65,8 @@ function checkDefinition(plugin: string, value: unknown): ReceiverDefinition {
  * URL carries the package version, so a reload after a version bump imports
  * the new code while the old instances finish their in-flight sends.
  */
-export async function buildRegistry(specs: readonly string[], baseDir: string): Promise<{ registry: ReceiverRegistry; plugins: LoadedPlugin[] }> {
-  const registry = new ReceiverRegistry();
-  for (const d of builtinReceivers) registry.register(d);
+export async function buildRegistry(specs: readonly string[], baseDir: string): Promise<{ registry: Registry; plugins: LoadedPlugin[] }> {
+  const registry = builtinRegistry();
   const plugins: LoadedPlugin[] = [];
   for (const spec of specs) {
     const dir = locate(spec, baseDir);
@@ -88,27 +88,40 @@ export async function buildRegistry(specs: readonly string[], baseDir: string): 
     if (!range || !semver.satisfies(SDK_VERSION, range, { includePrerelease: true })) {
       throw new PluginError('HERALD_ERR_PLUGIN_SDK_RANGE', name, `needs @herald/sdk ${range ?? '(no peerDependencies entry)'}; this Herald has ${SDK_VERSION}`);
     }
-    const loaded: string[] = [];
-    for (const rel of manifest.receivers ?? []) {
-      const file = resolve(dir, rel);
-      let mod: { default?: unknown };
-      try {
-        mod = (await import(`${pathToFileURL(file).href}?v=${encodeURIComponent(version)}`)) as { default?: unknown };
-      } catch (err) {
-        throw new PluginError('HERALD_ERR_PLUGIN_IMPORT', name, `cannot import ${rel}: ${(err as Error).message}`);
-      }
-      const exported = Array.isArray(mod.default) ? mod.default : [mod.default];
-      for (const value of exported) {
-        const def = checkDefinition(name, value);
+    const importAll = async (list: string[] | undefined) => {
+      const out: unknown[] = [];
+      for (const rel of list ?? []) {
+        const file = resolve(dir, rel);
+        let mod: { default?: unknown };
         try {
-          registry.register(def, `${name}@${version}`);
+          mod = (await import(`${pathToFileURL(file).href}?v=${encodeURIComponent(version)}`)) as { default?: unknown };
         } catch (err) {
-          throw new PluginError('HERALD_ERR_PLUGIN_DUPLICATE_TYPE', name, (err as Error).message);
+          throw new PluginError('HERALD_ERR_PLUGIN_IMPORT', name, `cannot import ${rel}: ${(err as Error).message}`);
         }
-        loaded.push(def.type);
+        out.push(...(Array.isArray(mod.default) ? mod.default : [mod.default]));
       }
+      return out;
+    };
+    const register = (fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        throw new PluginError('HERALD_ERR_PLUGIN_DUPLICATE_TYPE', name, (err as Error).message);
+      }
+    };
+    const receivers: string[] = [];
+    for (const value of await importAll(manifest.receivers)) {
+      const def = checkDefinition<ReceiverDefinition>(name, value);
+      register(() => registry.register(def, `${name}@${version}`));
+      receivers.push(def.type);
     }
-    plugins.push({ name, version, dir, receivers: loaded });
+    const sources: string[] = [];
+    for (const value of await importAll(manifest.sources)) {
+      const def = checkDefinition<SourceDefinition>(name, value);
+      register(() => registry.sources.register(def, `${name}@${version}`));
+      sources.push(def.type);
+    }
+    plugins.push({ name, version, dir, receivers, sources });
   }
   return { registry, plugins };
 }

@@ -1,24 +1,23 @@
-import type { ReceiverDefinition } from '@herald/sdk';
+import type { ReceiverDefinition, SourceDefinition } from '@herald/sdk';
 
-export interface RegisteredReceiver {
-  definition: ReceiverDefinition;
+export interface Registered<D> {
+  definition: D;
   /** `built-in`, or the npm package it came from. */
   origin: string;
 }
 
-/** Receiver types by name. Built-ins and plugins register the same way. */
-export class ReceiverRegistry {
-  private readonly byType = new Map<string, RegisteredReceiver>();
+/** Definitions of one kind by type name. Built-ins and plugins register the same way. */
+class TypeMap<D extends { type: string }> {
+  private readonly byType = new Map<string, Registered<D>>();
+  constructor(private readonly kind: string) {}
 
-  register(definition: ReceiverDefinition, origin = 'built-in'): void {
+  register(definition: D, origin = 'built-in'): void {
     const existing = this.byType.get(definition.type);
-    if (existing) {
-      throw new Error(`receiver type "${definition.type}" from ${origin} is already registered by ${existing.origin}`);
-    }
+    if (existing) throw new Error(`${this.kind} type "${definition.type}" from ${origin} is already registered by ${existing.origin}`);
     this.byType.set(definition.type, { definition, origin });
   }
 
-  get(type: string): RegisteredReceiver | undefined {
+  get(type: string): Registered<D> | undefined {
     return this.byType.get(type);
   }
 
@@ -26,7 +25,21 @@ export class ReceiverRegistry {
     return [...this.byType.keys()].sort();
   }
 
-  all(): RegisteredReceiver[] {
-    return this.types().map((t) => this.byType.get(t) as RegisteredReceiver);
+  all(): Registered<D>[] {
+    return this.types().map((t) => this.byType.get(t) as Registered<D>);
+  }
+}
+
+export type RegisteredReceiver = Registered<ReceiverDefinition>;
+export type RegisteredSource = Registered<SourceDefinition>;
+
+/**
+ * Receiver types (the default methods, kept for their many callers) and
+ * source types (`sources`), built-in and from plugins.
+ */
+export class Registry extends TypeMap<ReceiverDefinition> {
+  readonly sources = new TypeMap<SourceDefinition>('source');
+  constructor() {
+    super('receiver');
   }
 }

@@ -42,7 +42,7 @@ export function createTemplateEngine(): TemplateEngine {
         throw new Error(`template ${name}: ${(err as Error).message}`);
       }
       return {
-        render(vars: TemplateVars): string {
+        render(vars: TemplateVars | Record<string, unknown>): string {
           try {
             return liquid.renderSync(parsed, vars as unknown as Record<string, unknown>) as string;
           } catch (err) {

@@ -9,13 +9,11 @@ import type { Clock } from '@herald/sdk';
 import { Herald } from '../../src/app/herald.js';
 import { type HeraldConfig, parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { builtinReceivers } from '../../src/receivers/index.js';
-import { Registry } from '../../src/registry/registry.js';
+import { builtinRegistry } from '../../src/plugins/builtins.js';
+import type { Registry } from '../../src/registry/registry.js';
 
 export function registry(): Registry {
-  const r = new Registry();
-  for (const d of builtinReceivers) r.register(d);
-  return r;
+  return builtinRegistry();
 }
 
 export function tempDir(t?: { after(fn: () => void): void }): string {

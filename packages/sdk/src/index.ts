@@ -2,10 +2,13 @@ export * from './errors.js';
 export * from './event.js';
 export type * from './http.js';
 export * from './manifest.js';
+export * from './mapping.js';
 export type * from './net.js';
 export * from './pacer.js';
 export * from './receiver.js';
 export * from './schema.js';
+export * from './signatures.js';
+export * from './source.js';
 export * from './template.js';
 export * from './units.js';
 

@@ -35,3 +35,8 @@ export function isSecretSchema(schema: TSchema): boolean {
 export function Duration(options: { description?: string; default?: string } = {}) {
   return Type.String({ ...options, pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' });
 }
+
+/** A size such as `1048576`, `512KiB`, `1MiB`; read it with parseBytes(). */
+export function Bytes(options: { description?: string; default?: string | number } = {}) {
+  return Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^\\d+\\s*([KkMmGg]i?[Bb]|[Bb])?$' })], options);
+}

@@ -18,7 +18,7 @@ export interface TemplateVars {
 
 export interface CompiledTemplate {
   /** Renders; throws a DeliveryError (reason `config`) if the template fails or exceeds its limits. */
-  render(vars: TemplateVars): string;
+  render(vars: TemplateVars | Record<string, unknown>): string;
 }
 
 export interface TemplateEngine {

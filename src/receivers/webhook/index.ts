@@ -1,5 +1,4 @@
-import { classifyHttpResponse, Duration, defineReceiver, HttpUrl, parseDuration, Type } from '@herald/sdk';
-import { signingKey, signStandardWebhook } from './signature.js';
+import { classifyHttpResponse, Duration, defineReceiver, HttpUrl, parseDuration, signStandardWebhook, standardWebhookKey, Type } from '@herald/sdk';
 
 /**
  * Generic signed webhook. POSTs `{event, receiver, attempt}` as JSON, signed
@@ -37,7 +36,7 @@ export default defineReceiver({
   ),
   create(config) {
     const timeoutMs = config.timeout ? parseDuration(config.timeout) : undefined;
-    const key = config.secret ? signingKey(config.secret) : undefined;
+    const key = config.secret ? standardWebhookKey(config.secret) : undefined;
     const reserved = new Set(['content-type', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
     const custom = Object.fromEntries(Object.entries(config.headers ?? {}).filter(([k]) => !reserved.has(k.toLowerCase())));
     return {

@@ -1,0 +1,126 @@
+import type { Static, TSchema } from 'typebox';
+import type { EventInput } from './event.js';
+import type { HttpClient } from './http.js';
+import type { TcpClient } from './net.js';
+import type { Clock, Logger } from './receiver.js';
+import type { TemplateEngine } from './template.js';
+
+/**
+ * Input a source refuses. Nothing is stored; HTTP sources answer `status` with
+ * `{error: code, detail: message}`, listener sources map it to their protocol
+ * (an SMTP 5xx, a broker nack).
+ */
+export class SourceRejection extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SourceRejection';
+  }
+}
+
+/** Shorthands for the refusals every source needs. */
+export const reject = {
+  malformed: (message: string) => new SourceRejection(400, 'invalid_payload', message),
+  unauthorized: (message: string) => new SourceRejection(401, 'invalid_signature', message),
+  unsupported: (message: string) => new SourceRejection(415, 'unsupported_media_type', message),
+  tooLarge: (message: string) => new SourceRejection(413, 'payload_too_large', message),
+};
+
+/** Everything a source may touch. */
+export interface SourceContext {
+  /** The configured source name; events default to it as their `source`. */
+  name: string;
+  log: Logger;
+  clock: Clock;
+  /** The guarded outbound HTTP client (SSRF policy, timeouts). */
+  http: HttpClient;
+  /** Guarded TCP/TLS, e.g. for a stream client's socket. */
+  net: TcpClient;
+  /** Safe templates (LiquidJS) for declarative mappings; compile in create(). */
+  templates: TemplateEngine;
+  /**
+   * Stores and routes events. Resolves only once they are durably committed;
+   * rejects when the store is unavailable, and then the input must not be
+   * acknowledged (answer 451, leave the broker message unacked).
+   * `deliveryId` (a sender's delivery or message id) makes a redelivery of the
+   * same input within 24 hours return the first ids instead of storing twice.
+   */
+  emit(events: EventInput[], options?: { deliveryId?: string }): Promise<{ ids: string[]; replayed?: boolean }>;
+  /** Counts and logs input a listener source refused (HTTP sources throw SourceRejection instead). */
+  rejected(reason: string, detail?: string): void;
+}
+
+/** One request to `/hooks/<source name>`, body not yet interpreted. */
+export interface HttpSourceRequest {
+  method: string;
+  /** Lower-case header names. */
+  headers: Record<string, string | undefined>;
+  query: Record<string, string>;
+  /** Exactly the bytes received: verify signatures over this. */
+  rawBody: Buffer;
+}
+
+export type HttpSourceResult = EventInput[] | { events: EventInput[]; deliveryId?: string };
+
+export interface HttpSourceInstance {
+  kind: 'http';
+  /** Largest accepted body in bytes; enforced while the body streams in. Default: server.body_limit. */
+  maxBodyBytes?: number;
+  /**
+   * Verifies and maps one request; throws SourceRejection for bad input.
+   * Return `{events, deliveryId}` when the sender names its deliveries, so a
+   * re-sent delivery is stored once.
+   */
+  handle(req: HttpSourceRequest): HttpSourceResult | Promise<HttpSourceResult>;
+}
+
+export interface ListenerSourceInstance {
+  kind: 'listener';
+  /** Starts listening or connecting; resolves once ready (e.g. the port is bound). */
+  start(signal: AbortSignal): Promise<void>;
+  /** Stops taking input and releases everything; input in progress is not acknowledged. */
+  stop(): Promise<void>;
+}
+
+export type SourceInstance = HttpSourceInstance | ListenerSourceInstance;
+
+export interface SourceDefinition<S extends TSchema = TSchema> {
+  /** The `type:` value in config; also the source's folder name. */
+  type: string;
+  version: string;
+  displayName: string;
+  docsUrl?: string;
+  config: S;
+  validate?(config: Static<S>): { path: string; message: string }[];
+  create(config: Static<S>, ctx: SourceContext): SourceInstance;
+}
+
+/** Declares a source. The identity function exists for type inference. */
+export function defineSource<S extends TSchema>(definition: SourceDefinition<S>): SourceDefinition<S> {
+  return definition;
+}
+
+/** Reads a header that may be absent; case-insensitive by construction of HttpSourceRequest. */
+export function header(req: HttpSourceRequest, name: string): string | undefined {
+  return req.headers[name.toLowerCase()];
+}
+
+/** Parses the raw body as JSON, refusing non-JSON content types and bad JSON precisely. */
+export function jsonBody(req: HttpSourceRequest): unknown {
+  const type = header(req, 'content-type') ?? '';
+  if (!/^application\/([\w.+-]+\+)?json\s*(;.*)?$/i.test(type) && !/^application\/x-www-form-urlencoded/i.test(type)) {
+    throw reject.unsupported(`Content-Type ${JSON.stringify(type)} is not supported; send application/json`);
+  }
+  let text = req.rawBody.toString('utf8');
+  // Some senders (GitHub's form mode, Bitbucket Server) post JSON in a `payload` form field.
+  if (/^application\/x-www-form-urlencoded/i.test(type)) text = new URLSearchParams(text).get('payload') ?? '';
+  if (text.trim() === '') throw reject.malformed('request body is empty');
+  try {
+    return JSON.parse(text, (k, v) => (k === '__proto__' ? undefined : v));
+  } catch (err) {
+    throw reject.malformed(`request body is not valid JSON: ${(err as Error).message}`);
+  }
+}

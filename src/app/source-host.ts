@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { type Clock, type EventInput, type HttpSourceInstance, type Logger, type SourceContext, type SourceInstance, SourceRejection } from '@herald/sdk';
+import type { SourceConfig } from '../config/load.js';
+import { fitEvent, validateEvent } from '../core/event.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { createGuardedClient } from '../outbound/guarded-client.js';
+import { createGuardedTcp } from '../outbound/guarded-tcp.js';
+import { createTemplateEngine } from '../templates/liquid-engine.js';
+
+const templates = createTemplateEngine();
+
+export interface SourceHostOptions {
+  log: Logger;
+  clock: Clock;
+  metrics: Metrics;
+  /** Commits events (group commit); resolves once durable. `idempotency` drops a redelivery. */
+  commit(events: EventInput[], idempotency?: { key: string; fingerprint: string }): Promise<{ ids: string[]; replayed: boolean }>;
+  outbound(): { allow: string[]; timeoutMs: number };
+}
+
+interface Running {
+  name: string;
+  type: string;
+  fingerprint: string;
+  instance: SourceInstance;
+  abort: AbortController;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs the configured sources: builds each with its context, starts listener
+ * sources, answers lookups for HTTP sources, and swaps changed ones on reload.
+ */
+export class SourceHost {
+  private running: Running[] = [];
+
+  constructor(private readonly o: SourceHostOptions) {}
+
+  /** The HTTP source answering at /hooks/<name>, if one is configured. */
+  httpSource(name: string): HttpSourceInstance | undefined {
+    const r = this.running.find((s) => s.name === name);
+    return r?.instance.kind === 'http' ? r.instance : undefined;
+  }
+
+  names(): string[] {
+    return this.running.map((r) => r.name);
+  }
+
+  /**
+   * Brings the running set in line with `configs`: unchanged sources keep
+   * running, changed or removed ones stop first (a listener frees its port),
+   * then new ones start. A source that fails to start fails the whole apply.
+   */
+  async apply(configs: SourceConfig[]): Promise<void> {
+    const outbound = this.o.outbound();
+    const fingerprints = new Map(configs.map((c) => [c.name, JSON.stringify([c.type, c.definition.version, c.config, outbound])]));
+    const keep = this.running.filter((r) => fingerprints.get(r.name) === r.fingerprint);
+    const retire = this.running.filter((r) => !keep.includes(r));
+    await Promise.allSettled(retire.map((r) => r.close()));
+    this.running = keep;
+    for (const c of configs) {
+      if (keep.some((r) => r.name === c.name)) continue;
+      const started = await this.start(c, fingerprints.get(c.name) as string);
+      this.running.push(started);
+    }
+  }
+
+  private async start(c: SourceConfig, fingerprint: string): Promise<Running> {
+    const log = this.o.log.child({ source: c.name, type: c.type });
+    const { allow, timeoutMs } = this.o.outbound();
+    const http = createGuardedClient({ allow, timeoutMs, connections: 8 });
+    const net = createGuardedTcp({ allow, timeoutMs });
+    const ctx: SourceContext = {
+      name: c.name,
+      log,
+      clock: this.o.clock,
+      http,
+      net,
+      templates,
+      emit: (events, options) => this.emit(c.name, events, options),
+      rejected: (reason, detail) => {
+        this.o.metrics.sourceRejected(c.name, reason);
+        log.warn({ reason, detail }, 'input refused');
+      },
+    };
+    let instance: SourceInstance;
+    try {
+      instance = c.definition.create(c.config, ctx);
+    } catch (err) {
+      await http.close();
+      throw new Error(`source "${c.name}" (${c.type}): ${(err as Error).message}`, { cause: err });
+    }
+    const abort = new AbortController();
+    if (instance.kind === 'listener') {
+      try {
+        await instance.start(abort.signal);
+      } catch (err) {
+        abort.abort();
+        await instance.stop().catch(() => {});
+        await http.close();
+        throw new Error(`source "${c.name}" (${c.type}) failed to start: ${(err as Error).message}`, { cause: err });
+      }
+      log.info('source started');
+    }
+    return {
+      name: c.name,
+      type: c.type,
+      fingerprint,
+      instance,
+      abort,
+      async close() {
+        abort.abort();
+        if (instance.kind === 'listener') await instance.stop();
+        await http.close();
+      },
+    };
+  }
+
+  /** Fits, validates and commits what a source produced; refuses what cannot be stored. */
+  async emit(
+    source: string,
+    events: EventInput[],
+    options: { deliveryId?: string; fingerprint?: string } = {},
+  ): Promise<{ ids: string[]; replayed?: boolean }> {
+    if (events.length === 0) return { ids: [] };
+    const fitted = events.map((e) => fitEvent({ ...e, source: e.source ?? source }));
+    const issues = fitted.flatMap((e, i) => validateEvent(e, events.length > 1 ? `[${i}]` : ''));
+    if (issues.length > 0) {
+      throw new SourceRejection(422, 'invalid_event', `the mapped event is invalid: ${issues.map((i) => `${i.path || '(event)'}: ${i.message}`).join('; ')}`);
+    }
+    const idempotency = options.deliveryId
+      ? {
+          key: `source:${source}:${options.deliveryId}`,
+          fingerprint: options.fingerprint ?? createHash('sha256').update(JSON.stringify(fitted)).digest('hex'),
+        }
+      : undefined;
+    const result = await this.o.commit(fitted, idempotency);
+    if (!result.replayed) for (const [name, n] of countBy(fitted.map((e) => e.source as string))) this.o.metrics.eventsReceived(name, n);
+    return result;
+  }
+
+  async stop(): Promise<void> {
+    const all = this.running;
+    this.running = [];
+    await Promise.allSettled(all.map((r) => r.close()));
+  }
+}
+
+function countBy(values: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
+  return m;
+}
