@@ -16,6 +16,7 @@ import { Ingestor } from '../pipeline/ingestor.js';
 import { type ActiveReceiver, DeliveryEngine } from '../queue/engine.js';
 import { instantiateReceiver } from '../registry/instantiate.js';
 import type { Registry } from '../registry/registry.js';
+import { normalizePrometheusAlerts, PayloadError } from '../sources/alertmanager/normalize.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import { loadConfigAndPlugins } from './load-config.js';
@@ -121,6 +122,14 @@ export class Herald {
           .all()
           .map(({ definition: d, origin }) => ({ type: d.type, version: d.version, displayName: d.displayName, docsUrl: d.docsUrl, origin, schema: d.config })),
       httpSource: (name) => this.sources.httpSource(name),
+      prometheusAlerts: (body) => {
+        try {
+          return { events: normalizePrometheusAlerts(body, this.clock.now()) };
+        } catch (err) {
+          if (err instanceof PayloadError) return { error: err.message };
+          throw err;
+        }
+      },
       emit: (source, events, options) => this.sources.emit(source, events, options),
     });
   }

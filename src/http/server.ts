@@ -11,6 +11,7 @@ import { authenticate, OPEN_PRINCIPAL, type Principal } from './auth.js';
 import { ApiError, sendError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { registerAdminRoutes } from './routes/admin.js';
+import { registerAlertRoutes } from './routes/alerts.js';
 import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHookRoutes } from './routes/hooks.js';
@@ -29,6 +30,8 @@ export interface ApiDeps {
   receiverTypes: () => { type: string; version: string; displayName: string; docsUrl?: string; origin: string; schema: unknown }[];
   /** The HTTP source configured under this name. */
   httpSource: (name: string) => HttpSourceInstance | undefined;
+  /** Prometheus' alert list → events, or why it is not one. */
+  prometheusAlerts: (body: unknown) => { events: EventInput[] } | { error: string };
   /** Fits, validates and durably commits a source's events. */
   emit: (source: string, events: EventInput[], options?: { deliveryId?: string; fingerprint?: string }) => Promise<{ ids: string[]; replayed?: boolean }>;
 }
@@ -148,5 +151,6 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   registerDeliveryRoutes(app, deps);
   registerAdminRoutes(app, deps);
   registerHookRoutes(app, deps);
+  registerAlertRoutes(app, deps);
   return app;
 }

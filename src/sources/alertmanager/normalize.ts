@@ -1,0 +1,138 @@
+import type { EventInput, Json, Severity } from '@herald/sdk';
+
+type Obj = Record<string, unknown>;
+const o = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+const strings = (v: unknown): Record<string, string> =>
+  Object.fromEntries(Object.entries(o(v)).filter(([, x]) => typeof x === 'string')) as Record<string, string>;
+
+const OFFSET = 14695981039346656037n;
+const PRIME = 1099511628211n;
+const MASK = (1n << 64n) - 1n;
+
+/**
+ * Alertmanager's alert fingerprint: FNV-1a 64 over the label names (sorted)
+ * and values, each followed by 0xff, as 16 hex digits (prometheus/common
+ * `LabelSet.Fingerprint`). The same labels give the same key whether the
+ * alert came through Alertmanager or straight from Prometheus.
+ */
+export function labelFingerprint(labels: Record<string, string>): string {
+  let h = OFFSET;
+  const add = (bytes: Uint8Array) => {
+    for (const b of bytes) h = ((h ^ BigInt(b)) * PRIME) & MASK;
+  };
+  const sep = Uint8Array.of(0xff);
+  for (const name of Object.keys(labels).sort()) {
+    add(Buffer.from(name));
+    add(sep);
+    add(Buffer.from(labels[name] as string));
+    add(sep);
+  }
+  return h.toString(16).padStart(16, '0');
+}
+
+const SEVERITY: Record<string, Severity> = {
+  critical: 'critical',
+  page: 'critical',
+  error: 'error',
+  high: 'error',
+  warning: 'warning',
+  warn: 'warning',
+  info: 'info',
+  none: 'info',
+  low: 'info',
+};
+/** Go's zero time: Alertmanager's "no end yet". */
+const ZERO_TIME = /^0001-01-01/;
+
+interface AlertInput {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  status: 'firing' | 'resolved';
+  startsAt?: string;
+  endsAt?: string;
+  generatorURL?: string;
+  base?: string;
+  extra?: Obj;
+}
+
+function toEvent(a: AlertInput, source: string): EventInput {
+  const name = a.labels.alertname ?? 'alert';
+  const severity = SEVERITY[(a.labels.severity ?? '').toLowerCase()];
+  const abs = (u: string | undefined) =>
+    u && /^https?:\/\//.test(u) ? u : u && a.base ? `${a.base.replace(/\/$/, '')}${u.startsWith('/') ? '' : '/'}${u}` : undefined;
+  const url = abs(a.generatorURL);
+  const startsAt = a.startsAt && !ZERO_TIME.test(a.startsAt) && !Number.isNaN(Date.parse(a.startsAt)) ? a.startsAt : undefined;
+  return {
+    title: a.annotations.summary ?? a.annotations.title ?? name,
+    text: a.annotations.description ?? a.annotations.message,
+    source,
+    type: name,
+    status: a.status,
+    severity,
+    key: `alert:${labelFingerprint(a.labels)}`,
+    labels: a.labels,
+    url,
+    links: url ? [{ title: 'Source', url }] : undefined,
+    occurred_at: startsAt ? new Date(startsAt).toISOString() : undefined,
+    data: { labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: a.endsAt, generatorURL: a.generatorURL, ...a.extra } as Json,
+  };
+}
+
+/** Thrown for a body that is not the expected shape; the source answers 400 with the message. */
+export class PayloadError extends Error {}
+
+/** An Alertmanager webhook notification (format version 4): one event per alert. */
+export function normalizeAlertmanager(payload: unknown): EventInput[] {
+  const p = o(payload);
+  if (!Array.isArray(p.alerts)) throw new PayloadError('not an Alertmanager webhook body: "alerts" must be a list');
+  const base = str(p.externalURL);
+  return p.alerts.map((raw, i) => {
+    const a = o(raw);
+    const labels = strings(a.labels);
+    if (Object.keys(labels).length === 0) throw new PayloadError(`alerts[${i}].labels must be a non-empty object`);
+    const status = a.status === 'resolved' ? 'resolved' : a.status === 'firing' ? 'firing' : undefined;
+    if (!status) throw new PayloadError(`alerts[${i}].status must be "firing" or "resolved"`);
+    return toEvent(
+      {
+        labels,
+        annotations: strings(a.annotations),
+        status,
+        startsAt: str(a.startsAt),
+        endsAt: str(a.endsAt),
+        generatorURL: str(a.generatorURL),
+        base,
+        extra: { receiver: p.receiver, groupKey: p.groupKey, externalURL: base } as Obj,
+      },
+      'alertmanager',
+    );
+  });
+}
+
+/**
+ * A Prometheus (or vmalert) alert list as posted to Alertmanager's
+ * `POST /api/v2/alerts`: an alert is firing while `endsAt` is absent or in
+ * the future, resolved once it has passed.
+ */
+export function normalizePrometheusAlerts(payload: unknown, now: number): EventInput[] {
+  if (!Array.isArray(payload)) throw new PayloadError('POST /api/v2/alerts takes a JSON list of alerts');
+  return payload.map((raw, i) => {
+    const a = o(raw);
+    const labels = strings(a.labels);
+    if (Object.keys(labels).length === 0) throw new PayloadError(`[${i}].labels must be a non-empty object`);
+    const endsAt = str(a.endsAt);
+    if (endsAt !== undefined && Number.isNaN(Date.parse(endsAt))) throw new PayloadError(`[${i}].endsAt is not a date-time`);
+    const ended = endsAt !== undefined && !ZERO_TIME.test(endsAt) && Date.parse(endsAt) <= now;
+    return toEvent(
+      {
+        labels,
+        annotations: strings(a.annotations),
+        status: ended ? 'resolved' : 'firing',
+        startsAt: str(a.startsAt),
+        endsAt,
+        generatorURL: str(a.generatorURL),
+      },
+      'prometheus',
+    );
+  });
+}
