@@ -5,6 +5,7 @@ import { fitEvent, validateEvent } from '../core/event.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createGuardedClient } from '../outbound/guarded-client.js';
 import { createGuardedTcp } from '../outbound/guarded-tcp.js';
+import { Enricher } from '../pipeline/enrich.js';
 import { createTemplateEngine } from '../templates/liquid-engine.js';
 
 const templates = createTemplateEngine();
@@ -23,6 +24,7 @@ interface Running {
   type: string;
   fingerprint: string;
   instance: SourceInstance;
+  enricher: Enricher;
   abort: AbortController;
   close(): Promise<void>;
 }
@@ -53,7 +55,7 @@ export class SourceHost {
    */
   async apply(configs: SourceConfig[]): Promise<void> {
     const outbound = this.o.outbound();
-    const fingerprints = new Map(configs.map((c) => [c.name, JSON.stringify([c.type, c.definition.version, c.config, outbound])]));
+    const fingerprints = new Map(configs.map((c) => [c.name, JSON.stringify([c.type, c.definition.version, c.config, c.enrich, outbound])]));
     const keep = this.running.filter((r) => fingerprints.get(r.name) === r.fingerprint);
     const retire = this.running.filter((r) => !keep.includes(r));
     await Promise.allSettled(retire.map((r) => r.close()));
@@ -68,7 +70,13 @@ export class SourceHost {
   private async start(c: SourceConfig, fingerprint: string): Promise<Running> {
     const log = this.o.log.child({ source: c.name, type: c.type });
     const { allow, timeoutMs } = this.o.outbound();
-    const http = createGuardedClient({ allow, timeoutMs, connections: 8 });
+    const http = createGuardedClient({ allow, timeoutMs, connections: 8, maxResponseBytes: 256 * 1024 });
+    const enricher = new Enricher(c.enrich, templates, {
+      http,
+      log,
+      now: () => this.o.clock.now(),
+      record: (step, outcome) => this.o.metrics.enrichment(c.name, step, outcome),
+    });
     const net = createGuardedTcp({ allow, timeoutMs });
     const ctx: SourceContext = {
       name: c.name,
@@ -77,7 +85,7 @@ export class SourceHost {
       http,
       net,
       templates,
-      emit: (events, options) => this.emit(c.name, events, options),
+      emit: (events, options) => this.emit(c.name, events, options, enricher),
       rejected: (reason, detail) => {
         this.o.metrics.sourceRejected(c.name, reason);
         log.warn({ reason, detail }, 'input refused');
@@ -107,6 +115,7 @@ export class SourceHost {
       type: c.type,
       fingerprint,
       instance,
+      enricher,
       abort,
       async close() {
         abort.abort();
@@ -121,9 +130,11 @@ export class SourceHost {
     source: string,
     events: EventInput[],
     options: { deliveryId?: string; fingerprint?: string } = {},
+    enricher = this.running.find((r) => r.name === source)?.enricher,
   ): Promise<{ ids: string[]; replayed?: boolean }> {
     if (events.length === 0) return { ids: [] };
-    const fitted = events.map((e) => fitEvent({ ...e, source: e.source ?? source }));
+    const enriched = enricher && !enricher.empty ? await Promise.all(events.map((e) => enricher.enrich(e))) : events;
+    const fitted = enriched.map((e) => fitEvent({ ...e, source: e.source ?? source }));
     const issues = fitted.flatMap((e, i) => validateEvent(e, events.length > 1 ? `[${i}]` : ''));
     if (issues.length > 0) {
       throw new SourceRejection(422, 'invalid_event', `the mapped event is invalid: ${issues.map((i) => `${i.path || '(event)'}: ${i.message}`).join('; ')}`);
@@ -131,7 +142,8 @@ export class SourceHost {
     const idempotency = options.deliveryId
       ? {
           key: `source:${source}:${options.deliveryId}`,
-          fingerprint: options.fingerprint ?? createHash('sha256').update(JSON.stringify(fitted)).digest('hex'),
+          // Over the input as the source produced it: enrichment results may differ between redeliveries.
+          fingerprint: options.fingerprint ?? createHash('sha256').update(JSON.stringify(events)).digest('hex'),
         }
       : undefined;
     const result = await this.o.commit(fitted, idempotency);

@@ -5,6 +5,7 @@ import type { Route } from '../core/routing.js';
 import { parseBytes, parseDuration } from '../lib/units.js';
 import { compileValidator, type ValidationIssue } from '../lib/validate.js';
 import { parseAllowList } from '../outbound/ip-policy.js';
+import type { EnrichStepConfig } from '../pipeline/enrich.js';
 import type { Registered, Registry } from '../registry/registry.js';
 import { interpolate } from './interpolate.js';
 import { ConfigFileSchema, RECEIVER_COMMON_KEYS, ReceiverCommonSchema, type Scope, SOURCE_COMMON_KEYS, SourceCommonSchema } from './schema.js';
@@ -23,6 +24,7 @@ export interface ReceiverConfig {
 export interface SourceConfig {
   name: string;
   type: string;
+  enrich: EnrichStepConfig[];
   /** The type-specific fields, validated, with schema defaults applied. */
   config: Record<string, unknown>;
   definition: SourceDefinition;
@@ -269,7 +271,23 @@ function buildReceivers(entries: unknown[], registry: Registry, defaultConcurren
 
 function buildSources(entries: unknown[], registry: Registry) {
   const { built, issues, secrets } = buildTyped(entries, 'sources', registry.sources, { keys: SOURCE_COMMON_KEYS, validator: sourceCommonValidator });
-  const sources: SourceConfig[] = built.map((b) => ({ name: b.common.name, type: b.common.type, config: b.config, definition: b.definition }));
+  const sources: SourceConfig[] = built.map((b) => {
+    const steps = (b.common.enrich ?? []) as { name: string; url: string; headers?: Record<string, string>; timeout?: string; cache_ttl?: string }[];
+    for (const step of steps) secrets.push(...Object.values(step.headers ?? {}).filter((v) => v.length >= 4));
+    return {
+      name: b.common.name,
+      type: b.common.type,
+      enrich: steps.map((step) => ({
+        name: step.name,
+        url: step.url,
+        headers: step.headers,
+        timeoutMs: parseDuration(step.timeout ?? '2s'),
+        cacheTtlMs: parseDuration(step.cache_ttl ?? '60s'),
+      })),
+      config: b.config,
+      definition: b.definition,
+    };
+  });
   return { sources, issues, secrets };
 }
 

@@ -50,11 +50,23 @@ export const ReceiverCommonSchema = Type.Object({
 export const RECEIVER_COMMON_KEYS = ['name', 'type', 'concurrency'];
 
 /** Fields every source entry has; the rest belong to the source type. */
+export const EnrichStepSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$', description: 'the result goes to data.enriched.<name>' }),
+    url: Type.String({ minLength: 1, description: 'LiquidJS over `event`, e.g. "{{ event.data.resource_uri }}"; empty skips the step' }),
+    headers: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String(), { secret: true, description: 'e.g. Authorization; masked in logs' })),
+    timeout: Type.Optional(Duration('per request (default 2s)')),
+    cache_ttl: Type.Optional(Duration('how long a fetched resource is reused (default 60s; 0s disables)')),
+  },
+  { additionalProperties: false },
+);
+
 export const SourceCommonSchema = Type.Object({
   name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'letters, digits, _ . - (HTTP sources answer at /hooks/<name>)' }),
   type: Type.String({ minLength: 1 }),
+  enrich: Type.Optional(Type.Array(EnrichStepSchema, { maxItems: 10, description: 'HTTP lookups run on each event before it is stored and routed' })),
 });
-export const SOURCE_COMMON_KEYS = ['name', 'type'];
+export const SOURCE_COMMON_KEYS = ['name', 'type', 'enrich'];
 
 export const RouteSchema = Type.Object(
   {

@@ -8,6 +8,7 @@ export class Metrics implements DeliveryMetrics {
   private readonly eventsIn: Counter<'source'>;
   private readonly rejected: Counter<'reason'>;
   private readonly sourceRejects: Counter<'source' | 'reason'>;
+  private readonly enrichments: Counter<'source' | 'step' | 'outcome'>;
   private readonly deliveries: Counter<'receiver' | 'outcome' | 'reason'>;
   private readonly latency: Histogram<'receiver'>;
 
@@ -29,6 +30,12 @@ export class Metrics implements DeliveryMetrics {
       name: 'herald_source_rejected_total',
       help: 'Input refused by a source (bad signature, malformed, too large, store unavailable), by source and reason.',
       labelNames: ['source', 'reason'],
+      registers: [this.registry],
+    });
+    this.enrichments = new Counter({
+      name: 'herald_enrichment_total',
+      help: 'Enrichment lookups by source, step and outcome (ok, cached, skipped, failed).',
+      labelNames: ['source', 'step', 'outcome'],
       registers: [this.registry],
     });
     this.deliveries = new Counter({
@@ -86,6 +93,10 @@ export class Metrics implements DeliveryMetrics {
 
   sourceRejected(source: string, reason: string): void {
     this.sourceRejects.inc({ source, reason });
+  }
+
+  enrichment(source: string, step: string, outcome: string): void {
+    this.enrichments.inc({ source, step, outcome });
   }
 
   attempt(receiver: string, outcome: 'success' | 'retry' | 'dead', reason: string, seconds: number): void {
