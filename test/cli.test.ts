@@ -135,12 +135,14 @@ describe('herald CLI, remote commands against a running Herald', () => {
   let base: string;
   let cfg: string;
   const TOKEN = 'admin-token-cli-0123456789';
+  const HOOK_TOKEN = 'hook-token-cli-0123456789';
   const yaml = (tag: string) => `server: {listen: "127.0.0.1:${port}"}
 storage: {url: "sqlite:${join(dir, 'herald.db')}"}
 log: {level: info, format: json}
 auth: {tokens: [{name: ops, token: "${TOKEN}", scopes: [admin]}]}
 outbound: {allow: ["127.0.0.0/8"]}
 delivery: {poll_interval: 50ms, retry_schedule: [1s]}
+sources: [{name: ci, type: generic, token: "${HOOK_TOKEN}"}]
 receivers:
   - {name: hook, type: webhook, url: "${sink.url}/in", headers: {x-tag: ${tag}}}
 routes: [{receivers: [hook]}]
@@ -173,6 +175,25 @@ routes: [{receivers: [hook]}]
     const invalid = await herald(['send', '--title', 'x', '--url', 'not a url'], env());
     assert.equal(invalid.code, 1);
     assert.match(invalid.err, /400 invalid_event: url: must be an http\(s\) URL/);
+  });
+
+  it('send --hook posts to an HTTP source with its own credentials, from flags or a raw payload file', async () => {
+    const auth = `Authorization: Bearer ${HOOK_TOKEN}`;
+    const fromFlags = await herald(['send', '--hook', 'ci', '--header', auth, '--title', 'via hook', '--status', 'firing'], env());
+    assert.equal(fromFlags.code, 0, fromFlags.err);
+    assert.equal(JSON.parse(fromFlags.out).ids.length, 1);
+    const file = join(dir, 'payload.json');
+    writeFileSync(file, JSON.stringify([{ title: 'raw 1' }, { title: 'raw 2' }]));
+    const raw = await herald(['send', '--hook', 'ci', '--header', auth, '--body', file], env());
+    assert.equal(raw.code, 0, raw.err);
+    assert.equal(JSON.parse(raw.out).ids.length, 2);
+    const refused = await herald(['send', '--hook', 'ci', '--title', 'no token'], env());
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /Herald answered 401 invalid_signature: missing authorization header/);
+    const unknown = await herald(['send', '--hook', 'nope', '--header', auth, '--title', 'x'], env());
+    assert.match(unknown.err, /404 not_found: no HTTP source named "nope"/);
+    const usage = await herald(['send', '--body', file], env());
+    assert.equal(usage.code, 2);
   });
 
   it('deliveries and replay --dead work through the API', async () => {

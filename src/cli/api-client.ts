@@ -32,18 +32,25 @@ export function serverUrl(o: RemoteOptions): string {
 }
 
 /** Calls Herald's own API (the operator's command, so no SSRF guard applies). */
-export async function callApi(o: RemoteOptions, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+export async function callApi(
+  o: RemoteOptions,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  raw?: { body: string; headers: Record<string, string> },
+): Promise<{ status: number; json: unknown }> {
   const base = serverUrl(o);
   const token = o.token ?? process.env.HERALD_TOKEN;
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  // A hook authenticates its sender itself (its own token or signature), never with the API token.
+  const headers: Record<string, string> = raw ? { 'content-type': 'application/json', ...raw.headers } : {};
+  if (token && !raw) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined && !raw) headers['content-type'] = 'application/json';
   let res: Awaited<ReturnType<typeof request>>;
   try {
     res = await request(`${base}${path}`, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: raw ? raw.body : body === undefined ? undefined : JSON.stringify(body),
       headersTimeout: 30_000,
       bodyTimeout: 30_000,
     });

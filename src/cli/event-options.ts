@@ -54,3 +54,12 @@ export const SAMPLE_EVENT: EventInput = {
   labels: { env: 'test' },
   data: { repository: { name: 'herald', url: 'https://example.com/herald' }, commits: [{ id: '0000000', message: 'test commit' }] },
 };
+
+/** A raw payload file (or - for stdin), sent as is. */
+export function readPayload(file: string): string {
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`, 2);
+  }
+}

@@ -6,7 +6,7 @@ import { ConfigError, maskReceiverConfig } from '../config/load.js';
 import { createLogger } from '../lib/logger.js';
 import { PluginError } from '../plugins/errors.js';
 import { CliError, callApi, type RemoteOptions } from './api-client.js';
-import { collect, type EventFlags, eventFromFlags, SAMPLE_EVENT } from './event-options.js';
+import { collect, type EventFlags, eventFromFlags, readPayload, SAMPLE_EVENT } from './event-options.js';
 import { defaultRegistry, loadConfig, routesTest, testReceiver } from './local.js';
 
 const out = (s: string): void => {
@@ -97,10 +97,26 @@ program
       });
   });
 
-eventFlags(remote(program.command('send').description('post one event to a running Herald'))).action(async (o: EventFlags & RemoteOptions) => {
-  const { json: body } = await callApi(o, 'POST', '/api/v1/events', eventFromFlags(o));
-  json(body);
-});
+eventFlags(remote(program.command('send').description('post one event to a running Herald, or a raw payload to one of its HTTP sources')))
+  .option('--hook <source>', 'post to /hooks/<source> (an HTTP source) instead of the events API')
+  .option('--body <file>', 'with --hook: the raw payload to post (- for stdin) instead of an event built from the flags')
+  .option('--header <name:value>', 'with --hook: a request header, e.g. "Authorization: Bearer …" (repeatable)', (v: string, all: string[] = []) => [...all, v])
+  .action(async (o: EventFlags & RemoteOptions & { hook?: string; body?: string; header?: string[] }) => {
+    if (!o.hook) {
+      if (o.body || o.header) throw new CliError('--body and --header need --hook <source>', 2);
+      const { json: body } = await callApi(o, 'POST', '/api/v1/events', eventFromFlags(o));
+      return json(body);
+    }
+    const headers: Record<string, string> = {};
+    for (const h of o.header ?? []) {
+      const i = h.indexOf(':');
+      if (i <= 0) throw new CliError(`--header ${JSON.stringify(h)}: use "Name: value"`, 2);
+      headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
+    }
+    const payload = o.body ? readPayload(o.body) : JSON.stringify(eventFromFlags(o));
+    const { json: body } = await callApi(o, 'POST', `/hooks/${encodeURIComponent(o.hook)}`, undefined, { body: payload, headers });
+    json(body);
+  });
 
 program
   .command('test')
