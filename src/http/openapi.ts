@@ -150,6 +150,26 @@ export const openApiDocument = {
     '/api/v1/receiver-types': {
       get: { summary: 'Receiver types with their config JSON Schema (scope: read)', responses: { '200': { description: 'types' } } },
     },
+    '/hooks/{name}': {
+      post: {
+        summary: "An HTTP source's endpoint: the sender's own payload, verified by the source (its signature or token, not the API tokens)",
+        security: [],
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'the source name from sources:' }],
+        requestBody: { required: true, content: { '*/*': { schema: {} } } },
+        responses: {
+          '200': { description: 'a delivery that maps to no event (e.g. a ping)' },
+          '202': { description: 'committed durably', content: json({ type: 'object', properties: { ids: { type: 'array', items: { type: 'string' } } } }) },
+          ...errors(400, 401, 404, 413, 415, 422, 503),
+        },
+      },
+    },
+    '/api/v2/alerts': {
+      post: {
+        summary: "Alertmanager's alert API for Prometheus and vmalert: a list of alerts (scope: ingest)",
+        requestBody: { required: true, content: json({ type: 'array', items: { type: 'object', required: ['labels'] } }) },
+        responses: { '200': { description: 'committed durably' }, ...errors(400, 401, 403, 413, 415, 503) },
+      },
+    },
     '/healthz': { get: { summary: 'Process is up (public)', security: [], responses: { '200': { description: 'ok' } } } },
     '/readyz': {
       get: { summary: 'Store reachable (public)', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } },
