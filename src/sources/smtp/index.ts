@@ -13,7 +13,8 @@ import {
   safeEqual,
   Type,
 } from '@herald/sdk';
-import { SMTPServer, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+// Loaded when the source starts, so processes that never listen (the CLI) do not pay for it.
+import type { SMTPServer, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import {
   DEFAULT_FIRING_SUBJECT,
   DEFAULT_RESOLVED_SUBJECT,
@@ -313,6 +314,7 @@ export default defineSource({
     return {
       kind: 'listener',
       async start() {
+        const { SMTPServer } = await import('smtp-server');
         const s = new SMTPServer(options);
         s.on('error', (err: Error) => ctx.log.warn({ err: err.message }, 'smtp connection error'));
         await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,10 @@
 import type { EventInput, EventStatus, Json, Severity } from '@herald/sdk';
-import { type AddressObject, type HeaderValue, type ParsedMail, simpleParser } from 'mailparser';
+import type { AddressObject, HeaderValue, ParsedMail } from 'mailparser';
+
+// mailparser takes ~0.4 s to load; only a process that receives mail needs it.
+async function simpleParser(source: Buffer, options: import('mailparser').SimpleParserOptions): Promise<ParsedMail> {
+  return (await import('mailparser')).simpleParser(source, options);
+}
 
 /** Subjects that open an incident, unless `firing_subject` replaces it (always case-insensitive). */
 export const DEFAULT_FIRING_SUBJECT = '\\b(fail(ed|ure|ing)?|down|error|critical|alert)\\b';

@@ -1,0 +1,346 @@
+import { isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { type EventInput, type ListenerSourceInstance, type SourceContext, SourceRejection } from '@herald/sdk';
+// Loaded on first connect, so processes that never stream (the CLI) do not pay for it.
+import type WebSocket from 'ws';
+import { type BackoffPolicy, backoffCap, backoffDelay } from './backoff.js';
+import { formatMs, type MessageMapping, normalizeMessage, sourceDownEvent, sourceUpEvent } from './normalize.js';
+
+export interface StreamOptions {
+  url: URL;
+  headers: Record<string, string>;
+  /** Sent after every (re)connect, as is. */
+  subscribe?: string;
+  pingMs: number;
+  reconnect: BackoffPolicy & { resetAfterMs: number };
+  downAfterMs: number;
+  connectTimeoutMs: number;
+  maxMessageBytes: number;
+  /** Messages held in memory while they cannot be stored; reading pauses when full. */
+  buffer: number;
+  /** Extra trusted CA (PEM) for wss://. */
+  ca?: string;
+  mapping?: MessageMapping;
+  random?: () => number;
+}
+
+/** How storing one message is retried while the store is unavailable. */
+const STORE_RETRY: BackoffPolicy = { initialMs: 200, maxMs: 30_000, factor: 2 };
+
+type Item = { kind: 'message'; text: string; seq: number } | { kind: 'status'; event: EventInput };
+
+/**
+ * A WebSocket client that keeps one stream open and turns its messages into
+ * events. Every TCP connection goes through Herald's SSRF guard
+ * (`ctx.net.connect`); `ws` only speaks the protocol over the checked socket.
+ *
+ * Messages are stored one at a time, in arrival order. A stream has no acks,
+ * so a message that cannot be stored (store unavailable) stays in memory and
+ * is retried with backoff; while `buffer` messages wait, reading pauses (TCP
+ * back-pressure). Messages still waiting when Herald stops are lost.
+ */
+export class WebSocketStream implements ListenerSourceInstance {
+  readonly kind = 'listener' as const;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly where: string;
+  private readonly random: () => number;
+  private readonly abort = new AbortController();
+  private stopped = false;
+  private stopping?: Promise<void>;
+  private loop?: Promise<void>;
+  /** Aborts the TCP connect in progress (not the connection once it is up: that is closed with a close frame). */
+  private connecting?: AbortController;
+  private ws?: WebSocket;
+  /** Consecutive connections that failed or did not stay up for reset_after. */
+  private failures = 0;
+  private connected = false;
+  private downSinceMs?: number;
+  private downReason = 'not connected yet';
+  private downFired = false;
+  private attemptsWhileDown = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private downTimer?: NodeJS.Timeout;
+  private readonly queue: Item[] = [];
+  private draining = false;
+  private drained: Promise<void> = Promise.resolve();
+  private seq = 0;
+
+  constructor(
+    private readonly o: StreamOptions,
+    private readonly ctx: SourceContext,
+  ) {
+    this.host = o.url.hostname.replace(/^\[(.*)\]$/, '$1');
+    this.port = o.url.port ? Number(o.url.port) : o.url.protocol === 'wss:' ? 443 : 80;
+    this.where = `${o.url.protocol}//${o.url.host}`;
+    this.random = o.random ?? Math.random;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    signal.addEventListener('abort', () => void this.stop(), { once: true });
+    // Connecting happens in the background: a stream that is down at start
+    // must not keep Herald from starting; it is reported by source-down instead.
+    this.markDown('not connected yet');
+    this.loop = this.run().catch((err) => this.ctx.log.error({ err: (err as Error).message }, 'stream loop failed'));
+  }
+
+  stop(): Promise<void> {
+    // Called twice on shutdown (the start signal aborts, then stop()): both wait for the same end.
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.connecting?.abort();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    const ws = this.ws;
+    // 1 = OPEN (WebSocket.OPEN; the class itself is loaded lazily).
+    if (ws && ws.readyState === 1) {
+      ws.close(1000, 'herald stopping');
+      // Give the server a moment to answer the close frame, then cut.
+      await Promise.race([this.loop, new Promise<void>((r) => this.timer(() => r(), 1000))]);
+    }
+    ws?.terminate();
+    await this.loop;
+    await this.drained;
+    if (this.queue.length > 0) {
+      this.ctx.log.warn({ dropped: this.queue.length }, 'stream stopped with messages not yet stored; they are lost');
+      this.queue.length = 0;
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const { reason, opened } = await this.connectOnce();
+      if (this.stopped) break;
+      this.markDown(reason);
+      const cap = backoffCap(this.failures, this.o.reconnect);
+      const delay = backoffDelay(this.failures, this.o.reconnect, this.random);
+      this.failures++;
+      this.ctx.log.warn(
+        { reason, attempt: this.failures, cap_ms: cap, retry_in_ms: delay, was_connected: opened },
+        opened ? 'stream disconnected; reconnecting' : 'stream connection failed; retrying',
+      );
+      await this.sleep(delay);
+    }
+  }
+
+  /** One connection, from TCP connect to close. Resolves with why it ended. */
+  private async connectOnce(): Promise<{ reason: string; opened: boolean }> {
+    this.attemptsWhileDown++;
+    let socket: Socket;
+    const connecting = new AbortController();
+    this.connecting = connecting;
+    try {
+      socket = await this.ctx.net.connect({ host: this.host, port: this.port, timeoutMs: this.o.connectTimeoutMs, signal: connecting.signal });
+    } catch (err) {
+      const e = err as Error & { reason?: string };
+      // The SSRF guard refuses before any packet is sent; say so loudly, it is a config problem.
+      if (e.reason === 'blocked') this.ctx.log.error({ err: e.message }, 'stream connection refused by the outbound policy');
+      return { reason: e.message, opened: false };
+    } finally {
+      this.connecting = undefined;
+    }
+    if (this.stopped) {
+      socket.destroy();
+      return { reason: 'stopped', opened: false };
+    }
+    const { default: WebSocketClient } = await import('ws');
+    const stream =
+      this.o.url.protocol === 'wss:'
+        ? // host: the name the certificate is checked against (SNI only for names, not IPs).
+          tlsConnect({ socket, host: this.host, servername: isIP(this.host) ? undefined : this.host, ca: this.o.ca, ALPNProtocols: ['http/1.1'] })
+        : socket;
+    return new Promise((resolve) => {
+      let reason: string | undefined;
+      let opened = false;
+      let alive = true;
+      let ws: WebSocket;
+      try {
+        ws = new WebSocketClient(this.o.url, {
+          headers: this.o.headers,
+          createConnection: (() => stream) as never,
+          handshakeTimeout: this.o.connectTimeoutMs,
+          maxPayload: this.o.maxMessageBytes,
+          followRedirects: false,
+          perMessageDeflate: false,
+        });
+      } catch (err) {
+        stream.destroy();
+        resolve({ reason: (err as Error).message, opened: false });
+        return;
+      }
+      this.ws = ws;
+      const local = new Set<NodeJS.Timeout>();
+      const every = (ms: number, fn: () => void) => {
+        const t = setInterval(fn, ms);
+        local.add(t);
+        this.timers.add(t);
+      };
+      ws.on('open', () => {
+        opened = true;
+        this.onConnected();
+        if (this.o.subscribe !== undefined) ws.send(this.o.subscribe);
+        // Liveness: a ping every interval; no pong by the next one means the
+        // connection is dead (half-open TCP, hung proxy): cut it and reconnect.
+        every(this.o.pingMs, () => {
+          if (ws.isPaused) return; // we stopped reading ourselves; the pong is in the unread buffer
+          if (!alive) {
+            reason = `no pong within ${formatMs(this.o.pingMs)}`;
+            ws.terminate();
+            return;
+          }
+          alive = false;
+          ws.ping();
+        });
+        const stable = setTimeout(() => {
+          this.failures = 0;
+        }, this.o.reconnect.resetAfterMs);
+        local.add(stable);
+        this.timers.add(stable);
+      });
+      ws.on('pong', () => {
+        alive = true;
+      });
+      ws.on('message', (data: WebSocket.RawData) => {
+        const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
+        this.enqueue({ kind: 'message', text, seq: ++this.seq });
+        if (this.queue.length >= this.o.buffer && !ws.isPaused) {
+          this.ctx.log.warn({ waiting: this.queue.length }, 'stream paused: messages cannot be stored fast enough');
+          ws.pause();
+        }
+      });
+      ws.on('error', (err: Error & { code?: string }) => {
+        // ws closes the connection (1009) on a message above max_message: that message is lost.
+        if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+          this.ctx.rejected('payload_too_large', `a message exceeded max_message (${this.o.maxMessageBytes} bytes)`);
+        reason ??= err.message;
+      });
+      ws.on('close', (code, why) => {
+        for (const t of local) {
+          clearTimeout(t);
+          this.timers.delete(t);
+        }
+        if (this.ws === ws) this.ws = undefined;
+        this.connected = false;
+        const text = why.toString('utf8');
+        resolve({ reason: reason ?? `connection closed (code ${code}${text ? `: ${text}` : ''})`, opened });
+      });
+    });
+  }
+
+  private onConnected(): void {
+    const now = this.ctx.clock.now();
+    this.connected = true;
+    this.ctx.log.info({ host: this.host, port: this.port, attempts: this.attemptsWhileDown }, 'stream connected');
+    if (this.downTimer) {
+      clearTimeout(this.downTimer);
+      this.timers.delete(this.downTimer);
+      this.downTimer = undefined;
+    }
+    if (this.downFired && this.downSinceMs !== undefined) {
+      this.enqueue({ kind: 'status', event: sourceUpEvent(this.ctx.name, this.where, this.downSinceMs, now) });
+    }
+    this.downFired = false;
+    this.downSinceMs = undefined;
+    this.attemptsWhileDown = 0;
+  }
+
+  /** Notes that the stream is down; after down_after without a connection, fires once. */
+  private markDown(reason: string): void {
+    this.connected = false;
+    this.downReason = reason;
+    if (this.downSinceMs !== undefined) return; // same outage: keep its start and timer
+    this.downSinceMs = this.ctx.clock.now();
+    this.downTimer = this.timer(() => {
+      this.downTimer = undefined;
+      if (this.stopped || this.connected || this.downFired || this.downSinceMs === undefined) return;
+      this.downFired = true;
+      this.ctx.log.error({ reason: this.downReason, down_for_ms: this.ctx.clock.now() - this.downSinceMs }, 'stream is down');
+      this.enqueue({
+        kind: 'status',
+        event: sourceDownEvent(this.ctx.name, this.downReason, this.where, this.downSinceMs, this.attemptsWhileDown),
+      });
+    }, this.o.downAfterMs);
+  }
+
+  private enqueue(item: Item): void {
+    this.queue.push(item);
+    if (!this.draining) this.drained = this.drain();
+  }
+
+  /** Stores queued items strictly in order, one at a time. */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0 && !this.stopped) {
+        await this.process(this.queue[0] as Item);
+        if (this.stopped) break;
+        this.queue.shift();
+        const ws = this.ws;
+        if (ws?.isPaused && this.queue.length <= this.o.buffer / 2) {
+          this.ctx.log.info({ waiting: this.queue.length }, 'stream resumed');
+          ws.resume();
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async process(item: Item): Promise<void> {
+    let events: EventInput[];
+    if (item.kind === 'status') events = [item.event];
+    else {
+      try {
+        events = normalizeMessage(item.text, this.o.mapping, this.ctx.name);
+      } catch (err) {
+        this.refuse(err, item.seq);
+        return;
+      }
+      if (events.length === 0) {
+        this.ctx.log.debug({ message: item.seq }, 'message filtered out by the mapping');
+        return;
+      }
+    }
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        await this.ctx.emit(events);
+        return;
+      } catch (err) {
+        if (err instanceof SourceRejection) {
+          this.refuse(err, item.kind === 'message' ? item.seq : undefined);
+          return;
+        }
+        const delay = backoffDelay(attempt, STORE_RETRY, this.random) + 50;
+        this.ctx.log.warn(
+          { err: (err as Error).message, attempt: attempt + 1, retry_in_ms: delay, waiting: this.queue.length },
+          'could not store a stream message; keeping it and retrying',
+        );
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private refuse(err: unknown, seq: number | undefined): void {
+    if (err instanceof SourceRejection) this.ctx.rejected(err.code, `message ${seq ?? '(status)'}: ${err.message}`);
+    else this.ctx.rejected('invalid_payload', `message ${seq ?? '(status)'}: mapping failed: ${(err as Error).message}`);
+  }
+
+  private timer(fn: () => void, ms: number): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+    return t;
+  }
+
+  /** Waits `ms`, or less if the source stops. */
+  private sleep(ms: number): Promise<void> {
+    return this.ctx.clock.sleep(ms, this.abort.signal).catch(() => undefined);
+  }
+}
