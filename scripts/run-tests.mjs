@@ -26,5 +26,11 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
+// The CLI tests run the built `herald` (dist/), as users do: build it first.
+const build = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+if (build.status !== 0) {
+  console.error('npm run build failed; the CLI tests need dist/');
+  process.exit(build.status ?? 1);
+}
 const res = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@herald/source', '--test', '--test-timeout=120000', ...files], { stdio: 'inherit' });
 process.exit(res.status ?? 1);

@@ -4,7 +4,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually, type Sink, startSink, tempDir } from './helpers/harness.js';
-import { freePort, type HeraldProcess, ROOT, runHerald, stopProcess, waitForHttp } from './helpers/process.js';
+import { freePort, HERALD_BIN, type HeraldProcess, ROOT, runHerald, stopProcess, waitForHttp } from './helpers/process.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -13,7 +13,7 @@ function herald(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: nu
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', '--conditions=@herald/source', 'src/cli/main.ts', ...args],
+      [...HERALD_BIN, ...args],
       { cwd: ROOT, env: { ...process.env, HERALD_URL: '', HERALD_TOKEN: '', HERALD_CONFIG: '', ...env }, encoding: 'utf8', timeout: 30_000 },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: stdout, err: stderr }),
     );

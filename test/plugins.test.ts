@@ -8,7 +8,7 @@ import { loadConfigAndPlugins } from '../src/app/load-config.js';
 import { createLogger } from '../src/lib/logger.js';
 import { PluginError } from '../src/plugins/errors.js';
 import { eventually, memoryLog, startSink, tempDir } from './helpers/harness.js';
-import { ROOT } from './helpers/process.js';
+import { HERALD_BIN, ROOT } from './helpers/process.js';
 
 const EXAMPLE = join(ROOT, 'examples/herald-plugin-example');
 
@@ -177,21 +177,15 @@ routes: [{receivers: [phone]}]
     install(dir);
     writeFileSync(join(dir, 'herald.yaml'), 'plugins: [./plugins/herald-plugin-example]\n');
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', '--conditions=@herald/source', 'src/cli/main.ts', 'plugins', '-c', join(dir, 'herald.yaml')],
-        { cwd: ROOT },
-        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      execFile(process.execPath, [...HERALD_BIN, 'plugins', '-c', join(dir, 'herald.yaml')], { cwd: ROOT }, (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
       ),
     );
     assert.match(out, /ntfy\s+1\.0\.0\s+herald-plugin-example@1\.0\.0/);
     assert.match(out, /webhook\s+1\.0\.0\s+built-in/);
     const listed = await new Promise<string>((resolve, reject) =>
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', '--conditions=@herald/source', 'src/cli/main.ts', 'receivers', '-c', join(dir, 'herald.yaml')],
-        { cwd: ROOT },
-        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      execFile(process.execPath, [...HERALD_BIN, 'receivers', '-c', join(dir, 'herald.yaml')], { cwd: ROOT }, (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
       ),
     );
     assert.match(listed, /ntfy\s+1\.0\.0\s+herald-plugin-example@1\.0\.0\s+ntfy/);

@@ -124,12 +124,19 @@ export interface Validator<T> {
   issues(value: unknown, base?: string): ValidationIssue[];
 }
 
-/** Compiles a schema once; reuse the result on hot paths. */
+/**
+ * Compiles a schema once, on first use (compiling every schema at import cost
+ * CLI commands that never validate about a second); reuse the result on hot paths.
+ */
 export function compileValidator<T>(schema: TSchema): Validator<T> {
-  const compiled = Compile(schema);
+  let compiled: ReturnType<typeof Compile> | undefined;
+  const get = () => {
+    compiled ??= Compile(schema);
+    return compiled;
+  };
   return {
-    check: (value: unknown): value is T => compiled.Check(value),
-    issues: (value, base = '') => toIssues([...compiled.Errors(value)] as unknown as RawError[], base),
+    check: (value: unknown): value is T => get().Check(value),
+    issues: (value, base = '') => toIssues([...get().Errors(value)] as unknown as RawError[], base),
   };
 }
 

@@ -19,9 +19,12 @@ export interface HeraldProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs the real CLI from source, as `herald <args>`. */
+/** The built CLI (npm run build; scripts/run-tests.mjs builds before the tests). */
+export const HERALD_BIN = ['dist/src/cli/main.js'];
+
+/** Runs the real, built CLI, as `herald <args>`. */
 export function runHerald(args: string[], env: NodeJS.ProcessEnv = {}): HeraldProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@herald/source', 'src/cli/main.ts', ...args], {
+  const child = spawn(process.execPath, [...HERALD_BIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env, NODE_OPTIONS: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
