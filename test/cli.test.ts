@@ -48,7 +48,7 @@ routes:
   it('--help documents every command', async () => {
     const r = await herald(['--help']);
     assert.equal(r.code, 0);
-    for (const c of ['serve', 'check-config', 'send', 'test', 'routes', 'deliveries', 'replay', 'reload', 'receivers'])
+    for (const c of ['serve', 'check-config', 'send', 'test', 'routes', 'deliveries', 'replay', 'reload', 'receivers', 'plugins', 'oncall'])
       assert.match(r.out, new RegExp(`\\n  ${c}\\b`), c);
   });
 

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Clock, HeraldEvent, Logger } from '@herald/sdk';
 import type { FastifyInstance } from 'fastify';
 import type { HeraldConfig, ReceiverConfig } from '../config/load.js';
+import { notificationPeople } from '../core/people.js';
 import { route } from '../core/routing.js';
 import { isLoopbackHost } from '../http/auth.js';
 import { buildServer } from '../http/server.js';
@@ -17,6 +18,7 @@ import { type ActiveReceiver, DeliveryEngine } from '../queue/engine.js';
 import { instantiateReceiver } from '../registry/instantiate.js';
 import type { Registry } from '../registry/registry.js';
 import { normalizePrometheusAlerts, PayloadError } from '../sources/alertmanager/normalize.js';
+import { isCheckListener } from '../sources/checks/index.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import { loadConfigAndPlugins } from './load-config.js';
@@ -82,6 +84,7 @@ export class Herald {
       pollIntervalMs: o.config.delivery.pollIntervalMs,
       workerId: `${hostname()}:${process.pid}:${newId()}`,
       random: o.random,
+      people: (event, receiver) => notificationPeople(this.config.routes, this.config.people, event, receiver),
     });
     this.ingestor = new Ingestor({
       store: this.store,
@@ -122,6 +125,7 @@ export class Herald {
           .all()
           .map(({ definition: d, origin }) => ({ type: d.type, version: d.version, displayName: d.displayName, docsUrl: d.docsUrl, origin, schema: d.config })),
       httpSource: (name) => this.sources.httpSource(name),
+      checks: () => this.sources.instances().flatMap(({ name, instance }) => (isCheckListener(instance) ? [{ name, inspect: () => instance.inspect() }] : [])),
       prometheusAlerts: (body) => {
         try {
           return { events: normalizePrometheusAlerts(body, this.clock.now()) };
@@ -303,7 +307,8 @@ export class Herald {
     for (const name of names) {
       const r = this.receivers.find((x) => x.name === name);
       if (!r) continue;
-      const output = await renderDryRun(r.instance, { id: newId(), receiver: name, event, people: [] }, r.redact);
+      const people = notificationPeople(this.config.routes, this.config.people, event, name);
+      const output = await renderDryRun(r.instance, { id: newId(), receiver: name, event, people }, r.redact);
       out.push({ receiver: name, type: r.type, output });
     }
     return out;

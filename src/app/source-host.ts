@@ -48,6 +48,11 @@ export class SourceHost {
     return this.running.map((r) => r.name);
   }
 
+  /** The running source instances, for status endpoints (e.g. health checks' history). */
+  instances(): { name: string; type: string; instance: SourceInstance }[] {
+    return this.running.map(({ name, type, instance }) => ({ name, type, instance }));
+  }
+
   /**
    * Brings the running set in line with `configs`: unchanged sources keep
    * running, changed or removed ones stop first (a listener frees its port),

@@ -4,6 +4,7 @@ import { memoryState } from '@herald/sdk/testing';
 import { loadConfigAndPlugins } from '../app/load-config.js';
 import type { HeraldConfig } from '../config/load.js';
 import { toHeraldEvent, validateEvent } from '../core/event.js';
+import { notificationPeople } from '../core/people.js';
 import { route } from '../core/routing.js';
 import { systemClock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
@@ -67,7 +68,7 @@ export async function testReceiver(config: HeraldConfig, name: string, input: un
   const t0 = performance.now();
   try {
     await instance.send(
-      { id: newId(), receiver: name, event, people: [] },
+      { id: newId(), receiver: name, event, people: notificationPeople(config.routes, config.people, event, name) },
       {
         http,
         net,
@@ -101,7 +102,8 @@ export async function routesTest(config: HeraldConfig, input: unknown): Promise<
     const rc = config.receivers.find((r) => r.name === name);
     if (!rc) continue;
     const instance = instantiateReceiver(rc, log);
-    receivers.push({ receiver: name, type: rc.type, output: await renderDryRun(instance, { id: newId(), receiver: name, event, people: [] }, redact) });
+    const people = notificationPeople(config.routes, config.people, event, name);
+    receivers.push({ receiver: name, type: rc.type, people, output: await renderDryRun(instance, { id: newId(), receiver: name, event, people }, redact) });
     await instance.close?.();
   }
   return { matched_routes: decision.matchedRoutes, receivers };

@@ -8,6 +8,7 @@ import { PluginError } from '../plugins/errors.js';
 import { CliError, callApi, type RemoteOptions } from './api-client.js';
 import { collect, type EventFlags, eventFromFlags, readPayload, SAMPLE_EVENT } from './event-options.js';
 import { defaultRegistry, loadConfig, routesTest, testReceiver } from './local.js';
+import { formatOnCall, parseAtOption } from './oncall.js';
 
 const out = (s: string): void => {
   process.stdout.write(`${s}\n`);
@@ -193,6 +194,30 @@ program
     const { registry, plugins } = await loadConfigAndPlugins(o.config);
     for (const { definition: d, origin } of registry.all()) out(`${d.type.padEnd(14)} ${d.version.padEnd(8)} ${origin}`);
     if (plugins.length === 0) out('(no plugins configured; add `plugins: [package-or-path]` to the config)');
+  });
+
+program
+  .command('oncall')
+  .description('who is on duty on a schedule now (or --at a time), and the next hand-offs')
+  .argument('<schedule>', 'schedule name from the config')
+  .addOption(configOption())
+  .option('--at <time>', 'RFC 3339, or "YYYY-MM-DD[ HH:MM]" in the schedule\'s time zone')
+  .action(async (name: string, o: { config: string; at?: string }) => {
+    const config = await loadConfig(o.config);
+    const schedule = config.people.schedules.get(name);
+    if (!schedule) {
+      const known = [...config.people.schedules.keys()];
+      throw new CliError(`no schedule named "${name}" (configured: ${known.join(', ') || 'none'})`, 2);
+    }
+    let at = Date.now();
+    if (o.at) {
+      try {
+        at = parseAtOption(o.at, schedule.time_zone);
+      } catch (err) {
+        throw new CliError(`--at ${o.at}: ${(err as Error).message}`, 2);
+      }
+    }
+    out(formatOnCall(schedule, at, config.people.directory));
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

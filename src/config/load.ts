@@ -1,6 +1,8 @@
 import { isSecretSchema, type ReceiverDefinition, type SourceDefinition, type Static, type TSchema } from '@herald/sdk';
 import { parseDocument } from 'yaml';
 import { type Matcher, parseMatcher } from '../core/matcher.js';
+import type { Schedule, Team, User } from '../core/oncall.js';
+import { validateSelector } from '../core/oncall.js';
 import type { Route } from '../core/routing.js';
 import { parseBytes, parseDuration } from '../lib/units.js';
 import { compileValidator, type ValidationIssue } from '../lib/validate.js';
@@ -8,6 +10,7 @@ import { parseAllowList } from '../outbound/ip-policy.js';
 import type { EnrichStepConfig } from '../pipeline/enrich.js';
 import type { Registered, Registry } from '../registry/registry.js';
 import { interpolate } from './interpolate.js';
+import { buildPeople } from './people.js';
 import { ConfigFileSchema, RECEIVER_COMMON_KEYS, ReceiverCommonSchema, type Scope, SOURCE_COMMON_KEYS, SourceCommonSchema } from './schema.js';
 
 export const DEFAULT_RETRY_SCHEDULE = ['5s', '30s', '2m', '5m', '15m', '30m', '1h', '2h', '4h', '8h', '12h', '24h'];
@@ -51,6 +54,8 @@ export interface HeraldConfig {
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
   /** Plugin packages or paths, as written. */
   plugins: string[];
+  /** users:, teams:, schedules: */
+  people: { directory: Map<string, User>; teams: Map<string, Team>; schedules: Map<string, Schedule> };
   /** Every secret value in the config, for redaction. */
   secrets: string[];
 }
@@ -117,11 +122,12 @@ export function buildConfig(raw: unknown, registry: Registry, file?: string): He
   const built = Array.isArray(rawReceivers) ? buildReceivers(rawReceivers, registry, defaultConcurrency) : { receivers: [], issues: [], secrets: [] };
   const rawSources = (raw as { sources?: unknown } | null)?.sources;
   const builtSources = Array.isArray(rawSources) ? buildSources(rawSources, registry) : { sources: [], issues: [], secrets: [] };
+  const people = buildPeople((raw ?? {}) as { users?: unknown; teams?: unknown; schedules?: unknown });
   if (!fileValidator.check(raw)) {
     const fileIssues = fileValidator.issues(raw).filter((i) => !/^(receivers|sources)\[\d+\]/.test(i.path));
-    throw new ConfigError([...fileIssues, ...built.issues, ...builtSources.issues], file);
+    throw new ConfigError([...fileIssues, ...built.issues, ...builtSources.issues, ...people.issues], file);
   }
-  const issues: ValidationIssue[] = [...built.issues, ...builtSources.issues];
+  const issues: ValidationIssue[] = [...built.issues, ...builtSources.issues, ...people.issues];
   const secrets: string[] = [...built.secrets, ...builtSources.secrets];
   const receivers = built.receivers;
   const sources = builtSources.sources;
@@ -156,7 +162,10 @@ export function buildConfig(raw: unknown, registry: Registry, file?: string): He
         issues.push({ path: `routes[${i}].receivers[${j}]`, message: `no receiver named "${name}"` });
       }
     });
-    routes.push({ match, receivers: r.receivers, continue: r.continue ?? false });
+    const selector = { users: r.users, teams: r.teams, on_call: r.on_call };
+    const hasPeople = Boolean(r.users?.length || r.teams?.length || r.on_call);
+    if (hasPeople && people.issues.length === 0) issues.push(...validateSelector(selector, `routes[${i}]`, people.directory, people.teams, people.schedules));
+    routes.push({ match, receivers: r.receivers, continue: r.continue ?? false, ...(hasPeople ? { people: selector } : {}) });
   });
 
   const d = raw.delivery ?? {};
@@ -195,6 +204,7 @@ export function buildConfig(raw: unknown, registry: Registry, file?: string): He
     outbound: { allow },
     log: { level: raw.log?.level ?? 'info', format: raw.log?.format ?? 'auto' },
     plugins: raw.plugins ?? [],
+    people: { directory: people.directory, teams: people.teams, schedules: people.schedules },
     secrets,
   };
 }

@@ -73,6 +73,13 @@ export const RouteSchema = Type.Object(
     match: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     receivers: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
     continue: Type.Optional(Type.Boolean()),
+    users: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'people to notify (names from users:)' })),
+    teams: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'every member of these teams' })),
+    on_call: Type.Optional(
+      Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
+        description: 'whoever is on duty on these schedules',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -109,6 +116,10 @@ export const ConfigFileSchema = Type.Object(
     storage: Type.Optional(StorageSchema),
     receivers: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
     sources: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
+    // Validated in detail by buildPeople (src/config/people.ts).
+    users: Type.Optional(Type.Unknown()),
+    teams: Type.Optional(Type.Unknown()),
+    schedules: Type.Optional(Type.Unknown()),
     routes: Type.Optional(Type.Array(RouteSchema)),
     delivery: Type.Optional(DeliverySchema),
     outbound: Type.Optional(OutboundSchema),

@@ -1,5 +1,6 @@
 import type { HeraldEvent } from '@herald/sdk';
 import { type Matcher, matchesAll } from './matcher.js';
+import type { PeopleSelector } from './oncall.js';
 
 export interface Route {
   /** Empty: matches every event. */
@@ -7,6 +8,8 @@ export interface Route {
   receivers: string[];
   /** Keep evaluating later routes after this one matched. */
   continue: boolean;
+  /** People this route notifies (users, teams, on-call schedules); receivers use what applies to them. */
+  people?: PeopleSelector;
 }
 
 export interface RouteDecision {
@@ -30,4 +33,23 @@ export function route(routes: readonly Route[], event: HeraldEvent): RouteDecisi
     if (!r.continue) break;
   }
   return { receivers, matchedRoutes };
+}
+
+/**
+ * The people an event's notification to `receiver` carries: the union of the
+ * selectors of every matched route that names that receiver.
+ */
+export function peopleFor(routes: readonly Route[], event: HeraldEvent, receiver: string): PeopleSelector {
+  const users: string[] = [];
+  const teams: string[] = [];
+  const onCall: string[] = [];
+  for (const i of route(routes, event).matchedRoutes) {
+    const r = routes[i] as Route;
+    if (!r.people || !r.receivers.includes(receiver)) continue;
+    users.push(...(r.people.users ?? []));
+    teams.push(...(r.people.teams ?? []));
+    const oc = r.people.on_call;
+    if (oc) onCall.push(...(typeof oc === 'string' ? [oc] : oc));
+  }
+  return { users, teams, on_call: onCall };
 }

@@ -170,6 +170,16 @@ export const openApiDocument = {
         responses: { '200': { description: 'committed durably' }, ...errors(400, 401, 403, 413, 415, 503) },
       },
     },
+    '/api/v1/checks': {
+      get: { summary: 'Health checks with their state and last result (scope: read)', responses: { '200': { description: 'checks' }, ...errors(401, 403) } },
+    },
+    '/api/v1/checks/{name}': {
+      get: {
+        summary: 'One health check: state, counters and its last 100 results (scope: read)',
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'the check' }, ...errors(401, 403, 404) },
+      },
+    },
     '/healthz': { get: { summary: 'Process is up (public)', security: [], responses: { '200': { description: 'ok' } } } },
     '/readyz': {
       get: { summary: 'Store reachable (public)', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } },

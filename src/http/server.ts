@@ -12,6 +12,7 @@ import { ApiError, sendError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAlertRoutes } from './routes/alerts.js';
+import { registerCheckRoutes } from './routes/checks.js';
 import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHookRoutes } from './routes/hooks.js';
@@ -32,6 +33,8 @@ export interface ApiDeps {
   httpSource: (name: string) => HttpSourceInstance | undefined;
   /** Prometheus' alert list → events, or why it is not one. */
   prometheusAlerts: (body: unknown) => { events: EventInput[] } | { error: string };
+  /** Health checks' state and recent results (all, or by name). */
+  checks: () => { name: string; inspect(): unknown }[];
   /** Fits, validates and durably commits a source's events. */
   emit: (source: string, events: EventInput[], options?: { deliveryId?: string; fingerprint?: string }) => Promise<{ ids: string[]; replayed?: boolean }>;
 }
@@ -152,5 +155,6 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   registerAdminRoutes(app, deps);
   registerHookRoutes(app, deps);
   registerAlertRoutes(app, deps);
+  registerCheckRoutes(app, deps);
   return app;
 }

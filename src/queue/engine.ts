@@ -4,6 +4,7 @@ import {
   type HeraldEvent,
   type HttpClient,
   type Logger,
+  type Person,
   type ReceiverInstance,
   type ReceiverState,
   type TcpClient,
@@ -40,6 +41,8 @@ export interface EngineOptions {
   /** How long a claim is held before another worker may take it over. */
   leaseMs?: number;
   random?: () => number;
+  /** The people a notification carries (routes' users, teams, on-call); none when absent. */
+  people?: (event: HeraldEvent, receiver: string) => Person[];
 }
 
 /** Bytes of a target's answer kept with each attempt. */
@@ -227,7 +230,7 @@ export class DeliveryEngine {
     const base = { deliveryId: d.id, workerId: this.o.workerId, try: tryNo, startedAt };
     try {
       const result = await r.instance.send(
-        { id: d.id, receiver: r.name, event, people: [] },
+        { id: d.id, receiver: r.name, event, people: this.o.people?.(event, r.name) ?? [] },
         { http: r.http, net: r.net, state: r.state, log: r.log, clock: this.o.clock, attempt: tryNo, signal },
       );
       clearTimeout(timer);

@@ -2,6 +2,7 @@ import type { SourceDefinition } from '@herald/sdk';
 import alertmanager from './alertmanager/index.js';
 import amqp from './amqp/index.js';
 import bitbucket from './bitbucket/index.js';
+import checks from './checks/index.js';
 import datadog from './datadog/index.js';
 import generic from './generic/index.js';
 import github from './github/index.js';
@@ -18,6 +19,7 @@ export const builtinSources: readonly SourceDefinition[] = [
   alertmanager,
   amqp,
   bitbucket,
+  ...checks,
   datadog,
   generic,
   github,

@@ -43,7 +43,13 @@ export default defineReceiver({
       username: Type.Optional(Type.String({ minLength: 1, description: 'SMTP AUTH user name; goes together with `password`' })),
       password: Type.Optional(Secret({ description: 'SMTP AUTH password; goes together with `username`' })),
       from: Email,
-      to: Type.Array(Email, { minItems: 1, maxItems: 100, description: 'recipient addresses' }),
+      to: Type.Optional(
+        Type.Array(Email, {
+          minItems: 1,
+          maxItems: 100,
+          description: 'recipient addresses; the email contacts of the people a route attaches (users, teams, on_call) are added',
+        }),
+      ),
       subject_template: Type.Optional(Type.String({ description: 'LiquidJS template for the subject; one line (line breaks become spaces)' })),
       text_template: Type.Optional(Type.String({ description: 'LiquidJS template for the plain-text part' })),
       html_template: Type.Optional(Type.String({ description: 'LiquidJS template for the HTML part; every printed value is HTML-escaped' })),
@@ -68,6 +74,9 @@ export default defineReceiver({
     return {
       async send(notification, ctx) {
         const vars = templateVars(notification);
+        // Config recipients plus the people the route attached (e.g. whoever is on call), once each.
+        const recipients = [...new Set([...(config.to ?? []), ...notification.people.flatMap((p) => (p.contacts.email ? [p.contacts.email] : []))])];
+        if (recipients.length === 0) throw permanent('no recipients: the receiver has no `to` and no attached person has an email contact');
         const transport = createTransport({
           host: config.host,
           port,
@@ -89,7 +98,7 @@ export default defineReceiver({
         try {
           const info = await transport.sendMail({
             from: config.from,
-            to: config.to,
+            to: recipients,
             subject: subject
               .render(vars)
               .replace(/[\r\n]+/g, ' ')

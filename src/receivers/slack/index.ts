@@ -14,7 +14,9 @@ import {
 import { buildMessage } from './message.js';
 
 const DEFAULT_TITLE = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
-const DEFAULT_TEXT = '{{ event.text }}';
+// Attached people with a Slack member ID are mentioned, so whoever is on call gets notified.
+const DEFAULT_TEXT =
+  '{{ event.text }}{% assign ids = people | map: "contacts" | map: "slack" | compact %}{% if ids.size > 0 %}\ncc{% for id in ids %} <@{{ id }}>{% endfor %}{% endif %}';
 
 /** chat.postMessage answers HTTP 200 with {ok:false, error}; these are worth retrying. */
 const RETRYABLE_API_ERRORS = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited']);
