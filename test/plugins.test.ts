@@ -190,4 +190,88 @@ routes: [{receivers: [phone]}]
     );
     assert.match(listed, /ntfy\s+1\.0\.0\s+herald-plugin-example@1\.0\.0\s+ntfy/);
   });
+
+  it('a plugin can ship a source: loaded by config, listed by `herald plugins`, answering at /hooks/<name>', async (t) => {
+    const dir = tempDir(t);
+    install(dir);
+    const pluginDir = join(dir, 'plugins/herald-plugin-acme');
+    mkdirSync(pluginDir, { recursive: true });
+    writeFileSync(
+      join(pluginDir, 'package.json'),
+      JSON.stringify({
+        name: 'herald-plugin-acme',
+        version: '2.1.0',
+        type: 'module',
+        herald: { apiVersion: 1, sources: ['./source.js'] },
+        peerDependencies: { '@herald/sdk': '^0.1.0' },
+      }),
+    );
+    writeFileSync(
+      join(pluginDir, 'source.js'),
+      `import { defineSource, jsonBody, requireHmac, Secret, Type } from '@herald/sdk';
+export default defineSource({
+  type: 'acme-ci',
+  version: '2.1.0',
+  displayName: 'Acme CI',
+  config: Type.Object({ secret: Secret() }, { additionalProperties: false }),
+  create(config) {
+    return {
+      kind: 'http',
+      handle(req) {
+        requireHmac(req, 'X-Acme-Signature', { secret: config.secret, prefix: 'sha256=' });
+        const build = jsonBody(req);
+        return { events: [{ title: build.project + ' ' + build.result, status: build.result === 'failed' ? 'firing' : 'resolved', key: 'acme:' + build.project }], deliveryId: req.headers['x-acme-delivery'] };
+      },
+    };
+  },
+});
+`,
+    );
+    const cfg = join(dir, 'herald.yaml');
+    writeFileSync(
+      cfg,
+      `plugins: [./plugins/herald-plugin-acme]
+storage: {url: "sqlite:${join(dir, 'h.db')}"}
+sources: [{name: acme, type: acme-ci, secret: acme-secret}]
+receivers: [{name: c, type: log}]
+routes: [{receivers: [c]}]
+`,
+    );
+    const loaded = await loadConfigAndPlugins(cfg);
+    assert.deepEqual(
+      loaded.plugins.map((p) => [p.name, p.sources]),
+      [['herald-plugin-acme', ['acme-ci']]],
+    );
+    assert.equal(loaded.registry.sources.get('acme-ci')?.origin, 'herald-plugin-acme@2.1.0');
+    const { destination } = memoryLog();
+    const herald = await Herald.start({ ...loaded, log: createLogger({ level: 'warn', format: 'json', destination }), listen: false });
+    t.after(() => herald.stop());
+    const body = JSON.stringify({ project: 'api', result: 'failed' });
+    const { createHmac } = await import('node:crypto');
+    const sig = `sha256=${createHmac('sha256', 'acme-secret').update(body).digest('hex')}`;
+    const res = await herald.server.inject({
+      method: 'POST',
+      url: '/hooks/acme',
+      payload: body,
+      headers: { 'content-type': 'application/json', 'x-acme-signature': sig },
+    });
+    assert.equal(res.statusCode, 202, res.body);
+    const bad = await herald.server.inject({
+      method: 'POST',
+      url: '/hooks/acme',
+      payload: body,
+      headers: { 'content-type': 'application/json', 'x-acme-signature': 'sha256=00' },
+    });
+    assert.equal(bad.statusCode, 401);
+    const events = (await herald.server.inject({ method: 'GET', url: '/api/v1/events' })).json().events;
+    assert.deepEqual(
+      events.map((e: { title: string; source: string; key: string }) => [e.title, e.source, e.key]),
+      [['api failed', 'acme', 'acme:api']],
+    );
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [...HERALD_BIN, 'plugins', '-c', cfg], { cwd: ROOT }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    assert.match(out, /source\s+acme-ci\s+2\.1\.0\s+herald-plugin-acme@2\.1\.0/);
+    assert.match(out, /source\s+github\s+1\.0\.0\s+built-in/);
+  });
 });

@@ -188,11 +188,13 @@ program
 
 program
   .command('plugins')
-  .description('list every receiver type with its origin (built-in or plugin package) and version')
+  .description('list every receiver and source type with its origin (built-in or plugin package) and version')
   .addOption(configOption())
   .action(async (o: { config: string }) => {
     const { registry, plugins } = await loadConfigAndPlugins(o.config);
     for (const { definition: d, origin } of registry.all()) out(`${d.type.padEnd(14)} ${d.version.padEnd(8)} ${origin}`);
+    out('');
+    for (const { definition: d, origin } of registry.sources.all()) out(`source ${d.type.padEnd(14)} ${d.version.padEnd(8)} ${origin}`);
     if (plugins.length === 0) out('(no plugins configured; add `plugins: [package-or-path]` to the config)');
   });
 
