@@ -3,6 +3,7 @@ export * from './event.js';
 export type * from './http.js';
 export * from './manifest.js';
 export * from './mapping.js';
+export * from './messages.js';
 export type * from './net.js';
 export * from './pacer.js';
 export * from './receiver.js';

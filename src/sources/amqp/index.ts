@@ -6,6 +6,7 @@ import {
   EventMappingSchema,
   parseBytes,
   parseDuration,
+  processMessage,
   Secret,
   type SourceContext,
   type Static,
@@ -13,7 +14,6 @@ import {
 } from '@herald/sdk';
 // Loaded on first connect, so processes that never consume (the CLI) do not pay for it.
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { processMessage } from './normalize.js';
 
 const config = Type.Object(
   {

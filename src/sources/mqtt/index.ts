@@ -6,8 +6,10 @@ import {
   Duration,
   defineSource,
   EventMappingSchema,
+  type MessageOutcome,
   parseBytes,
   parseDuration,
+  processMessage,
   Secret,
   type SourceContext,
   type Static,
@@ -15,7 +17,6 @@ import {
 } from '@herald/sdk';
 // Loaded when the source starts: the library is heavy and most Herald processes (the CLI) never need it.
 import type { IPublishPacket, MqttClient } from 'mqtt';
-import { type Outcome, processMessage } from './normalize.js';
 
 const config = Type.Object(
   {
@@ -186,7 +187,7 @@ class MqttListener {
     const idProp = this.c.id_property ? props[this.c.id_property] : undefined;
     const deliveryId = Array.isArray(idProp) ? idProp[0] : idProp;
     const what = `topic ${packet.topic}${packet.dup ? ' (redelivered)' : ''}`;
-    const outcome: Outcome = await processMessage(message, {
+    const outcome: MessageOutcome = await processMessage(message, {
       maxBytes: this.maxBytes,
       map: this.map,
       vars: { topic: packet.topic, topic_levels: packet.topic.split('/'), properties: props, source: this.ctx.name, retain: packet.retain },

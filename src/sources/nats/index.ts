@@ -4,8 +4,10 @@ import {
   Duration,
   defineSource,
   EventMappingSchema,
+  type MessageOutcome,
   parseBytes,
   parseDuration,
+  processMessage,
   Secret,
   type SourceContext,
   type Static,
@@ -14,7 +16,6 @@ import {
 // Loaded on first connect, so processes that never consume (the CLI) do not pay for it.
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Msg, NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
-import { type Outcome, processMessage } from './normalize.js';
 
 const config = Type.Object(
   {
@@ -231,7 +232,7 @@ class NatsListener {
   private async handleJs(m: JsMsg, stream: string): Promise<void> {
     const msgId = m.headers?.get('Nats-Msg-Id');
     const what = `${stream} seq ${m.seq} (${m.subject}, delivery ${m.info.deliveryCount})`;
-    const outcome: Outcome = await processMessage(m.data, {
+    const outcome: MessageOutcome = await processMessage(m.data, {
       maxBytes: this.maxBytes,
       map: this.map,
       vars: { subject: m.subject, headers: headersOf(m.headers), source: this.ctx.name, stream, seq: m.seq },

@@ -1,4 +1,10 @@
-import { type EventInput, reject, SourceRejection } from '@herald/sdk';
+import type { EventInput } from './event.js';
+import { reject, SourceRejection } from './source.js';
+
+/**
+ * Broker messages (MQTT, AMQP, NATS and plugin buses) → events, and the
+ * ack / reject / retry decision every bus source makes the same way.
+ */
 
 /** Maps one parsed message to events (a compiled EventMapping). */
 export type MessageMapper = (vars: { payload: unknown; [k: string]: unknown }) => EventInput[];
@@ -47,7 +53,7 @@ export function decodeMessage(body: Uint8Array, o: DecodeOptions): EventInput[] 
 }
 
 /** What became of one message: acknowledge it, reject it for good, or leave it for redelivery. */
-export type Outcome = 'ack' | 'reject' | 'retry';
+export type MessageOutcome = 'ack' | 'reject' | 'retry';
 
 /**
  * Decodes and emits one message; the answer says how to settle it with the
@@ -63,7 +69,7 @@ export async function processMessage(
     rejected(reason: string, detail: string): void;
     onRetry(err: Error): void;
   },
-): Promise<Outcome> {
+): Promise<MessageOutcome> {
   let events: EventInput[];
   try {
     events = decodeMessage(body, o);
