@@ -109,6 +109,15 @@ export class Herald {
         return outcome.kind === 'conflict' ? { ids: [], replayed: true } : { ids: outcome.ids, replayed: outcome.kind === 'replayed' };
       },
       outbound: () => ({ allow: this.config.outbound.allow, timeoutMs: this.config.delivery.timeoutMs }),
+      // Sources share the receivers' state table under their own prefix; names of the two kinds never collide.
+      state: (source) => {
+        const scope = `source:${source}`;
+        return {
+          get: (key) => this.store.getReceiverState(scope, key),
+          set: (key, value) => this.store.setReceiverState(scope, key, value, this.clock.now()),
+          delete: (key) => this.store.setReceiverState(scope, key, undefined, this.clock.now()),
+        };
+      },
     });
     this.server = buildServer({
       store: () => this.store,

@@ -17,6 +17,8 @@ export interface SourceHostOptions {
   /** Commits events (group commit); resolves once durable. `idempotency` drops a redelivery. */
   commit(events: EventInput[], idempotency?: { key: string; fingerprint: string }): Promise<{ ids: string[]; replayed: boolean }>;
   outbound(): { allow: string[]; timeoutMs: number };
+  /** Durable key/value state for one source. */
+  state(source: string): SourceContext['state'];
 }
 
 interface Running {
@@ -90,6 +92,7 @@ export class SourceHost {
       http,
       net,
       templates,
+      state: this.o.state(c.name),
       emit: (events, options) => this.emit(c.name, events, options, enricher),
       rejected: (reason, detail) => {
         this.o.metrics.sourceRejected(c.name, reason);

@@ -2,7 +2,7 @@ import type { Static, TSchema } from 'typebox';
 import type { EventInput } from './event.js';
 import type { HttpClient } from './http.js';
 import type { TcpClient } from './net.js';
-import type { Clock, Logger } from './receiver.js';
+import type { Clock, Logger, ReceiverState } from './receiver.js';
 import type { TemplateEngine } from './template.js';
 
 /**
@@ -41,6 +41,11 @@ export interface SourceContext {
   net: TcpClient;
   /** Safe templates (LiquidJS) for declarative mappings; compile in create(). */
   templates: TemplateEngine;
+  /**
+   * Small durable values scoped to this source, kept across restarts and
+   * reloads (e.g. "an outage was announced", so its end is announced too).
+   */
+  state: ReceiverState;
   /**
    * Stores and routes events. Resolves only once they are durably committed;
    * rejects when the store is unavailable, and then the input must not be

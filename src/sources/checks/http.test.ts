@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:https';
 import { describe, it } from 'node:test';
-import { eventually, type FakeClock, listenLoopback, registry, type Sink, selfSignedCert, startHerald, startSink } from '../../../test/helpers/harness.js';
+import {
+  eventually,
+  type FakeClock,
+  listenLoopback,
+  registry,
+  type Sink,
+  selfSignedCert,
+  startHerald,
+  startSink,
+  tempDir,
+} from '../../../test/helpers/harness.js';
 import { parseConfig } from '../../config/load.js';
 import { StoreUnavailableError } from '../../store/types.js';
 import { evaluateHttp, type HttpCheckConfig, readJsonPath, statusMatcher } from './http.js';
@@ -160,6 +170,31 @@ describe('http-check: end to end', () => {
     const after = web.requests.length;
     await pause(150);
     assert.equal(web.requests.length, after, 'no run after stop()');
+  });
+
+  it('a failure announced before a restart is resolved after it', async (t) => {
+    const web = await target(t);
+    let healthy = false;
+    web.respond = (_req, res) => {
+      res.statusCode = healthy ? 200 : 503;
+      res.end();
+    };
+    const dir = tempDir(t);
+    const yaml = `outbound: {allow: ["127.0.0.0/8"]}
+sources: [{name: web, type: http-check, url: "${web.url}/health", interval: 1s, timeout: 500ms, failures_before_alert: 1}]
+receivers: [{name: c, type: log}]
+routes: [{receivers: [c]}]
+`;
+    const first = await startHerald(t, yaml, { dir, clock: new PacedClock() });
+    await eventually(async () => (await storedEvents(first, 'web')).length === 1, 5000, 'firing stored');
+    await first.stop();
+    healthy = true;
+    const second = await startHerald(t, yaml, { dir, clock: new PacedClock() });
+    await eventually(async () => (await storedEvents(second, 'web')).length === 2, 5000, 'resolved after the restart');
+    assert.deepEqual(
+      (await storedEvents(second, 'web')).map((e) => e.status),
+      ['firing', 'resolved'],
+    );
   });
 
   it('stays silent while flapping under the thresholds (fail, ok, fail, …)', async (t) => {

@@ -115,6 +115,11 @@ export class CheckState {
     private readonly successes: number,
   ) {}
 
+  /** Continues from a state announced before a restart (a failure whose recovery is still owed). */
+  resume(state: 'failing'): void {
+    this.state = state;
+  }
+
   record(ok: boolean): Transition | undefined {
     if (ok) {
       this.consecutiveSuccesses++;
@@ -158,6 +163,8 @@ export interface CheckRunnerOptions {
   clock: Clock;
   log: Logger;
   emit: SourceContext['emit'];
+  /** Durable: remembers an announced failure across restarts, so its recovery is announced too. */
+  state?: SourceContext['state'];
 }
 
 /** Builds the event for a transition. Pure; exported for tests. */
@@ -247,6 +254,11 @@ export class CheckRunner implements CheckListener {
   }
 
   private async run(signal: AbortSignal): Promise<void> {
+    try {
+      if ((await this.o.state?.get('state')) === 'failing') this.machine.resume('failing');
+    } catch (err) {
+      this.o.log.warn({ err: errorMessage(err) }, 'could not read the stored check state; starting as unknown');
+    }
     while (!signal.aborted) {
       const startedAt = this.o.clock.now();
       await this.runOnce(signal);
@@ -323,6 +335,8 @@ export class CheckRunner implements CheckListener {
     try {
       await this.o.emit(batch);
       this.outbox.splice(0, batch.length);
+      const announced = batch.at(-1)?.status === 'firing' ? 'failing' : 'ok';
+      await this.o.state?.set('state', announced).catch((err: unknown) => this.o.log.warn({ err: errorMessage(err) }, 'could not store the check state'));
     } catch (err) {
       this.o.log.warn({ err: errorMessage(err), pending: batch.length }, 'could not store the check state change; retrying after the next run');
     }
@@ -343,5 +357,5 @@ export function errorMessage(err: unknown): string {
 
 /** Creates the runner for a check source; the common part of every `create()`. */
 export function createCheck(ctx: SourceContext, type: string, checkType: string, config: CommonCheckConfig, probe: Probe, url?: string): CheckRunner {
-  return new CheckRunner({ name: ctx.name, type, checkType, config, url, probe, clock: ctx.clock, log: ctx.log, emit: ctx.emit });
+  return new CheckRunner({ name: ctx.name, type, checkType, config, url, probe, clock: ctx.clock, log: ctx.log, emit: ctx.emit, state: ctx.state });
 }

@@ -39,6 +39,9 @@ type Item = { kind: 'message'; text: string; seq: number } | { kind: 'status'; e
  * is retried with backoff; while `buffer` messages wait, reading pauses (TCP
  * back-pressure). Messages still waiting when Herald stops are lost.
  */
+/** Durable state key: when the announced outage began (ms). */
+const DOWN_SINCE = 'down_since';
+
 export class WebSocketStream implements ListenerSourceInstance {
   readonly kind = 'listener' as const;
   private readonly host: string;
@@ -78,6 +81,12 @@ export class WebSocketStream implements ListenerSourceInstance {
 
   async start(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => void this.stop(), { once: true });
+    // An outage announced before a restart is still owed its resolved event.
+    const since = Number(await this.ctx.state.get(DOWN_SINCE).catch(() => undefined));
+    if (Number.isFinite(since) && since > 0) {
+      this.downSinceMs = since;
+      this.downFired = true;
+    }
     // Connecting happens in the background: a stream that is down at start
     // must not keep Herald from starting; it is reported by source-down instead.
     this.markDown('not connected yet');
@@ -309,6 +318,7 @@ export class WebSocketStream implements ListenerSourceInstance {
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         await this.ctx.emit(events);
+        if (item.kind === 'status') await this.remember(item.event);
         return;
       } catch (err) {
         if (err instanceof SourceRejection) {
@@ -322,6 +332,16 @@ export class WebSocketStream implements ListenerSourceInstance {
         );
         await this.sleep(delay);
       }
+    }
+  }
+
+  /** Keeps an announced outage in the source's durable state until its end is announced. */
+  private async remember(event: EventInput): Promise<void> {
+    try {
+      if (event.status === 'firing') await this.ctx.state.set(DOWN_SINCE, String(this.downSinceMs ?? this.ctx.clock.now()));
+      else await this.ctx.state.delete(DOWN_SINCE);
+    } catch (err) {
+      this.ctx.log.warn({ err: (err as Error).message }, 'could not record the stream outage state');
     }
   }
 

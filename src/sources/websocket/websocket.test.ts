@@ -5,7 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { eventually, registry, selfSignedCert, startHerald, startSink, type TestHerald } from '../../../test/helpers/harness.js';
+import { eventually, registry, selfSignedCert, startHerald, startSink, type TestHerald, tempDir } from '../../../test/helpers/harness.js';
 import { parseConfig } from '../../config/load.js';
 import { StoreUnavailableError } from '../../store/types.js';
 
@@ -236,6 +236,27 @@ describe('websocket source', () => {
     );
     const statuses = sink.requests.map((r) => JSON.parse(r.body).event).filter((e) => e.key === 'source-down:docker');
     assert.deepEqual(statuses.map((e) => e.status).sort(), ['firing', 'resolved']);
+  });
+
+  it('an outage announced before a Herald restart is resolved by the restarted Herald', async (t) => {
+    const dir = tempDir(t);
+    const port = (
+      await startWsServer().then(async (s) => {
+        await s.close();
+        return s;
+      })
+    ).port;
+    const first = await startHerald(t, config(port, { downAfter: '200ms' }), { dir });
+    await eventually(async () => (await downEvents(first, 'docker')).length === 1, 5000, 'firing while the server is away');
+    await first.stop();
+    const srv = await startWsServer({ port });
+    t.after(() => srv.close());
+    const second = await startHerald(t, config(port, { downAfter: '200ms' }), { dir });
+    await eventually(async () => (await downEvents(second, 'docker')).length === 2, 5000, 'resolved after the restart');
+    assert.deepEqual(
+      (await downEvents(second, 'docker')).map((e) => e.status),
+      ['firing', 'resolved'],
+    );
   });
 
   it('keeps retrying with exponential, jittered backoff when the server refuses the upgrade (401), and reports the outage', async (t) => {
