@@ -58,7 +58,7 @@ describe('datadog normalize', () => {
       ['Re-Warn', 'P1', 'firing', 'warning'],
       ['No Data', 'P1', 'firing', 'warning'],
       ['Re-No Data', 'P1', 'firing', 'warning'],
-      ['Recovered', 'P1', 'resolved', 'info'],
+      ['Recovered', 'P1', 'resolved', 'critical'],
       ['Renotify', 'P1', 'info', 'error'],
     ];
     for (const [transition, priority, status, severity] of cases) {

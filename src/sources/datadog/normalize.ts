@@ -93,7 +93,8 @@ export function transitionStatus(
     case 're-no data':
       return { status: 'firing', severity: 'warning' };
     case 'recovered':
-      return { status: 'resolved', severity: 'info' };
+      // The trigger's severity, so a route that sent the alert by severity also sends its recovery.
+      return { status: 'resolved', severity: prioritySeverity(priority) };
     default:
       return { status: 'info', severity: alertTypeSeverity(alertType) };
   }
