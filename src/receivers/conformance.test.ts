@@ -2,8 +2,14 @@
 import { receiverConformance } from '@herald/sdk/testing';
 import { createTemplateEngine } from '../templates/liquid-engine.js';
 import datadog from './datadog/index.js';
+import discord from './discord/index.js';
+import mattermost from './mattermost/index.js';
+import msteams from './msteams/index.js';
+import opsgenie from './opsgenie/index.js';
 import pagerduty from './pagerduty/index.js';
+import pushover from './pushover/index.js';
 import slack from './slack/index.js';
+import telegram from './telegram/index.js';
 import webhook from './webhook/index.js';
 
 const templates = createTemplateEngine();
@@ -45,4 +51,88 @@ receiverConformance(datadog, {
   config: (base) => ({ api_key: 'dd-secret-key-0123456789', url: base }),
   secrets: ['dd-secret-key-0123456789'],
   invalidConfigs: [{}, { api_key: '' }, { api_key: 'k', site: 'MOON' }, { api_key: 'k', priority: 'urgent' }],
+});
+
+receiverConformance(discord, {
+  templates,
+  okBody: '{"id":"1180000000000100001","type":0,"channel_id":"1180000000000000002","content":"","embeds":[]}',
+  config: (base) => ({ url: `${base}/api/webhooks/1180000000000000001/discord-secret-token-0123456789`, max_per_second: 50 }),
+  secrets: ['discord-secret-token-0123456789'],
+  invalidConfigs: [
+    {},
+    { url: 'ftp://discord.com/api/webhooks/1/t' },
+    { url: 'https://discord.com/api/webhooks/1/t', username: 'Discord alerts' },
+    { url: 'https://discord.com/api/webhooks/1/t', username: 'x'.repeat(81) },
+    { url: 'https://discord.com/api/webhooks/1/t', thread_id: 'general' },
+    { url: 'https://discord.com/api/webhooks/1/t', max_per_second: 0 },
+  ],
+});
+
+receiverConformance(opsgenie, {
+  templates,
+  okBody: '{"result":"Request will be processed","took":0.302,"requestId":"43a29c5c-3dbf-4fa4-9c26-f4f71023e120"}',
+  config: (base) => ({ api_key: 'og-secret-key-eb243592-faa2', url: base }),
+  secrets: ['og-secret-key-eb243592-faa2'],
+  invalidConfigs: [
+    {},
+    { api_key: '' },
+    { api_key: 'k', region: 'mars' },
+    { api_key: 'k', responders: [{ type: 'team' }] },
+    { api_key: 'k', responders: [{ type: 'user', name: 'x' }] },
+    { api_key: 'k', tags: Array.from({ length: 21 }, (_, i) => `t${i}`) },
+  ],
+});
+
+receiverConformance(telegram, {
+  templates,
+  okBody: '{"ok":true,"result":{"message_id":101,"date":1767225600,"chat":{"id":42,"type":"private"},"text":"x"}}',
+  config: (base) => ({ token: '123456789:conformance-secret-token-AAHdqTcvCH1vG', chat_id: 42, api_url: base, max_per_second: 30 }),
+  secrets: ['123456789:conformance-secret-token-AAHdqTcvCH1vG', 'conformance-secret-token-AAHdqTcvCH1vG'],
+  invalidConfigs: [
+    {},
+    { token: '123456789:conformance-secret-token-AAHdqTcvCH1vG' },
+    { token: 'not-a-token', chat_id: 42 },
+    { token: '123456789:conformance-secret-token-AAHdqTcvCH1vG', chat_id: 'general' },
+    { token: '123456789:conformance-secret-token-AAHdqTcvCH1vG', chat_id: 42, max_per_second: 0 },
+  ],
+});
+
+receiverConformance(msteams, {
+  templates,
+  okBody: '',
+  config: (base) => ({
+    url: `${base}/workflows/5c3b0b9e8a2f4d6c/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=teams-secret-sig-0123456789`,
+    max_per_second: 10,
+  }),
+  secrets: ['teams-secret-sig-0123456789'],
+  invalidConfigs: [{}, { url: 'ftp://x.example/w' }, { url: 'https://x.example/w', max_per_second: 0 }, { url: 'https://x.example/w', color: 'red' }],
+});
+
+receiverConformance(pushover, {
+  templates,
+  okBody: '{"status":1,"request":"647d2300-702c-4b38-8b2f-d56326ae460b"}',
+  config: (base) => ({ token: 'aConformanceSecretAppToken0001', user: 'uConformanceSecretUserKey00002', url: base, max_per_second: 10 }),
+  secrets: ['aConformanceSecretAppToken0001', 'uConformanceSecretUserKey00002'],
+  invalidConfigs: [
+    {},
+    { token: 'a' },
+    { token: 'a', user: 'u', priorities: { critical: 3 } },
+    { token: 'a', user: 'u', retry: 10 },
+    { token: 'a', user: 'u', expire: 20000 },
+    { token: 'a', user: 'u', retry: 600, expire: 300 },
+    { token: 'a', user: 'u', device: 'a,b c' },
+  ],
+});
+
+receiverConformance(mattermost, {
+  templates,
+  config: (base) => ({ url: `${base}/hooks/mmsecretkey0123456789abcd`, max_per_second: 100 }),
+  secrets: ['mmsecretkey0123456789abcd'],
+  invalidConfigs: [
+    {},
+    { url: 'ftp://mm.example/hooks/k' },
+    { url: 'https://mm.example/hooks/k', icon_emoji: ':fire:' },
+    { url: 'https://mm.example/hooks/k', channel: '' },
+    { url: 'https://mm.example/hooks/k', max_per_second: 0 },
+  ],
 });

@@ -1,11 +1,31 @@
 import type { ReceiverDefinition } from '@herald/sdk';
 import datadog from './datadog/index.js';
+import discord from './discord/index.js';
 import email from './email/index.js';
 import log from './log/index.js';
+import mattermost from './mattermost/index.js';
+import msteams from './msteams/index.js';
+import opsgenie from './opsgenie/index.js';
 import pagerduty from './pagerduty/index.js';
+import pushover from './pushover/index.js';
 import slack from './slack/index.js';
 import tcp from './tcp/index.js';
+import telegram from './telegram/index.js';
 import webhook from './webhook/index.js';
 
 /** Built-in receivers. Adding one: a folder beside this file and one line here. */
-export const builtinReceivers: readonly ReceiverDefinition[] = [datadog, email, log, pagerduty, slack, tcp, webhook] as ReceiverDefinition[];
+export const builtinReceivers: readonly ReceiverDefinition[] = [
+  datadog,
+  discord,
+  email,
+  log,
+  mattermost,
+  msteams,
+  opsgenie,
+  pagerduty,
+  pushover,
+  slack,
+  tcp,
+  telegram,
+  webhook,
+] as ReceiverDefinition[];

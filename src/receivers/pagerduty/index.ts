@@ -36,6 +36,7 @@ export default defineReceiver({
   type: 'pagerduty',
   version: '1.0.0',
   displayName: 'PagerDuty (Events API v2)',
+  capabilities: { acknowledge: true },
   docsUrl: 'https://developer.pagerduty.com/docs/events-api-v2-overview',
   config: Type.Object(
     {

@@ -41,7 +41,12 @@ export default defineReceiver({
     const custom = Object.fromEntries(Object.entries(config.headers ?? {}).filter(([k]) => !reserved.has(k.toLowerCase())));
     return {
       async send(notification, ctx) {
-        const body = JSON.stringify({ event: notification.event, receiver: notification.receiver, attempt: ctx.attempt });
+        const body = JSON.stringify({
+          event: notification.event,
+          receiver: notification.receiver,
+          attempt: ctx.attempt,
+          ...(notification.incident ? { incident: notification.incident } : {}),
+        });
         const timestamp = Math.floor(ctx.clock.now() / 1000);
         const headers: Record<string, string> = {
           ...custom,

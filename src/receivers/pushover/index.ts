@@ -1,0 +1,196 @@
+import {
+  classifyHttpResponse,
+  createPacer,
+  DeliveryError,
+  defineReceiver,
+  type HeraldEvent,
+  HttpUrl,
+  parseRetryAfter,
+  permanent,
+  rateLimited,
+  Secret,
+  Type,
+  templateVars,
+} from '@herald/sdk';
+
+/** Message API limits (https://pushover.net/api#limits). */
+export const PUSHOVER_LIMITS = { message: 1024, title: 250, url: 512, urlTitle: 100 };
+const MARKER = '… (truncated)';
+/** Without Retry-After, a monthly-quota 429 is retried at most this far apart (an upgrade lifts the limit at once). */
+const QUOTA_RETRY_MS = 3_600_000;
+
+const TOKEN = /<\/?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?>|&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);|[\s\S]/g;
+
+/** Cuts (escaped) HTML to `max` characters in all, never inside a tag or entity, closing open tags and marking the cut. */
+export function truncateHtml(html: string, max: number): string {
+  if (html.length <= max) return html;
+  const open: string[] = [];
+  let out = '';
+  for (const m of html.matchAll(TOKEN)) {
+    const t = m[0];
+    const isTag = t.startsWith('<') && t.length > 1;
+    const name = isTag ? (/^<\/?([a-zA-Z][a-zA-Z0-9-]*)/.exec(t)?.[1]?.toLowerCase() ?? '') : '';
+    const closing = [...open, ...(isTag && !t.startsWith('</') ? [name] : [])].reduce((n, tag) => n + tag.length + 3, 0);
+    if (out.length + t.length + closing + MARKER.length > max) break;
+    if (isTag) {
+      if (t.startsWith('</')) {
+        const i = open.lastIndexOf(name);
+        if (i >= 0) open.splice(i, 1);
+      } else open.push(name);
+    }
+    out += t;
+  }
+  if (/[\ud800-\udbff]$/.test(out)) out = out.slice(0, -1);
+  for (let i = open.length - 1; i >= 0; i--) out += `</${open[i]}>`;
+  return `${out}${MARKER}`;
+}
+
+const cut = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - MARKER.length)}${MARKER}`);
+
+const DEFAULT_PRIORITIES = { critical: 1, error: 1, warning: 0, info: -1, resolved: -1 } as const;
+type PriorityKey = keyof typeof DEFAULT_PRIORITIES;
+
+const DEFAULT_TITLE = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
+const DEFAULT_MESSAGE =
+  '{% if event.text %}{{ event.text }}{% else %}{{ event.title }}{% endif %}{% for l in event.labels %}\n<b>{{ l[0] }}</b>: {{ l[1] }}{% endfor %}';
+
+const priority = (description: string) => Type.Optional(Type.Integer({ minimum: -2, maximum: 2, description }));
+
+/**
+ * Pushover Message API: one push per event to a user or delivery group. The
+ * message is HTML (`html=1`) with every event value escaped; priority comes
+ * from severity (emergency, 2, only if you configure it, with `retry` and
+ * `expire`). 4xx are permanent; a 429 means the monthly message quota is used
+ * up and is retried (Retry-After, else hourly until the quota resets); 5xx retried.
+ * API: https://pushover.net/api
+ */
+export default defineReceiver({
+  type: 'pushover',
+  version: '1.0.0',
+  displayName: 'Pushover',
+  docsUrl: 'https://pushover.net/api',
+  config: Type.Object(
+    {
+      token: Secret({ description: "your application's API token (30 characters)" }),
+      user: Secret({ description: 'user key or delivery group key (30 characters)' }),
+      device: Type.Optional(
+        Type.String({
+          pattern: '^[A-Za-z0-9_-]{1,25}(,[A-Za-z0-9_-]{1,25})*$',
+          description: "device name(s) to send to, comma-separated (default: all the user's devices)",
+        }),
+      ),
+      sound: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'notification sound name' })),
+      url: Type.Optional(HttpUrl({ description: 'Message API endpoint (tests, proxies)', default: 'https://api.pushover.net/1/messages.json' })),
+      title_template: Type.Optional(Type.String({ description: 'LiquidJS template for the title (plain text, cut to 250 characters)' })),
+      message_template: Type.Optional(Type.String({ description: 'LiquidJS template for the message (HTML: values are escaped; cut to 1,024 characters)' })),
+      priorities: Type.Optional(
+        Type.Object(
+          {
+            critical: priority('priority of critical events (default 1, high)'),
+            error: priority('priority of error events (default 1)'),
+            warning: priority('priority of warning events (default 0, normal)'),
+            info: priority('priority of info events and events without severity (default -1, quiet)'),
+            resolved: priority('priority of resolved events (default -1)'),
+          },
+          { additionalProperties: false, description: 'Pushover priority (-2 … 2) by severity; 2 (emergency) repeats until acknowledged' },
+        ),
+      ),
+      retry: Type.Optional(Type.Integer({ minimum: 30, default: 60, description: 'emergency priority: seconds between repeats (≥ 30)' })),
+      expire: Type.Optional(
+        Type.Integer({ minimum: 30, maximum: 10800, default: 3600, description: 'emergency priority: seconds until repeats stop (≤ 10,800)' }),
+      ),
+      max_per_second: Type.Optional(
+        Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 2, description: "pacing of this receiver's sends (one request at a time)" }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  validate(config) {
+    if (config.retry !== undefined && config.expire !== undefined && config.retry > config.expire)
+      return [{ path: 'retry', message: 'must not be longer than expire' }];
+    return [];
+  },
+  create(config, { templates, clock }) {
+    const title = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'none' });
+    const message = templates.compile(config.message_template ?? DEFAULT_MESSAGE, { name: 'message_template', escape: 'html' });
+    const endpoint = config.url ?? 'https://api.pushover.net/1/messages.json';
+    const priorities = { ...DEFAULT_PRIORITIES, ...config.priorities };
+    const pacer = createPacer(config.max_per_second ?? 2, clock);
+    const secrets = [config.token, config.user];
+    const redact = (s: string) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), s);
+    const priorityFor = (event: HeraldEvent): number => {
+      const key: PriorityKey = event.status === 'resolved' ? 'resolved' : (event.severity ?? 'info');
+      return priorities[key];
+    };
+    return {
+      async send(notification, ctx) {
+        const { event } = notification;
+        const vars = templateVars(notification);
+        const form = new URLSearchParams({ token: config.token, user: config.user });
+        const html = message.render(vars).trim() || event.title.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+        form.set('message', truncateHtml(html, PUSHOVER_LIMITS.message));
+        form.set('html', '1');
+        const t = title.render(vars).trim();
+        if (t) form.set('title', cut(t, PUSHOVER_LIMITS.title));
+        const p = priorityFor(event);
+        form.set('priority', String(p));
+        if (p === 2) {
+          form.set('retry', String(config.retry ?? 60));
+          form.set('expire', String(config.expire ?? 3600));
+        }
+        if (event.url && event.url.length <= PUSHOVER_LIMITS.url) {
+          form.set('url', event.url);
+          form.set('url_title', 'Open');
+        }
+        const at = Date.parse(event.occurred_at ?? event.received_at);
+        if (!Number.isNaN(at)) form.set('timestamp', String(Math.floor(at / 1000)));
+        if (config.device) form.set('device', config.device);
+        if (config.sound) form.set('sound', config.sound);
+        return pacer.run(async () => {
+          const res = await ctx.http.request({
+            method: 'POST',
+            url: endpoint,
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: form.toString(),
+            signal: ctx.signal,
+          });
+          const response = redact(res.body);
+          let answer: { status?: number; errors?: unknown } | undefined;
+          try {
+            answer = JSON.parse(res.body) as typeof answer;
+          } catch {
+            answer = undefined;
+          }
+          const why = Array.isArray(answer?.errors) ? `: ${redact(answer.errors.map(String).join('; ')).slice(0, 300)}` : '';
+          if (res.status >= 200 && res.status < 300) {
+            if (answer && answer.status !== undefined && answer.status !== 1)
+              throw permanent(`Pushover answered status ${answer.status}${why}`, { status: res.status, response });
+            return { status: res.status, response };
+          }
+          if (res.status === 429) {
+            // Over the monthly message quota. Retry-After if sent; else until the quota resets
+            // (X-Limit-App-Reset, a Unix time), but at least hourly: an upgrade lifts it at once.
+            const now = ctx.clock.now();
+            let ms = parseRetryAfter(res.headers['retry-after'], now);
+            if (ms === undefined) {
+              const reset = Number(res.headers['x-limit-app-reset']);
+              ms = Number.isFinite(reset) && reset > 0 ? Math.min(Math.max(reset * 1000 - now, 1000), QUOTA_RETRY_MS) : QUOTA_RETRY_MS;
+            }
+            pacer.block(ms);
+            throw rateLimited(`Pushover message quota exceeded (HTTP 429)${why}`, ms, { status: res.status, response });
+          }
+          const failure = classifyHttpResponse(res.status, res.headers, response, ctx.clock.now());
+          if (!failure) return { status: res.status, response };
+          throw new DeliveryError(`${failure.message}${why}`, {
+            reason: failure.reason,
+            retryable: failure.retryable,
+            // Pushover: after a 5xx, wait at least 5 seconds before trying again.
+            retryAfterMs: failure.retryAfterMs ?? (res.status >= 500 ? 5000 : undefined),
+            status: res.status,
+            response,
+          });
+        }, ctx.signal);
+      },
+    };
+  },
+});
