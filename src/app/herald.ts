@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Clock, HeraldEvent, Logger } from '@herald/sdk';
 import type { FastifyInstance } from 'fastify';
 import type { HeraldConfig, ReceiverConfig } from '../config/load.js';
+import { toHeraldEvent } from '../core/event.js';
 import { notificationPeople } from '../core/people.js';
 import { route } from '../core/routing.js';
 import { isLoopbackHost } from '../http/auth.js';
@@ -14,6 +15,7 @@ import { createGuardedClient } from '../outbound/guarded-client.js';
 import { createGuardedTcp } from '../outbound/guarded-tcp.js';
 import { renderDryRun } from '../pipeline/dry-run.js';
 import { Ingestor } from '../pipeline/ingestor.js';
+import { Dispatcher } from '../queue/dispatcher.js';
 import { type ActiveReceiver, DeliveryEngine } from '../queue/engine.js';
 import { instantiateReceiver } from '../registry/instantiate.js';
 import type { Registry } from '../registry/registry.js';
@@ -60,6 +62,7 @@ export class Herald {
   private readonly ingestor: Ingestor;
   private readonly metrics: Metrics;
   private readonly sources: SourceHost;
+  private readonly dispatcher: Dispatcher;
   private receivers: Built[] = [];
   readonly server: FastifyInstance;
   private readonly log: Logger;
@@ -98,6 +101,14 @@ export class Herald {
         }
       },
     });
+    this.dispatcher = new Dispatcher({
+      store: this.store,
+      clock: this.clock,
+      log: this.log.child({ component: 'incidents' }),
+      routes: () => this.config.routes,
+      pollIntervalMs: o.config.delivery.pollIntervalMs,
+      onQueued: () => this.engine.wake(),
+    });
     this.sources = new SourceHost({
       log: this.log.child({ component: 'sources' }),
       clock: this.clock,
@@ -134,6 +145,15 @@ export class Herald {
           .all()
           .map(({ definition: d, origin }) => ({ type: d.type, version: d.version, displayName: d.displayName, docsUrl: d.docsUrl, origin, schema: d.config })),
       httpSource: (name) => this.sources.httpSource(name),
+      acknowledgeIncident: (id, by) => this.acknowledgeIncident(id, by),
+      resolveIncident: async (id) => {
+        const incident = await this.store.getIncident(id);
+        if (!incident) return 'not_found';
+        const policy = this.config.routes.find((r) => r.id === incident.route)?.policy;
+        if (!(await this.store.resolveIncident(id, this.clock.now(), { groupIntervalMs: policy?.groupIntervalMs ?? 0 }))) return 'not_firing';
+        void this.dispatcher.tick();
+        return 'resolved';
+      },
       checks: () => this.sources.instances().flatMap(({ name, instance }) => (isCheckListener(instance) ? [{ name, inspect: () => instance.inspect() }] : [])),
       prometheusAlerts: (body) => {
         try {
@@ -168,6 +188,7 @@ export class Herald {
         await h.server.ready();
       }
       h.engine.start();
+      h.dispatcher.start();
       await h.sources.apply(o.config.sources);
       h.log.info(
         {
@@ -181,6 +202,7 @@ export class Herald {
       return h;
     } catch (err) {
       await h.sources.stop().catch(() => {});
+      await h.dispatcher.stop().catch(() => {});
       await h.engine.stop(0).catch(() => {});
       await h.server.close().catch(() => {});
       await h.store.close().catch(() => {});
@@ -310,6 +332,44 @@ export class Herald {
     return run;
   }
 
+  /**
+   * Stops an incident's repeats and sends an `acknowledge` event (same key) to
+   * the receivers of its route that pass acknowledgements on.
+   */
+  private async acknowledgeIncident(id: string, by: string): Promise<'not_found' | 'not_firing' | { notified: string[] }> {
+    const incident = await this.store.getIncident(id);
+    if (!incident) return 'not_found';
+    const now = this.clock.now();
+    if (!(await this.store.acknowledgeIncident(id, by, now))) return 'not_firing';
+    const route = this.config.routes.find((r) => r.id === incident.route);
+    const targets = (route?.receivers ?? []).filter((name) => this.config.receivers.find((r) => r.name === name)?.definition.capabilities?.acknowledge);
+    if (targets.length === 0) return { notified: [] };
+    const event = toHeraldEvent(
+      {
+        title: incident.title,
+        key: incident.key,
+        status: 'firing',
+        action: 'acknowledge',
+        source: 'herald',
+        labels: incident.labels,
+        text: `Acknowledged by ${by}`,
+      },
+      newId(now),
+      now,
+    );
+    const deliveries = targets.map((receiver) => ({
+      id: newId(now),
+      eventId: event.id,
+      receiver,
+      runAt: now,
+      orderKey: incident.key,
+      incidentId: incident.id,
+    }));
+    await this.ingestor.submit({ events: [event], deliveries });
+    this.engine.wake();
+    return { notified: targets };
+  }
+
   private async dryRun(event: HeraldEvent) {
     const names = route(this.config.routes, event).receivers;
     const out = [];
@@ -328,6 +388,7 @@ export class Herald {
     this.log.info('stopping: no new events accepted; finishing in-flight deliveries');
     await this.sources.stop();
     await this.server.close();
+    await this.dispatcher.stop();
     await this.engine.stop(this.config.delivery.shutdownTimeoutMs);
     await Promise.allSettled(this.receivers.map((r) => r.close()));
     await this.store.close();

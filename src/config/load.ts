@@ -1,5 +1,6 @@
 import { isSecretSchema, type ReceiverDefinition, type SourceDefinition, type Static, type TSchema } from '@herald/sdk';
 import { parseDocument } from 'yaml';
+import { DEFAULT_POLICY, type Policy } from '../core/incidents.js';
 import { type Matcher, parseMatcher } from '../core/matcher.js';
 import type { Schedule, Team, User } from '../core/oncall.js';
 import { validateSelector } from '../core/oncall.js';
@@ -162,10 +163,32 @@ export function buildConfig(raw: unknown, registry: Registry, file?: string): He
         issues.push({ path: `routes[${i}].receivers[${j}]`, message: `no receiver named "${name}"` });
       }
     });
+    const id = r.name ?? `routes[${i}]`;
+    if (r.name && (raw.routes ?? []).some((o, j) => j < i && o.name === r.name))
+      issues.push({ path: `routes[${i}].name`, message: `duplicate route name "${r.name}"` });
+    const p = r.policy;
+    const policy: Policy | undefined = p
+      ? {
+          groupBy: p.group_by,
+          groupWaitMs: parseDuration(p.group_wait ?? DEFAULT_POLICY.groupWait),
+          groupIntervalMs: parseDuration(p.group_interval ?? DEFAULT_POLICY.groupInterval),
+          repeatIntervalMs: parseDuration(p.repeat_interval ?? DEFAULT_POLICY.repeatInterval),
+          sendResolved: p.send_resolved ?? true,
+          autoResolveMs: p.auto_resolve === undefined ? undefined : parseDuration(p.auto_resolve),
+        }
+      : undefined;
+    if (policy && policy.repeatIntervalMs < 1000) issues.push({ path: `routes[${i}].policy.repeat_interval`, message: 'must be at least 1s' });
     const selector = { users: r.users, teams: r.teams, on_call: r.on_call };
     const hasPeople = Boolean(r.users?.length || r.teams?.length || r.on_call);
     if (hasPeople && people.issues.length === 0) issues.push(...validateSelector(selector, `routes[${i}]`, people.directory, people.teams, people.schedules));
-    routes.push({ match, receivers: r.receivers, continue: r.continue ?? false, ...(hasPeople ? { people: selector } : {}) });
+    routes.push({
+      id,
+      match,
+      receivers: r.receivers,
+      continue: r.continue ?? false,
+      ...(hasPeople ? { people: selector } : {}),
+      ...(policy ? { policy } : {}),
+    });
   });
 
   const d = raw.delivery ?? {};

@@ -68,8 +68,22 @@ export const SourceCommonSchema = Type.Object({
 });
 export const SOURCE_COMMON_KEYS = ['name', 'type', 'enrich'];
 
+export const PolicySchema = Type.Object(
+  {
+    group_by: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'label names whose values form a group (default: each incident alone)' })),
+    group_wait: Type.Optional(Duration('how long a new group waits for more incidents before its first notification (default 0s)')),
+    group_interval: Type.Optional(Duration('how long a group waits after a notification before sending news of it (default 1m)')),
+    repeat_interval: Type.Optional(Duration('how often a still-firing, unacknowledged incident is notified again (default 10m)')),
+    send_resolved: Type.Optional(Type.Boolean({ description: 'notify when an incident resolves (default true)' })),
+    auto_resolve: Type.Optional(Duration('resolve a firing incident with no new event for this long')),
+  },
+  { additionalProperties: false },
+);
+
 export const RouteSchema = Type.Object(
   {
+    name: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'names the route in incidents (default routes[<index>])' })),
+    policy: Type.Optional(PolicySchema),
     match: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     receivers: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
     continue: Type.Optional(Type.Boolean()),

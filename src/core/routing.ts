@@ -1,8 +1,13 @@
 import type { HeraldEvent } from '@herald/sdk';
+import type { Policy } from './incidents.js';
 import { type Matcher, matchesAll } from './matcher.js';
 import type { PeopleSelector } from './oncall.js';
 
 export interface Route {
+  /** `name:` or `routes[<index>]`; incidents belong to a route by this id. */
+  id?: string;
+  /** With a policy the route tracks incidents instead of forwarding every event. */
+  policy?: Policy;
   /** Empty: matches every event. */
   match: Matcher[];
   receivers: string[];

@@ -16,6 +16,7 @@ import { registerCheckRoutes } from './routes/checks.js';
 import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHookRoutes } from './routes/hooks.js';
+import { registerIncidentRoutes } from './routes/incidents.js';
 
 export interface ApiDeps {
   store: () => Store;
@@ -33,6 +34,10 @@ export interface ApiDeps {
   httpSource: (name: string) => HttpSourceInstance | undefined;
   /** Prometheus' alert list → events, or why it is not one. */
   prometheusAlerts: (body: unknown) => { events: EventInput[] } | { error: string };
+  /** Acknowledges a firing incident and passes it on to the route's receivers that can (PagerDuty). */
+  acknowledgeIncident: (id: string, by: string) => Promise<'not_found' | 'not_firing' | { notified: string[] }>;
+  /** Resolves a firing incident by hand; the route's policy sends the resolved notification. */
+  resolveIncident: (id: string) => Promise<'not_found' | 'not_firing' | 'resolved'>;
   /** Health checks' state and recent results (all, or by name). */
   checks: () => { name: string; inspect(): unknown }[];
   /** Fits, validates and durably commits a source's events. */
@@ -155,6 +160,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   registerAdminRoutes(app, deps);
   registerHookRoutes(app, deps);
   registerAlertRoutes(app, deps);
+  registerIncidentRoutes(app, deps);
   registerCheckRoutes(app, deps);
   return app;
 }

@@ -1,5 +1,6 @@
 import type { Clock, EventInput, HeraldEvent } from '@herald/sdk';
 import { toHeraldEvent } from '../core/event.js';
+import { type IncidentSignal, incidentSignal } from '../core/incidents.js';
 import { type Route, route } from '../core/routing.js';
 import { newId } from '../lib/ids.js';
 import type { IngestOutcome, IngestRequest, NewDelivery, Store } from '../store/types.js';
@@ -36,12 +37,21 @@ export class Ingestor {
     const routes = this.o.routes();
     const events: HeraldEvent[] = [];
     const deliveries: NewDelivery[] = [];
+    const incidents: IncidentSignal[] = [];
     for (const input of inputs) {
       const event = toHeraldEvent(input, newId(now), now);
       events.push(event);
-      for (const receiver of route(routes, event).receivers) deliveries.push({ id: newId(now), eventId: event.id, receiver, runAt: now, orderKey: event.key });
+      // Routes with a policy hand keyed firing/resolved events to their incident; the rest deliver now.
+      const direct: string[] = [];
+      for (const index of route(routes, event).matchedRoutes) {
+        const r = routes[index] as Route;
+        const signal = r.policy ? incidentSignal(event, r.id ?? `routes[${index}]`, r.policy) : undefined;
+        if (signal) incidents.push(signal);
+        else for (const name of r.receivers) if (!direct.includes(name)) direct.push(name);
+      }
+      for (const receiver of direct) deliveries.push({ id: newId(now), eventId: event.id, receiver, runAt: now, orderKey: event.key });
     }
-    return { events, deliveries, idempotency };
+    return { events, deliveries, idempotency, ...(incidents.length > 0 ? { incidents } : {}) };
   }
 
   /** Resolves once the request is durably committed (or replayed/conflicting). */

@@ -3,12 +3,14 @@ import {
   DeliveryError,
   type HeraldEvent,
   type HttpClient,
+  type Json,
   type Logger,
   type Person,
   type ReceiverInstance,
   type ReceiverState,
   type TcpClient,
 } from '@herald/sdk';
+import { incidentView } from '../core/incidents.js';
 import type { AttemptRecord, ClaimedDelivery, Store } from '../store/types.js';
 import type { DeliveryMetrics } from './metrics-port.js';
 import { nextAfterFailure, type RetryPolicy } from './retry-policy.js';
@@ -169,9 +171,10 @@ export class DeliveryEngine {
           if (free <= 0 || (busy > 0 && free < Math.min(16, Math.ceil(r.concurrency / 4)))) continue;
           const claimed = await this.o.store.claim(r.name, free, this.o.workerId, this.leaseMs, this.o.clock.now());
           const events = await this.eventsFor(claimed);
+          const incidents = claimed.some((d) => d.incidentId) ? await this.incidentsFor(claimed) : undefined;
           for (const d of claimed) {
             const event = events.get(d.eventId);
-            if (event) this.launch(r, d, event);
+            if (event) this.launch(r, d, event, d.incidentId ? incidents?.get(d.incidentId) : undefined);
             else this.o.log.error({ delivery: d.id, event: d.eventId }, 'delivery refers to an event that is not stored; skipping it');
           }
           started += claimed.length;
@@ -199,11 +202,17 @@ export class DeliveryEngine {
     return events;
   }
 
-  private launch(r: ActiveReceiver, d: ClaimedDelivery, event: HeraldEvent): void {
+  /** The incidents claimed notifications are about, as templates see them (times seen as of now). */
+  private async incidentsFor(claimed: ClaimedDelivery[]): Promise<Map<string, Record<string, Json>>> {
+    const ids = claimed.flatMap((d) => (d.incidentId ? [d.incidentId] : []));
+    return new Map((await this.o.store.loadIncidents(ids)).map((i) => [i.id, incidentView(i)]));
+  }
+
+  private launch(r: ActiveReceiver, d: ClaimedDelivery, event: HeraldEvent, incident?: Record<string, Json>): void {
     this.busy.set(r.name, (this.busy.get(r.name) ?? 0) + 1);
     const abort = new AbortController();
     const flight: Flight = { receiver: r, abort, delivery: d, promise: Promise.resolve() };
-    flight.promise = this.attempt(r, d, event, abort)
+    flight.promise = this.attempt(r, d, event, abort, incident)
       .then((outcome) => (outcome === 'released' ? this.o.store.release([d.id], this.o.workerId, this.o.clock.now()) : this.record(outcome)))
       .catch((err: unknown) => this.o.log.error({ err, delivery: d.id }, 'recording an attempt failed'))
       .finally(() => {
@@ -215,7 +224,13 @@ export class DeliveryEngine {
   }
 
   /** One try. `released` when stop() cut it short: that try does not count, the lease goes back. */
-  private async attempt(r: ActiveReceiver, d: ClaimedDelivery, event: HeraldEvent, abort: AbortController): Promise<AttemptRecord | 'released'> {
+  private async attempt(
+    r: ActiveReceiver,
+    d: ClaimedDelivery,
+    event: HeraldEvent,
+    abort: AbortController,
+    incident?: Record<string, Json>,
+  ): Promise<AttemptRecord | 'released'> {
     const startedAt = this.o.clock.now();
     const t0 = performance.now();
     const tryNo = d.tries + 1;
@@ -230,7 +245,7 @@ export class DeliveryEngine {
     const base = { deliveryId: d.id, workerId: this.o.workerId, try: tryNo, startedAt };
     try {
       const result = await r.instance.send(
-        { id: d.id, receiver: r.name, event, people: this.o.people?.(event, r.name) ?? [] },
+        { id: d.id, receiver: r.name, event, people: this.o.people?.(event, r.name) ?? [], ...(incident ? { incident } : {}) },
         { http: r.http, net: r.net, state: r.state, log: r.log, clock: this.o.clock, attempt: tryNo, signal },
       );
       clearTimeout(timer);

@@ -1,6 +1,8 @@
 import type { HeraldEvent } from '@herald/sdk';
 import { type ExpressionBuilder, type Kysely, type Migration, Migrator, type Transaction } from 'kysely';
+import type { Incident } from '../core/incidents.js';
 import { idCeiling, idFloor } from '../lib/ids.js';
+import { applySignal, autoResolve, commitFlush, commitRepeat, dueGroups, dueRepeats, markGroupChanged, toIncident } from './incident-queries.js';
 import type { Database } from './schema.js';
 import {
   type AttemptRecord,
@@ -10,9 +12,12 @@ import {
   type DeliveryFilter,
   type DeliveryRow,
   type DeliveryState,
+  type DueGroup,
   type EventFilter,
+  type FlushPlan,
   type IngestOutcome,
   type IngestRequest,
+  type NewDelivery,
   type QueueStats,
   type Store,
   StoreUnavailableError,
@@ -44,6 +49,7 @@ export interface ClaimedRow {
   receiver: string;
   attempts: number;
   tries: number;
+  incident_id: string | null;
 }
 
 const WAITING: DeliveryState[] = ['pending', 'failed'];
@@ -161,8 +167,10 @@ export class KyselyStore implements Store {
           last_status: null,
           created_at: now,
           updated_at: now,
+          incident_id: null,
         });
       }
+      for (const signal of req.incidents ?? []) await applySignal(trx, signal, now);
       outcomes.push({ kind: 'committed', ids });
     }
     if (keys.length > 0) {
@@ -182,10 +190,83 @@ export class KyselyStore implements Store {
     return outcomes;
   }
 
+  dueGroups(now: number, limit: number): Promise<DueGroup[]> {
+    return wrapUnavailable(() => dueGroups(this.db, now, limit));
+  }
+
+  commitFlush(plan: FlushPlan, now: number): Promise<void> {
+    return wrapUnavailable(() => this.db.transaction().execute((trx) => commitFlush(trx, plan, now)));
+  }
+
+  dueRepeats(now: number, limit: number): Promise<Incident[]> {
+    return wrapUnavailable(() => dueRepeats(this.db, now, limit));
+  }
+
+  commitRepeat(incident: Incident, deliveries: NewDelivery[], nextRepeatAt: number, now: number): Promise<boolean> {
+    return wrapUnavailable(() => this.db.transaction().execute((trx) => commitRepeat(trx, incident, deliveries, nextRepeatAt, now)));
+  }
+
+  autoResolve(now: number): Promise<number> {
+    return wrapUnavailable(() => this.db.transaction().execute((trx) => autoResolve(trx, now)));
+  }
+
+  async listIncidents(f: { status?: 'firing' | 'resolved'; route?: string; limit: number; before?: string }): Promise<Incident[]> {
+    let q = this.db.selectFrom('incidents').selectAll().orderBy('id', 'desc').limit(f.limit);
+    if (f.status) q = q.where('status', '=', f.status);
+    if (f.route) q = q.where('route', '=', f.route);
+    if (f.before) q = q.where('id', '<', f.before);
+    return (await q.execute()).map(toIncident);
+  }
+
+  async getIncident(id: string): Promise<Incident | undefined> {
+    const row = await this.db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toIncident(row) : undefined;
+  }
+
+  async loadIncidents(ids: string[]): Promise<Incident[]> {
+    if (ids.length === 0) return [];
+    const out: Incident[] = [];
+    for (const part of chunks([...new Set(ids)], 500))
+      out.push(...(await this.db.selectFrom('incidents').selectAll().where('id', 'in', part).execute()).map(toIncident));
+    return out;
+  }
+
+  async acknowledgeIncident(id: string, by: string, now: number): Promise<boolean> {
+    const res = await wrapUnavailable(() =>
+      this.db
+        .updateTable('incidents')
+        .set({ acknowledged_at: now, acknowledged_by: by, repeat_at: null })
+        .where('id', '=', id)
+        .where('status', '=', 'firing')
+        .where('acknowledged_at', 'is', null)
+        .executeTakeFirst(),
+    );
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  resolveIncident(id: string, now: number, policy: { groupIntervalMs: number }): Promise<boolean> {
+    return wrapUnavailable(() =>
+      this.db.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom('incidents').selectAll().where('id', '=', id).where('status', '=', 'firing').executeTakeFirst();
+        if (!row) return false;
+        await trx.updateTable('incidents').set({ status: 'resolved', resolved_at: now, repeat_at: null }).where('id', '=', id).execute();
+        await markGroupChanged(trx, row.route, row.group_key, now, 0, policy.groupIntervalMs);
+        return true;
+      }),
+    );
+  }
+
   async claim(receiver: string, limit: number, workerId: string, leaseMs: number, now: number): Promise<ClaimedDelivery[]> {
     if (limit <= 0) return [];
     const rows = await wrapUnavailable(() => this.d.bookkeeping(this.db, (trx) => this.d.claimIds(trx, receiver, limit, workerId, now + leaseMs, now)));
-    return rows.map((r) => ({ id: r.id, eventId: r.event_id, receiver: r.receiver, attempts: Number(r.attempts), tries: Number(r.tries) }));
+    return rows.map((r) => ({
+      id: r.id,
+      eventId: r.event_id,
+      receiver: r.receiver,
+      attempts: Number(r.attempts),
+      tries: Number(r.tries),
+      incidentId: r.incident_id ?? undefined,
+    }));
   }
 
   async loadEvents(ids: string[]): Promise<HeraldEvent[]> {
@@ -330,6 +411,7 @@ export class KyselyStore implements Store {
     let q = this.db.selectFrom('deliveries').selectAll().orderBy('id', 'desc').limit(f.limit);
     if (f.state !== undefined) q = q.where('state', '=', f.state);
     if (f.receiver !== undefined) q = q.where('receiver', '=', f.receiver);
+    if (f.incidentId !== undefined) q = q.where('incident_id', '=', f.incidentId);
     if (f.before !== undefined) q = q.where('id', '<', f.before);
     return (await q.execute()).map(toDeliveryRow);
   }

@@ -29,6 +29,8 @@ export interface DeliveriesTable {
   last_status: number | null;
   created_at: number;
   updated_at: number;
+  /** The incident a policy route's notification is about. */
+  incident_id: string | null;
 }
 
 export interface AttemptsTable {
@@ -58,7 +60,38 @@ export interface ReceiverStateTable {
   updated_at: number;
 }
 
+export interface IncidentsTable {
+  id: string;
+  route: string;
+  key: string;
+  group_key: string;
+  status: string;
+  title: string;
+  labels: string;
+  times_seen: number;
+  first_seen: number;
+  last_seen: number;
+  last_event_id: string;
+  resolved_at: number | null;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+  notified: string | null;
+  repeat_at: number | null;
+  ends_at: number | null;
+}
+
+export interface AlertGroupsTable {
+  route: string;
+  group_key: string;
+  flush_at: number | null;
+  last_flush_at: number | null;
+  interval_ms: number;
+  seq: number;
+}
+
 export interface Database {
+  incidents: IncidentsTable;
+  alert_groups: AlertGroupsTable;
   events: EventsTable;
   deliveries: DeliveriesTable;
   attempts: AttemptsTable;

@@ -1,4 +1,5 @@
 import type { HeraldEvent } from '@herald/sdk';
+import type { Incident, IncidentSignal } from '../core/incidents.js';
 
 export type DeliveryState = 'pending' | 'running' | 'failed' | 'succeeded' | 'dead';
 export const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'running', 'failed', 'succeeded', 'dead'];
@@ -10,6 +11,8 @@ export interface NewDelivery {
   runAt: number;
   /** Deliveries with the same order key and receiver are sent one after another, in id order. */
   orderKey?: string;
+  /** The incident this notification is about (policy routes). */
+  incidentId?: string;
 }
 
 /** One accepted request: committed whole or not at all. */
@@ -18,6 +21,8 @@ export interface IngestRequest {
   deliveries: NewDelivery[];
   /** Scoped key (principal + header value) and a hash of the request body. */
   idempotency?: { key: string; fingerprint: string };
+  /** What the events tell policy routes' incidents (applied in the same transaction). */
+  incidents?: IncidentSignal[];
 }
 
 export type IngestOutcome = { kind: 'committed'; ids: string[] } | { kind: 'replayed'; ids: string[] } | { kind: 'conflict' };
@@ -30,6 +35,7 @@ export interface ClaimedDelivery {
   attempts: number;
   /** Every try so far, counted or not. */
   tries: number;
+  incidentId?: string;
 }
 
 export interface AttemptRecord {
@@ -88,6 +94,7 @@ export interface AttemptRow {
 export interface DeliveryFilter {
   state?: DeliveryState | undefined;
   receiver?: string | undefined;
+  incidentId?: string | undefined;
   before?: string | undefined;
   limit: number;
 }
@@ -132,9 +139,46 @@ export interface Store {
   /** A receiver's durable key-value state; `undefined` value deletes. */
   getReceiverState(receiver: string, key: string): Promise<string | undefined>;
   setReceiverState(receiver: string, key: string, value: string | undefined, now: number): Promise<void>;
+  /** Groups whose notification is due, with their incidents (open ones and those resolved since the last notice). */
+  dueGroups(now: number, limit: number): Promise<DueGroup[]>;
+  /** Writes one group notification and its bookkeeping in one transaction. */
+  commitFlush(plan: FlushPlan, now: number): Promise<void>;
+  /** Firing, unacknowledged incidents whose repeat is due. */
+  dueRepeats(now: number, limit: number): Promise<Incident[]>;
+  /** Queues a repeat if the incident is still as read; false when it changed meanwhile. */
+  commitRepeat(incident: Incident, deliveries: NewDelivery[], nextRepeatAt: number, now: number): Promise<boolean>;
+  /** Resolves firing incidents whose ends_at has passed; returns how many. */
+  autoResolve(now: number): Promise<number>;
+  listIncidents(filter: { status?: 'firing' | 'resolved'; route?: string; limit: number; before?: string }): Promise<Incident[]>;
+  getIncident(id: string): Promise<Incident | undefined>;
+  loadIncidents(ids: string[]): Promise<Incident[]>;
+  /** Acknowledges a firing incident (stops repeats); false when it is not firing. */
+  acknowledgeIncident(id: string, by: string, now: number): Promise<boolean>;
+  /** Resolves a firing incident by hand, as a resolved event would; false when it is not firing. */
+  resolveIncident(id: string, now: number, policy: { groupIntervalMs: number }): Promise<boolean>;
   /** Counts rows; used by tests and /readyz-style checks. */
   count(table: 'events' | 'deliveries' | 'attempts' | 'idempotency_keys'): Promise<number>;
   close(): Promise<void>;
+}
+
+export interface DueGroup {
+  route: string;
+  groupKey: string;
+  /** Changes seen so far; a flush that read an older value schedules another. */
+  seq: number;
+  incidents: Incident[];
+}
+
+export interface FlushPlan {
+  route: string;
+  groupKey: string;
+  seq: number;
+  /** A group notification of several incidents is stored as an event of its own. */
+  events: HeraldEvent[];
+  deliveries: NewDelivery[];
+  notified: { id: string; notified: 'firing' | 'resolved'; repeatAt: number | null }[];
+  /** When changes arrived during the flush: the next flush time. */
+  nextFlushAt: number;
 }
 
 /** Raised when the store cannot be reached or written; callers answer 503. */

@@ -1,5 +1,5 @@
 import type { Static, TSchema } from 'typebox';
-import type { HeraldEvent } from './event.js';
+import type { HeraldEvent, Json } from './event.js';
 import type { HttpClient } from './http.js';
 import type { TcpClient } from './net.js';
 import type { TemplateEngine } from './template.js';
@@ -33,6 +33,11 @@ export interface Notification {
   receiver: string;
   event: HeraldEvent;
   people: Person[];
+  /**
+   * The incident this notification is about, on routes with a notification
+   * policy: `{id, key, status, title, times_seen, first_seen, last_seen, acknowledged, …}`.
+   */
+  incident?: Record<string, Json>;
 }
 
 /**
@@ -89,6 +94,8 @@ export interface ReceiverDefinition<S extends TSchema = TSchema> {
   docsUrl?: string;
   /** One schema: TypeScript type, validation, secret masking and JSON Schema. */
   config: S;
+  /** What the receiver can do beyond sending: `acknowledge` — it passes an incident's acknowledgement on (PagerDuty). */
+  capabilities?: { acknowledge?: boolean };
   /** Rules one schema cannot say (e.g. exactly one of `url` / `token`); paths are relative to the receiver entry. */
   validate?(config: Static<S>): { path: string; message: string }[];
   create(config: Static<S>, ctx: CreateContext): ReceiverInstance;

@@ -27,5 +27,5 @@ export interface TemplateEngine {
 }
 
 export function templateVars(n: Notification): TemplateVars {
-  return { event: n.event, receiver: n.receiver, people: n.people };
+  return { event: n.event, receiver: n.receiver, people: n.people, ...(n.incident ? { incident: n.incident } : {}) };
 }

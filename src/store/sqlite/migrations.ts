@@ -82,4 +82,46 @@ export const sqliteMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_incidents': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('incidents')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('route', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('group_key', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .addColumn('times_seen', 'integer', (c) => c.notNull())
+        .addColumn('first_seen', 'integer', (c) => c.notNull())
+        .addColumn('last_seen', 'integer', (c) => c.notNull())
+        .addColumn('last_event_id', 'text', (c) => c.notNull())
+        .addColumn('resolved_at', 'integer')
+        .addColumn('acknowledged_at', 'integer')
+        .addColumn('acknowledged_by', 'text')
+        .addColumn('notified', 'text')
+        .addColumn('repeat_at', 'integer')
+        .addColumn('ends_at', 'integer')
+        .execute();
+      // At most one open incident per (route, key); resolved ones stay as history.
+      await sql`CREATE UNIQUE INDEX incidents_open ON incidents (route, key) WHERE status = 'firing'`.execute(db);
+      await sql`CREATE INDEX incidents_group ON incidents (route, group_key, status)`.execute(db);
+      await sql`CREATE INDEX incidents_repeat ON incidents (repeat_at) WHERE status = 'firing' AND acknowledged_at IS NULL`.execute(db);
+      await sql`CREATE INDEX incidents_ends ON incidents (ends_at) WHERE status = 'firing'`.execute(db);
+      // Persisted group timers: a restart neither loses a pending notification nor resets a wait.
+      await db.schema
+        .createTable('alert_groups')
+        .addColumn('route', 'text', (c) => c.notNull())
+        .addColumn('group_key', 'text', (c) => c.notNull())
+        .addColumn('flush_at', 'integer')
+        .addColumn('last_flush_at', 'integer')
+        .addColumn('interval_ms', 'integer', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('alert_groups_pk', ['route', 'group_key'])
+        .execute();
+      await sql`CREATE INDEX alert_groups_due ON alert_groups (flush_at) WHERE flush_at IS NOT NULL`.execute(db);
+      await sql`ALTER TABLE deliveries ADD COLUMN incident_id text`.execute(db);
+    },
+  },
 };

@@ -48,7 +48,7 @@ export function openSqliteStore(options: SqliteOptions): KyselyStore {
     migrations: sqliteMigrations,
     insertChunk: 500,
     async claimIds(k, receiver, limit, workerId, leaseUntil, now) {
-      const res = await sql<{ id: string; event_id: string; receiver: string; attempts: number; tries: number }>`
+      const res = await sql<{ id: string; event_id: string; receiver: string; attempts: number; tries: number; incident_id: string | null }>`
         UPDATE deliveries SET state = 'running', locked_by = ${workerId}, lease_until = ${leaseUntil}, updated_at = ${now}
         WHERE id IN (
           SELECT id FROM deliveries AS d
@@ -58,7 +58,7 @@ export function openSqliteStore(options: SqliteOptions): KyselyStore {
               WHERE p.receiver = d.receiver AND p.order_key = d.order_key AND p.id < d.id
                 AND p.state IN ('pending', 'failed', 'running')))
           ORDER BY run_at LIMIT ${limit})
-        RETURNING id, event_id, receiver, attempts, tries`.execute(k);
+        RETURNING id, event_id, receiver, attempts, tries, incident_id`.execute(k);
       return res.rows;
     },
     // SQLite will not change its safety level inside a transaction, so the

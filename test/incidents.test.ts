@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { startFakePagerDuty } from './fakes/pagerduty.js';
+import { eventually, FakeClock, type Sink, startHerald, startSink, type TestHerald, tempDir } from './helpers/harness.js';
+
+const MIN = 60_000;
+const ROUTING_KEY = 'R0123456789abcdef0123456789abcde';
+
+type T = Parameters<typeof startHerald>[0];
+
+function yaml(sink: Sink, policy: string, extra = '') {
+  return `outbound: {allow: ["127.0.0.0/8"]}
+delivery: {poll_interval: 20ms}
+receivers:
+  - {name: out, type: webhook, url: "${sink.url}/hook"}
+${extra}routes:
+  - name: ops
+    policy: ${policy}
+    receivers: [out${extra ? ', pager' : ''}]
+`;
+}
+
+const bodies = (sink: Sink) =>
+  sink.requests.map((r) => JSON.parse(r.body) as { event: { title: string; status: string; key: string; data?: unknown }; incident?: Record<string, unknown> });
+const post = (h: TestHerald, payload: unknown) => h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: payload as object });
+const settle = () => new Promise((r) => setTimeout(r, 150));
+
+async function setup(t: T, policy: string, o: { clock?: FakeClock; extra?: string; dir?: string; sink?: Sink } = {}) {
+  const sink = o.sink ?? (await startSink());
+  if (!o.sink) t.after(() => sink.close());
+  const h = await startHerald(t, yaml(sink, policy, o.extra), { clock: o.clock, dir: o.dir });
+  return { sink, h };
+}
+
+describe('incidents on a route with a policy', () => {
+  it('the same alert posted by three senders notifies once; times_seen counts every event; the resolve notifies once', async (t) => {
+    const { sink, h } = await setup(t, '{repeat_interval: 1h, group_interval: 0s}');
+    for (let i = 0; i < 3; i++) await post(h, { title: 'api errors', status: 'firing', key: 'api-errors', labels: { service: 'api' } });
+    await eventually(() => sink.requests.length === 1, 5000, 'one notification');
+    await settle();
+    assert.equal(sink.requests.length, 1, 'duplicates of the firing state are not notified');
+    for (let i = 0; i < 38; i++) await post(h, { title: 'api errors', status: 'firing', key: 'api-errors', labels: { service: 'api' } });
+    const [incident] = (await h.herald.server.inject({ method: 'GET', url: '/api/v1/incidents?status=firing' })).json().incidents;
+    assert.equal(incident.times_seen, 41, 'times_seen equals the events received for the key');
+    await post(h, { title: 'api errors', status: 'resolved', key: 'api-errors' });
+    await settle();
+    await post(h, { title: 'api errors', status: 'resolved', key: 'api-errors' });
+    await eventually(() => sink.requests.length === 2, 5000, 'resolved notification');
+    await settle();
+    assert.deepEqual(
+      bodies(sink).map((b) => b.event.status),
+      ['firing', 'resolved'],
+    );
+    assert.equal(bodies(sink)[1]?.incident?.times_seen, 41);
+    const detail = (await h.herald.server.inject({ method: 'GET', url: `/api/v1/incidents/${incident.id}` })).json();
+    assert.equal(detail.status, 'resolved');
+    assert.equal(detail.notifications.length, 2);
+    assert.equal(detail.events.length, 42, 'the 41 firing events and the one that resolved it, not the later duplicate');
+  });
+
+  it('repeats every repeat_interval while firing (virtual clock); acknowledging stops repeats and sends acknowledge to PagerDuty', async (t) => {
+    const pd = await startFakePagerDuty();
+    t.after(() => pd.close());
+    const clock = new FakeClock();
+    const { sink, h } = await setup(t, '{repeat_interval: 10m}', {
+      clock,
+      extra: `  - {name: pager, type: pagerduty, routing_key: ${ROUTING_KEY}, url: "${pd.url}"}\n`,
+    });
+    await post(h, { title: 'db down', status: 'firing', key: 'db-1', severity: 'critical' });
+    await eventually(() => sink.requests.length === 1 && pd.accepted.length === 1, 5000, 'first notification');
+    for (let n = 2; n <= 4; n++) {
+      clock.advance(10 * MIN);
+      await eventually(() => sink.requests.length === n, 5000, `repeat ${n - 1}`);
+    }
+    clock.advance(5 * MIN);
+    await settle();
+    assert.equal(sink.requests.length, 4, 'no repeat before the interval');
+    const [incident] = (await h.herald.server.inject({ method: 'GET', url: '/api/v1/incidents' })).json().incidents;
+    const ack = await h.herald.server.inject({ method: 'POST', url: `/api/v1/incidents/${incident.id}/ack` });
+    assert.equal(ack.statusCode, 200);
+    assert.deepEqual(ack.json().notified, ['pager']);
+    await eventually(() => pd.accepted.some((a) => a.body.event_action === 'acknowledge'), 5000, 'acknowledge sent');
+    const ackBody = pd.accepted.find((a) => a.body.event_action === 'acknowledge')?.body;
+    assert.equal(ackBody?.dedup_key, 'db-1', 'the acknowledge names the trigger');
+    clock.advance(60 * MIN);
+    await settle();
+    assert.equal(sink.requests.length, 4, 'no repeats after the acknowledgement');
+    assert.equal((await h.herald.server.inject({ method: 'POST', url: `/api/v1/incidents/${incident.id}/ack` })).statusCode, 409);
+  });
+
+  it('1,000 firing events for 10 groups within group_wait become 10 notifications', async (t) => {
+    const clock = new FakeClock();
+    const { sink, h } = await setup(t, '{group_by: [service], group_wait: 30s, group_interval: 5m}', { clock });
+    const events = Array.from({ length: 1000 }, (_, i) => ({ title: `error ${i}`, status: 'firing', key: `err-${i}`, labels: { service: `svc-${i % 10}` } }));
+    assert.equal((await post(h, events)).statusCode, 202);
+    await settle();
+    assert.equal(sink.requests.length, 0, 'nothing before group_wait');
+    clock.advance(30_000);
+    await eventually(() => sink.requests.length === 10, 10_000, 'ten group notifications');
+    await settle();
+    assert.equal(sink.requests.length, 10);
+    const first = bodies(sink)[0]?.event;
+    assert.match(String(first?.title), /^\[FIRING:100\] service=svc-\d$/);
+  });
+
+  it('a restart in the middle of group_wait and of repeat_interval still notifies once, on time', async (t) => {
+    const dir = tempDir(t);
+    const sink = await startSink();
+    t.after(() => sink.close());
+    const clock = new FakeClock();
+    const policy = '{group_wait: 1m, repeat_interval: 10m}';
+    const first = await setup(t, policy, { clock, dir, sink });
+    await post(first.h, { title: 'disk full', status: 'firing', key: 'disk' });
+    clock.advance(30_000);
+    await first.h.stop();
+    const second = await setup(t, policy, { clock, dir, sink });
+    await settle();
+    assert.equal(sink.requests.length, 0, 'group_wait still running after the restart');
+    clock.advance(30_000);
+    await eventually(() => sink.requests.length === 1, 5000, 'notified when group_wait ended');
+    clock.advance(5 * MIN);
+    await second.h.stop();
+    await setup(t, policy, { clock, dir, sink });
+    await settle();
+    assert.equal(sink.requests.length, 1, 'the repeat waits for its interval across a restart');
+    clock.advance(5 * MIN);
+    await eventually(() => sink.requests.length === 2, 5000, 'repeat on time after the restart');
+    await settle();
+    assert.equal(sink.requests.length, 2, 'exactly once');
+  });
+
+  it('routes without a policy still forward every event', async (t) => {
+    const sink = await startSink();
+    t.after(() => sink.close());
+    const h = await startHerald(
+      t,
+      `outbound: {allow: ["127.0.0.0/8"]}\ndelivery: {poll_interval: 20ms}\nreceivers: [{name: out, type: webhook, url: "${sink.url}/hook"}]\nroutes: [{receivers: [out]}]\n`,
+    );
+    for (let i = 0; i < 3; i++) await post(h, { title: 'x', status: 'firing', key: 'same' });
+    await eventually(() => sink.requests.length === 3, 5000, 'three deliveries');
+  });
+});
