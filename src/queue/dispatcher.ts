@@ -13,6 +13,8 @@ export interface DispatcherOptions {
   pollIntervalMs: number;
   /** New deliveries were queued: wake the delivery engine. */
   onQueued: () => void;
+  /** Whether a silence, maintenance window or inhibition mutes this incident now. */
+  suppress?: (incident: Incident, now: number) => Promise<{ kind: 'silenced' | 'maintenance' | 'inhibited'; by: string } | undefined>;
 }
 
 const BATCH = 200;
@@ -89,17 +91,24 @@ export class Dispatcher {
       })),
       ...settleQuietly.map((i) => ({ id: i.id, notified: i.status, repeatAt: null })),
     ];
-    if (notify.length === 1) {
-      const [i] = notify as [Incident];
+    // Muted incidents are recorded (their notification kept as `suppressed`) and left out of what is sent.
+    const audible: Incident[] = [];
+    for (const i of notify) {
+      const muted = await this.o.suppress?.(i, now);
+      if (!muted) audible.push(i);
+      else plan.deliveries.push(...this.deliveries(route, await this.noticeEvent(i, now, plan), i.key, now, i.id, `${muted.kind} by ${muted.by}`));
+    }
+    if (audible.length === 1) {
+      const [i] = audible as [Incident];
       const eventId = await this.noticeEvent(i, now, plan);
-      plan.deliveries = this.deliveries(route, eventId, i.key, now, i.id);
-    } else if (notify.length > 1) {
-      const event = toHeraldEvent(groupEvent(g.route, g.groupKey, notify), newId(now), now);
+      plan.deliveries.push(...this.deliveries(route, eventId, i.key, now, i.id));
+    } else if (audible.length > 1) {
+      const event = toHeraldEvent(groupEvent(g.route, g.groupKey, audible), newId(now), now);
       plan.events.push(event);
-      plan.deliveries = this.deliveries(route, event.id, event.key as string, now);
+      plan.deliveries.push(...this.deliveries(route, event.id, event.key as string, now));
     }
     await this.o.store.commitFlush(plan, now);
-    return plan.deliveries.length > 0;
+    return plan.deliveries.some((d) => !d.suppressed);
   }
 
   /**
@@ -120,8 +129,8 @@ export class Dispatcher {
     return resolved.id;
   }
 
-  private deliveries(route: Route, eventId: string, orderKey: string, now: number, incidentId?: string): NewDelivery[] {
-    return route.receivers.map((receiver) => ({ id: newId(now), eventId, receiver, runAt: now, orderKey, incidentId }));
+  private deliveries(route: Route, eventId: string, orderKey: string, now: number, incidentId?: string, suppressed?: string): NewDelivery[] {
+    return route.receivers.map((receiver) => ({ id: newId(now), eventId, receiver, runAt: now, orderKey, incidentId, ...(suppressed ? { suppressed } : {}) }));
   }
 
   private async repeat(i: Incident, now: number): Promise<boolean> {
@@ -130,7 +139,9 @@ export class Dispatcher {
       await this.o.store.commitRepeat(i, [], Number.MAX_SAFE_INTEGER, now);
       return false;
     }
-    const ok = await this.o.store.commitRepeat(i, this.deliveries(route, i.lastEventId, i.key, now, i.id), now + route.policy.repeatIntervalMs, now);
-    return ok && route.receivers.length > 0;
+    const muted = await this.o.suppress?.(i, now);
+    const reason = muted ? `${muted.kind} by ${muted.by}` : undefined;
+    const ok = await this.o.store.commitRepeat(i, this.deliveries(route, i.lastEventId, i.key, now, i.id, reason), now + route.policy.repeatIntervalMs, now);
+    return ok && !muted && route.receivers.length > 0;
   }
 }

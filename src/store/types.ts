@@ -1,8 +1,9 @@
 import type { HeraldEvent } from '@herald/sdk';
 import type { Incident, IncidentSignal } from '../core/incidents.js';
 
-export type DeliveryState = 'pending' | 'running' | 'failed' | 'succeeded' | 'dead';
-export const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'running', 'failed', 'succeeded', 'dead'];
+/** `suppressed`: a notification a silence, maintenance window or inhibition muted — kept visible, never sent. */
+export type DeliveryState = 'pending' | 'running' | 'failed' | 'succeeded' | 'dead' | 'suppressed';
+export const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'running', 'failed', 'succeeded', 'dead', 'suppressed'];
 
 export interface NewDelivery {
   id: string;
@@ -13,6 +14,8 @@ export interface NewDelivery {
   orderKey?: string;
   /** The incident this notification is about (policy routes). */
   incidentId?: string;
+  /** Why it is muted; stored as `suppressed`, never sent. */
+  suppressed?: string;
 }
 
 /** One accepted request: committed whole or not at all. */
