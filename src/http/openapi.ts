@@ -170,6 +170,33 @@ export const openApiDocument = {
         responses: { '200': { description: 'committed durably' }, ...errors(400, 401, 403, 413, 415, 503) },
       },
     },
+    '/api/v1/incidents': {
+      get: {
+        summary: 'Incidents of routes with a policy, newest first (scope: read)',
+        responses: { '200': { description: 'incidents' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/api/v1/incidents/{id}': {
+      get: {
+        summary: 'One incident with its events and notifications (scope: read)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'the incident' }, ...errors(401, 403, 404) },
+      },
+    },
+    '/api/v1/incidents/{id}/ack': {
+      post: {
+        summary: 'Acknowledge: stops repeats, tells receivers that support it (scope: admin)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'acknowledged' }, ...errors(401, 403, 404, 409) },
+      },
+    },
+    '/api/v1/incidents/{id}/resolve': {
+      post: {
+        summary: 'Resolve by hand (scope: admin)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'resolved' }, ...errors(401, 403, 404, 409) },
+      },
+    },
     '/api/v1/checks': {
       get: { summary: 'Health checks with their state and last result (scope: read)', responses: { '200': { description: 'checks' }, ...errors(401, 403) } },
     },
