@@ -129,6 +129,33 @@ describe('incidents on a route with a policy', () => {
     assert.equal(sink.requests.length, 2, 'exactly once');
   });
 
+  it('flood guard: beyond max_notifications per window, the rest go out as one digest per window, none dropped', async (t) => {
+    const clock = new FakeClock();
+    const { sink, h } = await setup(t, '{group_interval: 0s, max_notifications: {count: 3, per: 1m}}', { clock });
+    await post(
+      h,
+      Array.from({ length: 10 }, (_, i) => ({ title: `queue ${i} stuck`, status: 'firing', key: `q-${i}` })),
+    );
+    await eventually(() => sink.requests.length === 4, 5000, 'three notifications and one digest');
+    await settle();
+    assert.equal(sink.requests.length, 4);
+    const titles = bodies(sink).map((b) => b.event.title);
+    assert.equal(titles.filter((x) => x.startsWith('Digest: [FIRING:7]')).length, 1, titles.join(' | '));
+    await post(
+      h,
+      Array.from({ length: 5 }, (_, i) => ({ title: `disk ${i} full`, status: 'firing', key: `d-${i}` })),
+    );
+    await settle();
+    assert.equal(sink.requests.length, 4, 'the window is used up: the next ones wait');
+    clock.advance(60_000);
+    await eventually(() => sink.requests.length === 8, 5000, 'next window: three more and a digest of two');
+    const mentioned = bodies(sink).flatMap((b) => {
+      const data = b.event.data as { incidents?: { key: string }[] } | undefined;
+      return data?.incidents ? data.incidents.map((i) => i.key) : [b.event.key];
+    });
+    assert.equal(new Set(mentioned).size, 15, 'every incident was notified once, alone or in a digest');
+  });
+
   it('routes without a policy still forward every event', async (t) => {
     const sink = await startSink();
     t.after(() => sink.close());

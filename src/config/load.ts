@@ -5,6 +5,7 @@ import { type Matcher, parseMatcher } from '../core/matcher.js';
 import type { Schedule, Team, User } from '../core/oncall.js';
 import { validateSelector } from '../core/oncall.js';
 import type { Route } from '../core/routing.js';
+import type { InhibitRule, MaintenanceWindow, Silence } from '../core/silence.js';
 import { parseBytes, parseDuration } from '../lib/units.js';
 import { compileValidator, type ValidationIssue } from '../lib/validate.js';
 import { parseAllowList } from '../outbound/ip-policy.js';
@@ -12,6 +13,7 @@ import type { EnrichStepConfig } from '../pipeline/enrich.js';
 import type { Registered, Registry } from '../registry/registry.js';
 import { interpolate } from './interpolate.js';
 import { buildPeople } from './people.js';
+import { buildSilenceConfig } from './silences.js';
 import { ConfigFileSchema, RECEIVER_COMMON_KEYS, ReceiverCommonSchema, type Scope, SOURCE_COMMON_KEYS, SourceCommonSchema } from './schema.js';
 
 export const DEFAULT_RETRY_SCHEDULE = ['5s', '30s', '2m', '5m', '15m', '30m', '1h', '2h', '4h', '8h', '12h', '24h'];
@@ -57,6 +59,8 @@ export interface HeraldConfig {
   plugins: string[];
   /** users:, teams:, schedules: */
   people: { directory: Map<string, User>; teams: Map<string, Team>; schedules: Map<string, Schedule> };
+  /** silences:, maintenance:, inhibit_rules: what mutes incident notifications (API silences live in the store). */
+  alerting: { silences: Silence[]; windows: MaintenanceWindow[]; rules: InhibitRule[] };
   /** Every secret value in the config, for redaction. */
   secrets: string[];
 }
@@ -124,11 +128,12 @@ export function buildConfig(raw: unknown, registry: Registry, file?: string): He
   const rawSources = (raw as { sources?: unknown } | null)?.sources;
   const builtSources = Array.isArray(rawSources) ? buildSources(rawSources, registry) : { sources: [], issues: [], secrets: [] };
   const people = buildPeople((raw ?? {}) as { users?: unknown; teams?: unknown; schedules?: unknown });
+  const alerting = buildSilenceConfig((raw ?? {}) as { silences?: unknown; maintenance?: unknown; inhibit_rules?: unknown });
   if (!fileValidator.check(raw)) {
     const fileIssues = fileValidator.issues(raw).filter((i) => !/^(receivers|sources)\[\d+\]/.test(i.path));
-    throw new ConfigError([...fileIssues, ...built.issues, ...builtSources.issues, ...people.issues], file);
+    throw new ConfigError([...fileIssues, ...built.issues, ...builtSources.issues, ...people.issues, ...alerting.issues], file);
   }
-  const issues: ValidationIssue[] = [...built.issues, ...builtSources.issues, ...people.issues];
+  const issues: ValidationIssue[] = [...built.issues, ...builtSources.issues, ...people.issues, ...alerting.issues];
   const secrets: string[] = [...built.secrets, ...builtSources.secrets];
   const receivers = built.receivers;
   const sources = builtSources.sources;
@@ -175,6 +180,7 @@ export function buildConfig(raw: unknown, registry: Registry, file?: string): He
           repeatIntervalMs: parseDuration(p.repeat_interval ?? DEFAULT_POLICY.repeatInterval),
           sendResolved: p.send_resolved ?? true,
           autoResolveMs: p.auto_resolve === undefined ? undefined : parseDuration(p.auto_resolve),
+          maxNotifications: p.max_notifications ? { count: p.max_notifications.count, perMs: parseDuration(p.max_notifications.per) } : undefined,
         }
       : undefined;
     if (policy && policy.repeatIntervalMs < 1000) issues.push({ path: `routes[${i}].policy.repeat_interval`, message: 'must be at least 1s' });
@@ -228,6 +234,7 @@ export function buildConfig(raw: unknown, registry: Registry, file?: string): He
     log: { level: raw.log?.level ?? 'info', format: raw.log?.format ?? 'auto' },
     plugins: raw.plugins ?? [],
     people: { directory: people.directory, teams: people.teams, schedules: people.schedules },
+    alerting: { silences: alerting.silences, windows: alerting.windows, rules: alerting.rules },
     secrets,
   };
 }

@@ -76,6 +76,12 @@ export const PolicySchema = Type.Object(
     repeat_interval: Type.Optional(Duration('how often a still-firing, unacknowledged incident is notified again (default 10m)')),
     send_resolved: Type.Optional(Type.Boolean({ description: 'notify when an incident resolves (default true)' })),
     auto_resolve: Type.Optional(Duration('resolve a firing incident with no new event for this long')),
+    max_notifications: Type.Optional(
+      Type.Object(
+        { count: Type.Integer({ minimum: 1, maximum: 10_000 }), per: Duration('the window, e.g. 1m') },
+        { additionalProperties: false, description: 'flood guard: beyond count per window, one digest per window' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -135,6 +141,10 @@ export const ConfigFileSchema = Type.Object(
     teams: Type.Optional(Type.Unknown()),
     schedules: Type.Optional(Type.Unknown()),
     routes: Type.Optional(Type.Array(RouteSchema)),
+    // Validated in detail by buildSilenceConfig (src/config/silences.ts).
+    silences: Type.Optional(Type.Unknown()),
+    maintenance: Type.Optional(Type.Unknown()),
+    inhibit_rules: Type.Optional(Type.Unknown()),
     delivery: Type.Optional(DeliverySchema),
     outbound: Type.Optional(OutboundSchema),
     log: Type.Optional(LogSchema),

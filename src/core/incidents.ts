@@ -14,6 +14,8 @@ export interface Policy {
   sendResolved: boolean;
   /** A firing incident with no new event for this long resolves by itself. */
   autoResolveMs?: number;
+  /** Flood guard: at most `count` notifications per `perMs`; the rest go out as one digest per window. */
+  maxNotifications?: { count: number; perMs: number };
 }
 
 export const DEFAULT_POLICY = { groupWait: '0s', groupInterval: '1m', repeatInterval: '10m' } as const;

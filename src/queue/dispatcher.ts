@@ -61,9 +61,89 @@ export class Dispatcher {
     const now = this.o.clock.now();
     await this.o.store.autoResolve(now);
     let queued = false;
-    for (const g of await this.o.store.dueGroups(now, BATCH)) queued = (await this.flush(g, now)) || queued;
+    const due = await this.o.store.dueGroups(now, BATCH);
+    for (const [routeId, groups] of groupBy(due, (g) => g.route)) {
+      const guard = this.policyRoute(routeId)?.policy?.maxNotifications;
+      if (!guard) {
+        for (const g of groups) queued = (await this.flush(g, now)) || queued;
+        continue;
+      }
+      queued = (await this.guardedFlush(routeId, groups, guard, now)) || queued;
+    }
     for (const i of await this.o.store.dueRepeats(now, BATCH)) queued = (await this.repeat(i, now)) || queued;
     if (queued) this.o.onQueued();
+  }
+
+  /** Notifications sent per route, for the flood guard (in memory: a restart starts a fresh window). */
+  private readonly sent = new Map<string, number[]>();
+  private readonly lastDigest = new Map<string, number>();
+
+  /**
+   * Flood guard: up to `count` notifications per window go out as usual; the
+   * groups beyond are summarised in one digest per window — never dropped.
+   * Groups that would exceed even that wait (persisted) for the next window.
+   */
+  private async guardedFlush(routeId: string, groups: DueGroup[], guard: { count: number; perMs: number }, now: number): Promise<boolean> {
+    const recent = (this.sent.get(routeId) ?? []).filter((t) => t > now - guard.perMs);
+    let queued = false;
+    const overflow: DueGroup[] = [];
+    for (const g of groups) {
+      if (recent.length >= guard.count) {
+        overflow.push(g);
+        continue;
+      }
+      if (await this.flush(g, now)) {
+        recent.push(now);
+        queued = true;
+      }
+    }
+    this.sent.set(routeId, recent);
+    if (overflow.length === 0) return queued;
+    const last = this.lastDigest.get(routeId);
+    if (last !== undefined && last > now - guard.perMs) {
+      for (const g of overflow) await this.o.store.postponeGroup(g.route, g.groupKey, last + guard.perMs);
+      return queued;
+    }
+    if (await this.flushDigest(routeId, overflow, now)) {
+      this.lastDigest.set(routeId, now);
+      queued = true;
+    }
+    return queued;
+  }
+
+  /** One notification for several due groups of a route; each group's bookkeeping is committed with it. */
+  private async flushDigest(routeId: string, groups: DueGroup[], now: number): Promise<boolean> {
+    const route = this.policyRoute(routeId);
+    if (!route?.policy) return false;
+    const policy = route.policy;
+    const plans: FlushPlan[] = [];
+    const all: Incident[] = [];
+    for (const g of groups) {
+      const { notify, settleQuietly } = pendingNotice(g.incidents, policy);
+      all.push(...notify);
+      plans.push({
+        route: g.route,
+        groupKey: g.groupKey,
+        seq: g.seq,
+        events: [],
+        deliveries: [],
+        nextFlushAt: now + policy.groupIntervalMs,
+        notified: [
+          ...notify.map((i) => ({ id: i.id, notified: i.status, repeatAt: i.status === 'firing' && i.acknowledgedAt === null ? now + policy.repeatIntervalMs : null })),
+          ...settleQuietly.map((i) => ({ id: i.id, notified: i.status, repeatAt: null })),
+        ],
+      });
+    }
+    const [first] = plans;
+    if (first && all.length > 0) {
+      const digest = groupEvent(routeId, 'digest', all);
+      const event = toHeraldEvent({ ...digest, title: `Digest: ${digest.title}`, key: `digest:${routeId}` }, newId(now), now);
+      first.events.push(event);
+      first.deliveries = this.deliveries(route, event.id, event.key as string, now);
+    }
+    // The plan holding the digest commits first: a crash after it re-sends a group, never loses one.
+    for (const plan of plans) await this.o.store.commitFlush(plan, now);
+    return all.length > 0;
   }
 
   private policyRoute(id: string): Route | undefined {
@@ -144,4 +224,10 @@ export class Dispatcher {
     const ok = await this.o.store.commitRepeat(i, this.deliveries(route, i.lastEventId, i.key, now, i.id, reason), now + route.policy.repeatIntervalMs, now);
     return ok && !muted && route.receivers.length > 0;
   }
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) out.set(key(item), [...(out.get(key(item)) ?? []), item]);
+  return out;
 }

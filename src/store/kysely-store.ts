@@ -18,8 +18,10 @@ import {
   type IngestOutcome,
   type IngestRequest,
   type NewDelivery,
+  type NewSilence,
   type QueueStats,
   type Store,
+  type StoredSilence,
   StoreUnavailableError,
 } from './types.js';
 
@@ -196,6 +198,10 @@ export class KyselyStore implements Store {
 
   commitFlush(plan: FlushPlan, now: number): Promise<void> {
     return wrapUnavailable(() => this.db.transaction().execute((trx) => commitFlush(trx, plan, now)));
+  }
+
+  async postponeGroup(route: string, groupKey: string, flushAt: number): Promise<void> {
+    await wrapUnavailable(() => this.db.updateTable('alert_groups').set({ flush_at: flushAt }).where('route', '=', route).where('group_key', '=', groupKey).execute());
   }
 
   dueRepeats(now: number, limit: number): Promise<Incident[]> {
@@ -468,6 +474,31 @@ export class KyselyStore implements Store {
     });
   }
 
+  async createSilence(s: NewSilence): Promise<void> {
+    await wrapUnavailable(() =>
+      this.db
+        .insertInto('silences')
+        .values({ ...s, matchers: JSON.stringify(s.matchers), expired_at: null })
+        .execute(),
+    );
+  }
+
+  async listSilences(f: { active_at?: number; ending_after?: number }): Promise<StoredSilence[]> {
+    let q = this.db.selectFrom('silences').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc');
+    if (f.active_at !== undefined) q = q.where('starts_at', '<=', f.active_at).where('ends_at', '>', f.active_at);
+    else if (f.ending_after !== undefined) q = q.where('ends_at', '>', f.ending_after);
+    return (await wrapUnavailable(() => q.execute())).map(toSilence);
+  }
+
+  async expireSilence(id: string, now: number): Promise<'expired' | 'not_found' | 'ended'> {
+    const res = await wrapUnavailable(() =>
+      this.db.updateTable('silences').set({ ends_at: now, expired_at: now }).where('id', '=', id).where('ends_at', '>', now).executeTakeFirst(),
+    );
+    if (Number(res.numUpdatedRows) === 1) return 'expired';
+    const row = await this.db.selectFrom('silences').select('id').where('id', '=', id).executeTakeFirst();
+    return row ? 'ended' : 'not_found';
+  }
+
   async count(table: 'events' | 'deliveries' | 'attempts' | 'idempotency_keys'): Promise<number> {
     const row = await this.db
       .selectFrom(table)
@@ -495,6 +526,19 @@ function toDeliveryRow(d: Database['deliveries']): DeliveryRow {
     updated_at: iso(Number(d.updated_at)),
     last_error: d.last_error,
     last_status: d.last_status,
+  };
+}
+
+function toSilence(r: Database['silences']): StoredSilence {
+  return {
+    id: r.id,
+    matchers: JSON.parse(r.matchers) as string[],
+    starts_at: Number(r.starts_at),
+    ends_at: Number(r.ends_at),
+    author: r.author,
+    comment: r.comment,
+    created_at: Number(r.created_at),
+    expired_at: r.expired_at === null ? null : Number(r.expired_at),
   };
 }
 

@@ -146,6 +146,8 @@ export interface Store {
   dueGroups(now: number, limit: number): Promise<DueGroup[]>;
   /** Writes one group notification and its bookkeeping in one transaction. */
   commitFlush(plan: FlushPlan, now: number): Promise<void>;
+  /** Moves a group's next flush (flood guard: wait for the next digest window). */
+  postponeGroup(route: string, groupKey: string, flushAt: number): Promise<void>;
   /** Firing, unacknowledged incidents whose repeat is due. */
   dueRepeats(now: number, limit: number): Promise<Incident[]>;
   /** Queues a repeat if the incident is still as read; false when it changed meanwhile. */
@@ -159,6 +161,15 @@ export interface Store {
   acknowledgeIncident(id: string, by: string, now: number): Promise<boolean>;
   /** Resolves a firing incident by hand, as a resolved event would; false when it is not firing. */
   resolveIncident(id: string, now: number, policy: { groupIntervalMs: number }): Promise<boolean>;
+  /** Stores a silence created through the API. */
+  createSilence(silence: NewSilence): Promise<void>;
+  /**
+   * Stored silences, newest first: those in force at `active_at`, else those
+   * not ended at `ending_after` (active and pending), else every one.
+   */
+  listSilences(filter: { active_at?: number; ending_after?: number }): Promise<StoredSilence[]>;
+  /** Ends a silence now (ends_at = now); `ended` when it had already ended. */
+  expireSilence(id: string, now: number): Promise<'expired' | 'not_found' | 'ended'>;
   /** Counts rows; used by tests and /readyz-style checks. */
   count(table: 'events' | 'deliveries' | 'attempts' | 'idempotency_keys'): Promise<number>;
   close(): Promise<void>;
@@ -183,6 +194,22 @@ export interface FlushPlan {
   /** When changes arrived during the flush: the next flush time. */
   nextFlushAt: number;
 }
+
+/** A silence as stored (API-created ones; config ones are not stored). Times are epoch ms. */
+export interface StoredSilence {
+  id: string;
+  /** Matcher texts, as given (parsed with parseMatcher). */
+  matchers: string[];
+  starts_at: number;
+  ends_at: number;
+  author: string;
+  comment: string;
+  created_at: number;
+  /** When it was expired by hand, else null. */
+  expired_at: number | null;
+}
+
+export type NewSilence = Omit<StoredSilence, 'expired_at'>;
 
 /** Raised when the store cannot be reached or written; callers answer 503. */
 export class StoreUnavailableError extends Error {
