@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startFakePagerDuty } from './fakes/pagerduty.js';
+import { startFakeSlack } from './fakes/slack.js';
 import { eventually, FakeClock, type Sink, startHerald, startSink, type TestHerald, tempDir } from './helpers/harness.js';
 
 const MIN = 60_000;
@@ -154,6 +155,46 @@ describe('incidents on a route with a policy', () => {
       return data?.incidents ? data.incidents.map((i) => i.key) : [b.event.key];
     });
     assert.equal(new Set(mentioned).size, 15, 'every incident was notified once, alone or in a digest');
+  });
+
+  it('a Prometheus alert whose endsAt passes without a re-send resolves its incident', async (t) => {
+    const clock = new FakeClock();
+    const { sink, h } = await setup(t, '{group_interval: 0s}', { clock });
+    const alert = {
+      labels: { alertname: 'HighLatency', service: 'api' },
+      annotations: { summary: 'p99 > 1s' },
+      endsAt: new Date(clock.now() + 4 * MIN).toISOString(),
+    };
+    assert.equal((await h.herald.server.inject({ method: 'POST', url: '/api/v2/alerts', payload: [alert] })).statusCode, 200);
+    await eventually(() => sink.requests.length === 1, 5000, 'firing');
+    clock.advance(3 * MIN);
+    await settle();
+    assert.equal(sink.requests.length, 1, 'still firing before endsAt');
+    clock.advance(2 * MIN);
+    await eventually(() => sink.requests.length === 2, 5000, 'resolved once endsAt passed');
+    assert.equal(bodies(sink)[1]?.event.status, 'resolved');
+    assert.equal(bodies(sink)[1]?.event.key, bodies(sink)[0]?.event.key);
+  });
+
+  it('times_seen in the rendered Slack message equals the events received for the key', async (t) => {
+    const slack = await startFakeSlack();
+    t.after(() => slack.close());
+    slack.minIntervalMs = 0;
+    const clock = new FakeClock();
+    const h = await startHerald(
+      t,
+      `outbound: {allow: ["127.0.0.0/8"]}
+delivery: {poll_interval: 20ms}
+receivers: [{name: chat, type: slack, url: "${slack.url}${slack.webhookPath}", max_per_second: 100}]
+routes: [{name: ops, policy: {repeat_interval: 10m}, receivers: [chat]}]
+`,
+      { clock },
+    );
+    for (let i = 0; i < 5; i++) await post(h, { title: 'api-errors: TypeError', status: 'firing', key: 'api-errors' });
+    await eventually(() => slack.accepted.length === 1, 5000, 'first message');
+    clock.advance(10 * MIN);
+    await eventually(() => slack.accepted.length === 2, 5000, 'the repeat');
+    assert.equal((slack.accepted[1]?.body as { text: string }).text, '[FIRING] api-errors: TypeError (5 times seen)');
   });
 
   it('routes without a policy still forward every event', async (t) => {

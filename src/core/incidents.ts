@@ -53,6 +53,11 @@ function fieldOrLabel(event: HeraldEvent, name: string): string | undefined {
 export function incidentSignal(event: HeraldEvent, route: string, policy: Policy): IncidentSignal | undefined {
   if (!event.key || (event.status !== 'firing' && event.status !== 'resolved')) return undefined;
   const received = Date.parse(event.received_at);
+  // Prometheus/Alertmanager alerts say when they stop firing unless re-sent (`endsAt`, kept in data).
+  const declaredEnd = Date.parse(String((event.data as { endsAt?: unknown } | undefined)?.endsAt ?? ''));
+  const ends = [policy.autoResolveMs ? received + policy.autoResolveMs : Number.NaN, declaredEnd > received && declaredEnd < received + 365 * 86_400_000 ? declaredEnd : Number.NaN].filter(
+    (t) => !Number.isNaN(t),
+  );
   return {
     route,
     key: event.key,
@@ -62,7 +67,7 @@ export function incidentSignal(event: HeraldEvent, route: string, policy: Policy
     status: event.status,
     title: event.title,
     labels: event.labels,
-    endsAt: policy.autoResolveMs ? received + policy.autoResolveMs : undefined,
+    endsAt: ends.length > 0 ? Math.min(...ends) : undefined,
     groupWaitMs: policy.groupWaitMs,
     groupIntervalMs: policy.groupIntervalMs,
   };
