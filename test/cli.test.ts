@@ -48,7 +48,7 @@ routes:
   it('--help documents every command', async () => {
     const r = await herald(['--help']);
     assert.equal(r.code, 0);
-    for (const c of ['serve', 'check-config', 'send', 'test', 'routes', 'deliveries', 'replay', 'reload', 'receivers', 'plugins', 'oncall'])
+    for (const c of ['serve', 'check-config', 'send', 'test', 'routes', 'deliveries', 'replay', 'reload', 'receivers', 'plugins', 'oncall', 'silence'])
       assert.match(r.out, new RegExp(`\\n  ${c}\\b`), c);
   });
 
@@ -214,6 +214,42 @@ routes: [{receivers: [hook]}]
     await eventually(async () => (await herald(['deliveries', '--state', 'dead'], env())).out.includes('no deliveries'), 10_000, 'no dead deliveries');
     assert.equal((await herald(['replay'], env())).code, 2);
     assert.equal((await herald(['deliveries', '--state', 'bogus'], env())).code, 2, 'usage errors exit 2');
+  });
+
+  it('silence add, ls and expire work through the API', async () => {
+    const add = await herald(
+      ['silence', 'add', '--match', 'severity="critical"', '--match', 'host=~"db-.*"', '--duration', '2h', '--author', 'alice', '--comment', 'db migration'],
+      env(),
+    );
+    assert.equal(add.code, 0, add.err);
+    const m = /^silence (\S+) active from \S+ until \S+: severity="critical", host=~"db-\.\*"$/m.exec(add.out);
+    assert.ok(m, add.out);
+    const id = m[1] as string;
+    const ls = await herald(['silence', 'ls'], env());
+    assert.equal(ls.code, 0, ls.err);
+    assert.match(ls.out, new RegExp(`^${id}  active  api    until \\S+  severity="critical", host=~"db-\\.\\*"  — alice: db migration$`, 'm'));
+    const listed = JSON.parse((await herald(['silence', 'ls', '--json'], env())).out);
+    assert.deepEqual(
+      listed.silences.map((s: { id: string; author: string }) => [s.id, s.author]),
+      [[id, 'alice']],
+    );
+
+    const expire = await herald(['silence', 'expire', id], env());
+    assert.equal(expire.code, 0, expire.err);
+    assert.match(expire.out, new RegExp(`expired silence ${id}`));
+    assert.match((await herald(['silence', 'ls'], env())).out, /no active or pending silences/);
+    assert.match((await herald(['silence', 'ls', '--all'], env())).out, new RegExp(`^${id}  expired api`, 'm'));
+    const again = await herald(['silence', 'expire', id], env());
+    assert.equal(again.code, 1);
+    assert.match(again.err, /409 already_expired/);
+
+    const bad = await herald(['silence', 'add', '--match', 'host=~"("', '--until', '2999-01-01T00:00:00Z', '--author', 'a', '--comment', 'c'], env());
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /400 invalid_silence: matchers\[0\]: invalid regex/);
+    const usage = await herald(['silence', 'add', '--match', 'a="b"', '--author', 'a', '--comment', 'c'], env());
+    assert.equal(usage.code, 2);
+    assert.match(usage.err, /give --duration or --until/);
+    assert.equal((await herald(['silence', 'add', '--duration', '1h', '--author', 'a', '--comment', 'c'], env())).code, 2, '--match is required');
   });
 
   it('SIGHUP and `herald reload` apply a new config; a bad one is refused and the old one keeps running', async () => {

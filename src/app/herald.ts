@@ -25,6 +25,7 @@ import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import { loadConfigAndPlugins } from './load-config.js';
 import { SourceHost } from './source-host.js';
+import { makeSuppressor } from './suppression.js';
 
 export interface HeraldOptions {
   config: HeraldConfig;
@@ -108,6 +109,8 @@ export class Herald {
       routes: () => this.config.routes,
       pollIntervalMs: o.config.delivery.pollIntervalMs,
       onQueued: () => this.engine.wake(),
+      // Silences, maintenance windows and inhibit rules: muted notifications are recorded as `suppressed`.
+      suppress: makeSuppressor(this.store, () => this.config),
     });
     this.sources = new SourceHost({
       log: this.log.child({ component: 'sources' }),

@@ -34,7 +34,7 @@ export function serverUrl(o: RemoteOptions): string {
 /** Calls Herald's own API (the operator's command, so no SSRF guard applies). */
 export async function callApi(
   o: RemoteOptions,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   path: string,
   body?: unknown,
   raw?: { body: string; headers: Record<string, string> },

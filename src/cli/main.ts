@@ -171,6 +171,62 @@ remote(program.command('reload').description('make a running Herald re-read its 
   json(body);
 });
 
+interface SilenceView {
+  id: string;
+  matchers: string[];
+  starts_at: string;
+  ends_at: string;
+  author: string;
+  comment: string;
+  state: string;
+  origin: string;
+}
+
+const silence = program.command('silence').description('mute incident notifications for a while: add, list and expire silences');
+
+remote(silence.command('add').description('create a silence on a running Herald; matching notifications are recorded as suppressed, not sent'))
+  .requiredOption('--match <matcher>', 'matcher, e.g. severity="critical" or host=~"db-.*" (repeatable; all must match)', collect)
+  .option('--duration <duration>', 'how long from now (or from --start), e.g. 2h')
+  .option('--until <time>', 'end instead of --duration (RFC 3339)')
+  .option('--start <time>', 'start later (RFC 3339; default now)')
+  .requiredOption('--author <name>', 'who is silencing')
+  .requiredOption('--comment <text>', 'why')
+  .option('--json', 'print JSON')
+  .action(
+    async (o: RemoteOptions & { match: string[]; duration?: string; until?: string; start?: string; author: string; comment: string; json?: boolean }) => {
+      if (!o.duration === !o.until) throw new CliError('give --duration or --until (not both)', 2);
+      const body = {
+        matchers: o.match,
+        author: o.author,
+        comment: o.comment,
+        ...(o.start ? { starts_at: o.start } : {}),
+        ...(o.duration ? { duration: o.duration } : { ends_at: o.until }),
+      };
+      const { json: created } = await callApi(o, 'POST', '/api/v1/silences', body);
+      if (o.json) return json(created);
+      const s = created as SilenceView;
+      out(`silence ${s.id} ${s.state} from ${s.starts_at} until ${s.ends_at}: ${s.matchers.join(', ')}`);
+    },
+  );
+
+remote(silence.command('ls').description('list silences (API and config): active and pending, or every one with --all'))
+  .option('--all', 'include expired silences')
+  .option('--json', 'print JSON')
+  .action(async (o: RemoteOptions & { all?: boolean; json?: boolean }) => {
+    const { json: body } = await callApi(o, 'GET', `/api/v1/silences${o.all ? '?all=true' : ''}`);
+    if (o.json) return json(body);
+    const list = (body as { silences: SilenceView[] }).silences;
+    if (list.length === 0) return out(o.all ? 'no silences' : 'no active or pending silences (--all shows expired ones)');
+    for (const s of list) out(`${s.id}  ${s.state.padEnd(7)} ${s.origin.padEnd(6)} until ${s.ends_at}  ${s.matchers.join(', ')}  — ${s.author}: ${s.comment}`);
+  });
+
+remote(silence.command('expire').description('end a silence now (API-created ones; config ones are removed from the file)'))
+  .argument('<id>', 'silence id (from `herald silence ls`)')
+  .action(async (id: string, o: RemoteOptions) => {
+    await callApi(o, 'DELETE', `/api/v1/silences/${encodeURIComponent(id)}`);
+    out(`expired silence ${id}`);
+  });
+
 program
   .command('receivers')
   .description('list receiver types, or print one type’s config JSON Schema')

@@ -13,8 +13,8 @@ import type { EnrichStepConfig } from '../pipeline/enrich.js';
 import type { Registered, Registry } from '../registry/registry.js';
 import { interpolate } from './interpolate.js';
 import { buildPeople } from './people.js';
-import { buildSilenceConfig } from './silences.js';
 import { ConfigFileSchema, RECEIVER_COMMON_KEYS, ReceiverCommonSchema, type Scope, SOURCE_COMMON_KEYS, SourceCommonSchema } from './schema.js';
+import { buildSilenceConfig } from './silences.js';
 
 export const DEFAULT_RETRY_SCHEDULE = ['5s', '30s', '2m', '5m', '15m', '30m', '1h', '2h', '4h', '8h', '12h', '24h'];
 

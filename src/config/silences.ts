@@ -90,7 +90,7 @@ function matchers(texts: readonly string[], base: string, issues: ValidationIssu
 }
 
 /** Alertmanager's rule for silences: a `=` or `=~` matcher that accepts the empty string would also match alerts without the label. */
-function matchesEmpty(m: Matcher): boolean {
+export function matchesEmpty(m: Matcher): boolean {
   if (m.op === '=') return m.value === '';
   if (m.op === '=~') return m.regex?.test('') ?? false;
   return false;

@@ -55,9 +55,10 @@ export function incidentSignal(event: HeraldEvent, route: string, policy: Policy
   const received = Date.parse(event.received_at);
   // Prometheus/Alertmanager alerts say when they stop firing unless re-sent (`endsAt`, kept in data).
   const declaredEnd = Date.parse(String((event.data as { endsAt?: unknown } | undefined)?.endsAt ?? ''));
-  const ends = [policy.autoResolveMs ? received + policy.autoResolveMs : Number.NaN, declaredEnd > received && declaredEnd < received + 365 * 86_400_000 ? declaredEnd : Number.NaN].filter(
-    (t) => !Number.isNaN(t),
-  );
+  const ends = [
+    policy.autoResolveMs ? received + policy.autoResolveMs : Number.NaN,
+    declaredEnd > received && declaredEnd < received + 365 * 86_400_000 ? declaredEnd : Number.NaN,
+  ].filter((t) => !Number.isNaN(t));
   return {
     route,
     key: event.key,

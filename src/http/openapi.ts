@@ -1,5 +1,6 @@
 import { EventInputSchema } from '../core/event.js';
 import { DELIVERY_STATES } from '../store/types.js';
+import { NewSilenceSchema } from './routes/silences.js';
 
 /** TypeBox schemas are JSON Schema plus internal `~` keys; drop those. */
 function clean(value: unknown): unknown {
@@ -35,6 +36,22 @@ export const openApiDocument = {
           error: { type: 'string', description: 'stable code, e.g. invalid_event' },
           detail: { type: 'string', description: 'what was wrong, naming the field' },
           issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+        },
+      },
+      NewSilence: clean(NewSilenceSchema),
+      Silence: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          matchers: { type: 'array', items: { type: 'string' } },
+          starts_at: { type: 'string', format: 'date-time' },
+          ends_at: { type: 'string', format: 'date-time' },
+          author: { type: 'string' },
+          comment: { type: 'string' },
+          state: { enum: ['active', 'pending', 'expired'] },
+          origin: { enum: ['api', 'config'], description: 'config silences are read-only here' },
+          created_at: { type: ['string', 'null'], format: 'date-time' },
+          expired_at: { type: ['string', 'null'], format: 'date-time', description: 'when it was expired by hand' },
         },
       },
       Delivery: {
@@ -132,6 +149,31 @@ export const openApiDocument = {
         summary: 'Re-queue every dead delivery (scope: admin)',
         parameters: [{ name: 'state', in: 'query', required: true, schema: { const: 'dead' } }],
         responses: { '202': { description: 're-queued' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/api/v1/silences': {
+      post: {
+        summary: 'Create a silence: matching incident notifications are recorded as suppressed, not sent (scope: admin)',
+        requestBody: { required: true, content: json({ $ref: '#/components/schemas/NewSilence' }) },
+        responses: { '201': { description: 'created', content: json({ $ref: '#/components/schemas/Silence' }) }, ...errors(400, 401, 403, 415, 503) },
+      },
+      get: {
+        summary: 'Silences from the API and the config file: active and pending, or every one with all=true (scope: read)',
+        parameters: listParams([['all', 'true: include expired silences']]),
+        responses: {
+          '200': {
+            description: 'silences',
+            content: json({ type: 'object', properties: { silences: { type: 'array', items: { $ref: '#/components/schemas/Silence' } } } }),
+          },
+          ...errors(400, 401, 403),
+        },
+      },
+    },
+    '/api/v1/silences/{id}': {
+      delete: {
+        summary: 'Expire a silence now; config silences cannot be expired here (409) (scope: admin)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'expired' }, ...errors(401, 403, 404, 409) },
       },
     },
     '/api/v1/routes/test': {

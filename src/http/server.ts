@@ -17,6 +17,7 @@ import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHookRoutes } from './routes/hooks.js';
 import { registerIncidentRoutes } from './routes/incidents.js';
+import { registerSilenceRoutes } from './routes/silences.js';
 
 export interface ApiDeps {
   store: () => Store;
@@ -161,6 +162,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   registerHookRoutes(app, deps);
   registerAlertRoutes(app, deps);
   registerIncidentRoutes(app, deps);
+  registerSilenceRoutes(app, deps);
   registerCheckRoutes(app, deps);
   return app;
 }

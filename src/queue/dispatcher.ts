@@ -129,7 +129,11 @@ export class Dispatcher {
         deliveries: [],
         nextFlushAt: now + policy.groupIntervalMs,
         notified: [
-          ...notify.map((i) => ({ id: i.id, notified: i.status, repeatAt: i.status === 'firing' && i.acknowledgedAt === null ? now + policy.repeatIntervalMs : null })),
+          ...notify.map((i) => ({
+            id: i.id,
+            notified: i.status,
+            repeatAt: i.status === 'firing' && i.acknowledgedAt === null ? now + policy.repeatIntervalMs : null,
+          })),
           ...settleQuietly.map((i) => ({ id: i.id, notified: i.status, repeatAt: null })),
         ],
       });

@@ -201,7 +201,9 @@ export class KyselyStore implements Store {
   }
 
   async postponeGroup(route: string, groupKey: string, flushAt: number): Promise<void> {
-    await wrapUnavailable(() => this.db.updateTable('alert_groups').set({ flush_at: flushAt }).where('route', '=', route).where('group_key', '=', groupKey).execute());
+    await wrapUnavailable(() =>
+      this.db.updateTable('alert_groups').set({ flush_at: flushAt }).where('route', '=', route).where('group_key', '=', groupKey).execute(),
+    );
   }
 
   dueRepeats(now: number, limit: number): Promise<Incident[]> {

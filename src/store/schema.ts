@@ -89,7 +89,21 @@ export interface AlertGroupsTable {
   seq: number;
 }
 
+export interface SilencesTable {
+  id: string;
+  /** JSON list of matcher texts. */
+  matchers: string;
+  starts_at: number;
+  ends_at: number;
+  author: string;
+  comment: string;
+  created_at: number;
+  /** Set when expired by hand (ends_at then moves to that instant). */
+  expired_at: number | null;
+}
+
 export interface Database {
+  silences: SilencesTable;
   incidents: IncidentsTable;
   alert_groups: AlertGroupsTable;
   events: EventsTable;

@@ -124,4 +124,21 @@ export const sqliteMigrations: Record<string, Migration> = {
       await sql`ALTER TABLE deliveries ADD COLUMN incident_id text`.execute(db);
     },
   },
+  '0003_silences': {
+    async up(db: Kysely<unknown>) {
+      // Silences created through the API (config ones live in the file). `matchers` is a JSON list of matcher texts.
+      await db.schema
+        .createTable('silences')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('matchers', 'text', (c) => c.notNull())
+        .addColumn('starts_at', 'integer', (c) => c.notNull())
+        .addColumn('ends_at', 'integer', (c) => c.notNull())
+        .addColumn('author', 'text', (c) => c.notNull())
+        .addColumn('comment', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'integer', (c) => c.notNull())
+        .addColumn('expired_at', 'integer')
+        .execute();
+      await db.schema.createIndex('silences_ends').on('silences').column('ends_at').execute();
+    },
+  },
 };
