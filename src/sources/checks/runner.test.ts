@@ -187,7 +187,11 @@ describe('CheckRunner', () => {
     await runner.stop();
     const runs = runner.runs;
     const times = runner.inspect().history.map((r) => Date.parse(r.at) - t0);
-    assert.deepEqual(times.slice(0, 5), [0, 60_000, 120_000, 180_000, 240_000]);
+    // The virtual clock runs as fast as the machine allows, so the capped history may have moved on:
+    // check the spacing, not the absolute times.
+    assert.ok(times.length >= 5);
+    assert.equal((times[0] as number) % 60_000, 0);
+    for (let k = 1; k < times.length; k++) assert.equal((times[k] as number) - (times[k - 1] as number), 60_000, `run ${k}`);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(runner.runs, runs, 'no run after stop()');
   });
