@@ -37,7 +37,7 @@ describe('incidents on a route with a policy', () => {
   it('the same alert posted by three senders notifies once; times_seen counts every event; the resolve notifies once', async (t) => {
     const { sink, h } = await setup(t, '{repeat_interval: 1h, group_interval: 0s}');
     for (let i = 0; i < 3; i++) await post(h, { title: 'api errors', status: 'firing', key: 'api-errors', labels: { service: 'api' } });
-    await eventually(() => sink.requests.length === 1, 5000, 'one notification');
+    await eventually(() => sink.requests.length === 1, 15_000, 'one notification');
     await settle();
     assert.equal(sink.requests.length, 1, 'duplicates of the firing state are not notified');
     for (let i = 0; i < 38; i++) await post(h, { title: 'api errors', status: 'firing', key: 'api-errors', labels: { service: 'api' } });
@@ -46,7 +46,7 @@ describe('incidents on a route with a policy', () => {
     await post(h, { title: 'api errors', status: 'resolved', key: 'api-errors' });
     await settle();
     await post(h, { title: 'api errors', status: 'resolved', key: 'api-errors' });
-    await eventually(() => sink.requests.length === 2, 5000, 'resolved notification');
+    await eventually(() => sink.requests.length === 2, 15_000, 'resolved notification');
     await settle();
     assert.deepEqual(
       bodies(sink).map((b) => b.event.status),
@@ -68,10 +68,10 @@ describe('incidents on a route with a policy', () => {
       extra: `  - {name: pager, type: pagerduty, routing_key: ${ROUTING_KEY}, url: "${pd.url}"}\n`,
     });
     await post(h, { title: 'db down', status: 'firing', key: 'db-1', severity: 'critical' });
-    await eventually(() => sink.requests.length === 1 && pd.accepted.length === 1, 5000, 'first notification');
+    await eventually(() => sink.requests.length === 1 && pd.accepted.length === 1, 15_000, 'first notification');
     for (let n = 2; n <= 4; n++) {
       clock.advance(10 * MIN);
-      await eventually(() => sink.requests.length === n, 5000, `repeat ${n - 1}`);
+      await eventually(() => sink.requests.length === n, 15_000, `repeat ${n - 1}`);
     }
     clock.advance(5 * MIN);
     await settle();
@@ -80,7 +80,7 @@ describe('incidents on a route with a policy', () => {
     const ack = await h.herald.server.inject({ method: 'POST', url: `/api/v1/incidents/${incident.id}/ack` });
     assert.equal(ack.statusCode, 200);
     assert.deepEqual(ack.json().notified, ['pager']);
-    await eventually(() => pd.accepted.some((a) => a.body.event_action === 'acknowledge'), 5000, 'acknowledge sent');
+    await eventually(() => pd.accepted.some((a) => a.body.event_action === 'acknowledge'), 15_000, 'acknowledge sent');
     const ackBody = pd.accepted.find((a) => a.body.event_action === 'acknowledge')?.body;
     assert.equal(ackBody?.dedup_key, 'db-1', 'the acknowledge names the trigger');
     clock.advance(60 * MIN);
@@ -118,14 +118,14 @@ describe('incidents on a route with a policy', () => {
     await settle();
     assert.equal(sink.requests.length, 0, 'group_wait still running after the restart');
     clock.advance(30_000);
-    await eventually(() => sink.requests.length === 1, 5000, 'notified when group_wait ended');
+    await eventually(() => sink.requests.length === 1, 15_000, 'notified when group_wait ended');
     clock.advance(5 * MIN);
     await second.h.stop();
     await setup(t, policy, { clock, dir, sink });
     await settle();
     assert.equal(sink.requests.length, 1, 'the repeat waits for its interval across a restart');
     clock.advance(5 * MIN);
-    await eventually(() => sink.requests.length === 2, 5000, 'repeat on time after the restart');
+    await eventually(() => sink.requests.length === 2, 15_000, 'repeat on time after the restart');
     await settle();
     assert.equal(sink.requests.length, 2, 'exactly once');
   });
@@ -137,7 +137,7 @@ describe('incidents on a route with a policy', () => {
       h,
       Array.from({ length: 10 }, (_, i) => ({ title: `queue ${i} stuck`, status: 'firing', key: `q-${i}` })),
     );
-    await eventually(() => sink.requests.length === 4, 5000, 'three notifications and one digest');
+    await eventually(() => sink.requests.length === 4, 15_000, 'three notifications and one digest');
     await settle();
     assert.equal(sink.requests.length, 4);
     const titles = bodies(sink).map((b) => b.event.title);
@@ -149,7 +149,7 @@ describe('incidents on a route with a policy', () => {
     await settle();
     assert.equal(sink.requests.length, 4, 'the window is used up: the next ones wait');
     clock.advance(60_000);
-    await eventually(() => sink.requests.length === 8, 5000, 'next window: three more and a digest of two');
+    await eventually(() => sink.requests.length === 8, 15_000, 'next window: three more and a digest of two');
     const mentioned = bodies(sink).flatMap((b) => {
       const data = b.event.data as { incidents?: { key: string }[] } | undefined;
       return data?.incidents ? data.incidents.map((i) => i.key) : [b.event.key];
@@ -166,12 +166,12 @@ describe('incidents on a route with a policy', () => {
       endsAt: new Date(clock.now() + 4 * MIN).toISOString(),
     };
     assert.equal((await h.herald.server.inject({ method: 'POST', url: '/api/v2/alerts', payload: [alert] })).statusCode, 200);
-    await eventually(() => sink.requests.length === 1, 5000, 'firing');
+    await eventually(() => sink.requests.length === 1, 15_000, 'firing');
     clock.advance(3 * MIN);
     await settle();
     assert.equal(sink.requests.length, 1, 'still firing before endsAt');
     clock.advance(2 * MIN);
-    await eventually(() => sink.requests.length === 2, 5000, 'resolved once endsAt passed');
+    await eventually(() => sink.requests.length === 2, 15_000, 'resolved once endsAt passed');
     assert.equal(bodies(sink)[1]?.event.status, 'resolved');
     assert.equal(bodies(sink)[1]?.event.key, bodies(sink)[0]?.event.key);
   });
@@ -191,9 +191,9 @@ routes: [{name: ops, policy: {repeat_interval: 10m}, receivers: [chat]}]
       { clock },
     );
     for (let i = 0; i < 5; i++) await post(h, { title: 'api-errors: TypeError', status: 'firing', key: 'api-errors' });
-    await eventually(() => slack.accepted.length === 1, 5000, 'first message');
+    await eventually(() => slack.accepted.length === 1, 15_000, 'first message');
     clock.advance(10 * MIN);
-    await eventually(() => slack.accepted.length === 2, 5000, 'the repeat');
+    await eventually(() => slack.accepted.length === 2, 15_000, 'the repeat');
     assert.equal((slack.accepted[1]?.body as { text?: string } | undefined)?.text, '[FIRING] api-errors: TypeError (5 times seen)');
   });
 
@@ -205,6 +205,6 @@ routes: [{name: ops, policy: {repeat_interval: 10m}, receivers: [chat]}]
       `outbound: {allow: ["127.0.0.0/8"]}\ndelivery: {poll_interval: 20ms}\nreceivers: [{name: out, type: webhook, url: "${sink.url}/hook"}]\nroutes: [{receivers: [out]}]\n`,
     );
     for (let i = 0; i < 3; i++) await post(h, { title: 'x', status: 'firing', key: 'same' });
-    await eventually(() => sink.requests.length === 3, 5000, 'three deliveries');
+    await eventually(() => sink.requests.length === 3, 15_000, 'three deliveries');
   });
 });

@@ -69,7 +69,7 @@ class StepClock extends FakeClock {
 
   /** Runs the check once more, one interval later. */
   async step(): Promise<void> {
-    await eventually(() => this.waiting !== undefined, 5000, 'the check to sleep');
+    await eventually(() => this.waiting !== undefined, 15_000, 'the check to sleep');
     const w = this.waiting as { ms: number; resolve: () => void };
     this.waiting = undefined;
     this.advance(w.ms);
@@ -119,7 +119,7 @@ describe('silences, maintenance windows and inhibition, end to end', () => {
 
     await post(h, { title: 'api errors', status: 'firing', key: 'api-errors', severity: 'critical', labels: { service: 'api' } });
     await post(h, { title: 'web errors', status: 'firing', key: 'web-errors', severity: 'critical', labels: { service: 'web' } });
-    await eventually(async () => (await suppressed(h)).length === 1 && sink.requests.length === 1, 5000, 'one suppressed, one sent');
+    await eventually(async () => (await suppressed(h)).length === 1 && sink.requests.length === 1, 15_000, 'one suppressed, one sent');
     assert.equal(bodies(sink)[0]?.event.key, 'web-errors', 'an incident the silence does not match is sent');
     assert.equal((await suppressed(h))[0]?.last_error, `silenced by ${silence.id}`);
     const [incident] = (await api(h, 'GET', '/api/v1/incidents?status=firing')).json().incidents.filter((i: { key: string }) => i.key === 'api-errors');
@@ -130,7 +130,7 @@ describe('silences, maintenance windows and inhibition, end to end', () => {
     );
 
     clock.advance(10 * MIN);
-    await eventually(async () => (await suppressed(h)).length === 2 && sink.requests.length === 2, 5000, 'the repeat is suppressed too');
+    await eventually(async () => (await suppressed(h)).length === 2 && sink.requests.length === 2, 15_000, 'the repeat is suppressed too');
     assert.deepEqual(
       bodies(sink).map((b) => b.event.key),
       ['web-errors', 'web-errors'],
@@ -149,7 +149,7 @@ describe('silences, maintenance windows and inhibition, end to end', () => {
     assert.equal((await api(h, 'GET', '/api/v1/silences?all=maybe')).statusCode, 400);
 
     clock.advance(10 * MIN);
-    await eventually(() => sink.requests.length === 4, 5000, 'repeats after the silence');
+    await eventually(() => sink.requests.length === 4, 15_000, 'repeats after the silence');
     await settle();
     assert.deepEqual(
       bodies(sink)
@@ -173,13 +173,13 @@ silences:
     const { sink, h, clock } = await setup(t, extra);
     await post(h, { title: 'disk full', status: 'firing', key: 'disk', labels: { env: 'prod' } });
     await post(h, { title: 'dev disk full', status: 'firing', key: 'dev-disk', labels: { env: 'dev' } });
-    await eventually(async () => (await suppressed(h)).length === 1 && sink.requests.length === 1, 5000, 'prod muted, dev sent');
+    await eventually(async () => (await suppressed(h)).length === 1 && sink.requests.length === 1, 15_000, 'prod muted, dev sent');
     assert.equal(bodies(sink)[0]?.event.key, 'dev-disk');
     assert.equal((await suppressed(h))[0]?.last_error, 'maintenance by sunday-patching');
     clock.advance(20 * MIN); // 13:20 local: still open
-    await eventually(async () => (await suppressed(h)).length === 2 && sink.requests.length === 2, 5000, 'the prod repeat muted');
+    await eventually(async () => (await suppressed(h)).length === 2 && sink.requests.length === 2, 15_000, 'the prod repeat muted');
     clock.advance(10 * MIN); // 13:30 local: closed (the end is exclusive)
-    await eventually(() => sink.requests.length === 4, 5000, 'the repeat after the window is sent');
+    await eventually(() => sink.requests.length === 4, 15_000, 'the repeat after the window is sent');
     await settle();
     assert.deepEqual(
       bodies(sink)
@@ -218,10 +218,10 @@ silences:
 `;
     const { sink, h, clock } = await setup(t, extra);
     await post(h, { title: 'fra is down', status: 'firing', key: 'datacenter-down', labels: { alertname: 'DatacenterDown', dc: 'fra' } });
-    await eventually(() => sink.requests.length === 1, 5000, 'the source is notified');
+    await eventually(() => sink.requests.length === 1, 15_000, 'the source is notified');
     await post(h, { title: 'web-1 down', status: 'firing', key: 'host-fra-1', labels: { alertname: 'HostDown', dc: 'fra', host: 'web-1' } });
     await post(h, { title: 'web-9 down', status: 'firing', key: 'host-ams-9', labels: { alertname: 'HostDown', dc: 'ams', host: 'web-9' } });
-    await eventually(async () => (await suppressed(h)).length === 1 && sink.requests.length === 2, 5000, 'fra host muted, ams host sent');
+    await eventually(async () => (await suppressed(h)).length === 1 && sink.requests.length === 2, 15_000, 'fra host muted, ams host sent');
     await settle();
     assert.deepEqual(
       bodies(sink).map((b) => b.event.key),
@@ -231,7 +231,7 @@ silences:
 
     await post(h, { title: 'fra is up', status: 'resolved', key: 'datacenter-down' });
     clock.advance(10 * MIN);
-    await eventually(() => sink.requests.length === 5, 5000, 'the resolved source and both host repeats');
+    await eventually(() => sink.requests.length === 5, 15_000, 'the resolved source and both host repeats');
     await settle();
     assert.deepEqual(
       bodies(sink)
@@ -247,14 +247,14 @@ silences:
   it('a reload applies new config silences', async (t) => {
     const { sink, h, clock } = await setup(t);
     await post(h, { title: 'queue slow', status: 'firing', key: 'queue', labels: { service: 'queue' } });
-    await eventually(() => sink.requests.length === 1, 5000, 'sent before the reload');
+    await eventually(() => sink.requests.length === 1, 15_000, 'sent before the reload');
     const next = `${yaml(sink)}silences:
   - {id: quiet-queue, matchers: ['service="queue"'], starts_at: 2026-03-01T00:00:00Z, ends_at: 2026-03-02T00:00:00Z, author: ops, comment: reload}
 storage: {url: "sqlite:${h.dbPath}"}
 `;
     await h.herald.reload(parseConfig(next, registry(), {}));
     clock.advance(10 * MIN);
-    await eventually(async () => (await suppressed(h)).length === 1, 5000, 'the repeat is muted by the reloaded silence');
+    await eventually(async () => (await suppressed(h)).length === 1, 15_000, 'the repeat is muted by the reloaded silence');
     await settle();
     assert.equal(sink.requests.length, 1);
     assert.equal((await suppressed(h))[0]?.last_error, 'silenced by quiet-queue');
@@ -309,17 +309,17 @@ describe('acceptance: an http-check on a route with a repeat policy', () => {
     await minutes(2); // runs 2, 3: two failures
     assert.equal(sink.requests.length, 0, 'no notification before failures_before_alert failures');
     await minutes(1); // run 4: the third failure fires (minute 4)
-    await eventually(() => sink.requests.length === 1, 5000, 'the firing notification');
+    await eventually(() => sink.requests.length === 1, 15_000, 'the firing notification');
     await minutes(9); // minute 13
     assert.deepEqual(statuses(), ['firing'], 'no repeat before 10 minutes');
     await minutes(1); // minute 14
-    await eventually(() => sink.requests.length === 2, 5000, 'the first repeat');
+    await eventually(() => sink.requests.length === 2, 15_000, 'the first repeat');
     await minutes(10); // minute 24
-    await eventually(() => sink.requests.length === 3, 5000, 'the second repeat');
+    await eventually(() => sink.requests.length === 3, 15_000, 'the second repeat');
     await minutes(3); // minute 27, still failing
     failing = false;
     await minutes(1); // minute 28: recovered
-    await eventually(() => sink.requests.length === 4, 5000, 'the resolved notification');
+    await eventually(() => sink.requests.length === 4, 15_000, 'the resolved notification');
     await settle();
     assert.deepEqual(statuses(), ['firing', 'firing', 'firing', 'resolved']);
     assert.ok(bodies(sink).every((b) => b.event.labels.check === 'web'));
