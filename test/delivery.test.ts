@@ -158,6 +158,26 @@ describe('webhook delivery', () => {
     assert.equal(sink.requests.length, 3);
   });
 
+  it('a clock jump while an attempt is in flight does not hand that attempt back (no second send)', async (t) => {
+    const sink = await startSink();
+    t.after(() => sink.close());
+    sink.respond = (_req, res) => {
+      setTimeout(() => res.end('ok'), 300);
+    };
+    const clock = new FakeClock();
+    const h = await startHerald(
+      t,
+      `outbound: {allow: ["127.0.0.0/8"]}\ndelivery: {poll_interval: 20ms}\nreceivers: [{name: out, type: webhook, url: "${sink.url}/hook"}]\nroutes: [{receivers: [out]}]\n`,
+      { clock },
+    );
+    await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'slow target' } });
+    await eventually(() => sink.requests.length === 1, 5000, 'first send in flight');
+    clock.advance(2 * 3_600_000); // far past any lease, e.g. an NTP step
+    await eventually(async () => (await deliveries(h))[0]?.state === 'succeeded', 5000, 'recorded');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(sink.requests.length, 1, 'sent once');
+  });
+
   it('a 4xx is dead at once, with the response kept; no retry', async (t) => {
     const sink = await startSink();
     t.after(() => sink.close());

@@ -144,7 +144,7 @@ export class DeliveryEngine {
   private schedulePoll(): void {
     this.timer = setTimeout(async () => {
       try {
-        const n = await this.o.store.reclaimExpired(this.o.clock.now());
+        const n = await this.o.store.reclaimExpired(this.o.clock.now(), [...this.inFlight.keys()]);
         if (n > 0) this.o.log.warn({ count: n }, 'reclaimed deliveries whose lease expired');
       } catch (err) {
         this.o.log.error({ err }, 'reclaiming expired leases failed');

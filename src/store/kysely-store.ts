@@ -360,10 +360,10 @@ export class KyselyStore implements Store {
     return this.d.recoverAbandoned(this.db, now);
   }
 
-  async reclaimExpired(now: number): Promise<number> {
-    const res = await wrapUnavailable(() =>
-      this.db.updateTable('deliveries').set(handedBack(now)).where('state', '=', 'running').where('lease_until', '<', now).executeTakeFirst(),
-    );
+  async reclaimExpired(now: number, keep: readonly string[] = []): Promise<number> {
+    let q = this.db.updateTable('deliveries').set(handedBack(now)).where('state', '=', 'running').where('lease_until', '<', now);
+    if (keep.length > 0) q = q.where('id', 'not in', [...keep]);
+    const res = await wrapUnavailable(() => q.executeTakeFirst());
     return Number(res.numUpdatedRows);
   }
 

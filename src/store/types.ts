@@ -128,8 +128,12 @@ export interface Store {
   release(ids: string[], workerId: string, now: number): Promise<void>;
   /** Makes deliveries leased by a dead process claimable again; returns how many. */
   recoverAbandoned(now: number): Promise<number>;
-  /** Makes deliveries whose lease ran out claimable again (a hung or vanished worker). */
-  reclaimExpired(now: number): Promise<number>;
+  /**
+   * Makes deliveries whose lease ran out claimable again (a hung or vanished
+   * worker), except `keep`: the caller's own attempts in flight, which its
+   * attempt timer bounds (a clock that jumps must not make it send them twice).
+   */
+  reclaimExpired(now: number, keep?: readonly string[]): Promise<number>;
   /** Dead-letters pending work for receivers that no longer exist. */
   killOrphans(knownReceivers: string[], now: number): Promise<number>;
   listEvents(filter: EventFilter): Promise<HeraldEvent[]>;
