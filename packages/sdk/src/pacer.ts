@@ -1,4 +1,6 @@
-import type { Clock } from './receiver.js';
+import { classifyHttpResponse } from './errors.js';
+import type { HttpResponse } from './http.js';
+import type { Clock, SendContext } from './receiver.js';
 
 /**
  * Spaces requests to one target: at most `perSecond`, one at a time, and none
@@ -65,4 +67,27 @@ export function createPacer(perSecond: number, clock: Clock = systemClock): Pace
       blockedUntil = Math.max(blockedUntil, clock.now() + ms);
     },
   };
+}
+
+/**
+ * One JSON POST through a pacer: HTTP failures become the shared
+ * DeliveryError classification, and a 429 holds back every later request of
+ * the receiver until its Retry-After has passed.
+ */
+export function pacedJsonPost(
+  pacer: Pacer,
+  ctx: Pick<SendContext, 'http' | 'clock' | 'signal'>,
+  url: string,
+  payload: unknown,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): Promise<HttpResponse> {
+  return pacer.run(async () => {
+    const res = await ctx.http.request({ method: 'POST', url, headers, body: JSON.stringify(payload), signal: ctx.signal });
+    const failure = classifyHttpResponse(res.status, res.headers, res.body, ctx.clock.now());
+    if (failure) {
+      if (failure.reason === 'rate_limited') pacer.block(failure.retryAfterMs ?? 1000);
+      throw failure;
+    }
+    return res;
+  }, ctx.signal);
 }

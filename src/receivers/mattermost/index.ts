@@ -1,4 +1,4 @@
-import { classifyHttpResponse, createPacer, defineReceiver, HttpUrl, type SendContext, Type, templateVars } from '@herald/sdk';
+import { createPacer, defineReceiver, HttpUrl, pacedJsonPost, type SendContext, Type, templateVars } from '@herald/sdk';
 import { buildMessage, defusedVars } from './message.js';
 
 const DEFAULT_TITLE = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
@@ -49,22 +49,7 @@ export default defineReceiver({
     const title = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'markdown' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'markdown' });
     const pacer = createPacer(config.max_per_second ?? 5, clock);
-    const post = (payload: object, ctx: SendContext) =>
-      pacer.run(async () => {
-        const res = await ctx.http.request({
-          method: 'POST',
-          url: config.url,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(payload),
-          signal: ctx.signal,
-        });
-        const failure = classifyHttpResponse(res.status, res.headers, res.body, ctx.clock.now());
-        if (failure) {
-          if (failure.reason === 'rate_limited') pacer.block(failure.retryAfterMs ?? 1000);
-          throw failure;
-        }
-        return res;
-      }, ctx.signal);
+    const post = (payload: object, ctx: SendContext) => pacedJsonPost(pacer, ctx, config.url, payload);
     return {
       async send(notification, ctx) {
         const vars = defusedVars(templateVars(notification));

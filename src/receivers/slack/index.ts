@@ -1,9 +1,9 @@
 import {
-  classifyHttpResponse,
   createPacer,
   DeliveryError,
   defineReceiver,
   HttpUrl,
+  pacedJsonPost,
   permanent,
   retryable,
   Secret,
@@ -62,18 +62,8 @@ export default defineReceiver({
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'slack' });
     const pacer = createPacer(config.max_per_second ?? 1, clock);
     const apiUrl = (config.api_url ?? 'https://slack.com/api').replace(/\/$/, '');
+    const post = (url: string, headers: Record<string, string>, payload: object, ctx: SendContext) => pacedJsonPost(pacer, ctx, url, payload, headers);
     /** One Web API call: HTTP errors classified, then Slack's own {ok, error}. */
-    /** One paced POST; a 429 holds back every later request of this receiver. */
-    const post = (url: string, headers: Record<string, string>, payload: object, ctx: SendContext) =>
-      pacer.run(async () => {
-        const res = await ctx.http.request({ method: 'POST', url, headers, body: JSON.stringify(payload), signal: ctx.signal });
-        const failure = classifyHttpResponse(res.status, res.headers, res.body, ctx.clock.now());
-        if (failure) {
-          if (failure.reason === 'rate_limited') pacer.block(failure.retryAfterMs ?? 1000);
-          throw failure;
-        }
-        return res;
-      }, ctx.signal);
     const callApi = async (method: string, payload: object, ctx: SendContext) => {
       const res = await post(
         `${apiUrl}/${method}`,
