@@ -8,6 +8,7 @@ export type * from './net.js';
 export * from './pacer.js';
 export * from './receiver.js';
 export * from './schema.js';
+export * from './severity.js';
 export * from './signatures.js';
 export * from './source.js';
 export * from './template.js';

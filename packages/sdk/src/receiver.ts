@@ -86,6 +86,19 @@ export interface CreateContext {
   clock: Clock;
 }
 
+export interface ReceiverCapabilities {
+  /** It passes an incident's acknowledgement on (PagerDuty `acknowledge`). */
+  acknowledge?: boolean;
+  /**
+   * The provider keeps one alert per key and opens, acknowledges and closes it
+   * by that key (PagerDuty `dedup_key`, Opsgenie `alias`). Herald then sends it
+   * one action per member incident under that incident's own key — never a
+   * group key — so every key it triggers is later resolved through the same
+   * key (docs/alerting.md, "Groups and keyed receivers").
+   */
+  dedupByKey?: boolean;
+}
+
 export interface ReceiverDefinition<S extends TSchema = TSchema> {
   /** The `type:` value in config; also the receiver's folder name. */
   type: string;
@@ -94,8 +107,8 @@ export interface ReceiverDefinition<S extends TSchema = TSchema> {
   docsUrl?: string;
   /** One schema: TypeScript type, validation, secret masking and JSON Schema. */
   config: S;
-  /** What the receiver can do beyond sending: `acknowledge` — it passes an incident's acknowledgement on (PagerDuty). */
-  capabilities?: { acknowledge?: boolean };
+  /** What the receiver can do beyond sending; see {@link ReceiverCapabilities}. */
+  capabilities?: ReceiverCapabilities;
   /** Rules one schema cannot say (e.g. exactly one of `url` / `token`); paths are relative to the receiver entry. */
   validate?(config: Static<S>): { path: string; message: string }[];
   create(config: Static<S>, ctx: CreateContext): ReceiverInstance;
