@@ -136,3 +136,17 @@ receiverConformance(mattermost, {
     { url: 'https://mm.example/hooks/k', max_per_second: 0 },
   ],
 });
+
+// Mattermost's REST API mode (bot token): the token must stay out of errors and logs too.
+receiverConformance(mattermost, {
+  templates,
+  config: (base) => ({ token: 'mmbottokensecret0123456789', api_url: base, channel_id: 'q1w2e3r4t5y6u7i8o9p0a1s2d3', max_per_second: 100 }),
+  secrets: ['mmbottokensecret0123456789'],
+  okBody: JSON.stringify({ id: 'p0000000000000000000000001' }),
+  invalidConfigs: [
+    { token: 't' },
+    { token: 't', api_url: 'https://mm.example' },
+    { token: 't', api_url: 'https://mm.example', channel_id: 'short' },
+    { token: 't', url: 'https://mm.example/hooks/k', api_url: 'https://mm.example', channel_id: 'q1w2e3r4t5y6u7i8o9p0a1s2d3' },
+  ],
+});

@@ -2,6 +2,8 @@ import type { ReceiverDefinition } from '@herald/sdk';
 import datadog from './datadog/index.js';
 import discord from './discord/index.js';
 import email from './email/index.js';
+import githubIssues from './github-issues/index.js';
+import jira from './jira/index.js';
 import log from './log/index.js';
 import mattermost from './mattermost/index.js';
 import msteams from './msteams/index.js';
@@ -18,6 +20,8 @@ export const builtinReceivers: readonly ReceiverDefinition[] = [
   datadog,
   discord,
   email,
+  githubIssues,
+  jira,
   log,
   mattermost,
   msteams,

@@ -12,14 +12,19 @@ import { listenLoopback } from '../helpers/harness.js';
  * 404 10015 for an unknown webhook; and a per-webhook rate-limit bucket
  * reported in X-RateLimit-* headers, answered with 429 + retry_after (float
  * seconds) in the body and Retry-After (whole seconds) in the header
- * (https://discord.com/developers/docs/topics/rate-limits).
+ * (https://discord.com/developers/docs/topics/rate-limits). Edit Webhook
+ * Message (PATCH …/messages/{id}, same validation) changes a saved message;
+ * an unknown one answers 404 code 10008
+ * (https://discord.com/developers/docs/resources/webhook#edit-webhook-message).
  */
 export interface FakeDiscord {
   url: string;
   /** /api/webhooks/{id}/{token} of the one webhook that exists. */
   webhookPath: string;
   token: string;
-  accepted: { path: string; query: URLSearchParams; headers: IncomingMessage['headers']; body: Record<string, unknown>; at: number }[];
+  accepted: { method: string; path: string; query: URLSearchParams; headers: IncomingMessage['headers']; body: Record<string, unknown>; at: number }[];
+  /** Messages saved (posted with wait=true), by id; edits replace the content. */
+  messages: Map<string, Record<string, unknown>>;
   rejected: { status: number; body: unknown; at: number }[];
   /** Requests that arrived while a 429 we sent had not expired. */
   earlyAfterRetry: number;
@@ -99,6 +104,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     bucketLimit: 5,
     bucketWindowMs: 2000,
     script: [],
+    messages: new Map(),
     close: async () => {},
   };
   let windowStart = 0;
@@ -116,8 +122,10 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
         const text = body === undefined ? '' : JSON.stringify(body);
         res.writeHead(status, { ...(text ? { 'content-type': 'application/json' } : {}), ...headers }).end(text || undefined);
       };
-      if (req.method !== 'POST') return answer(405, { message: '405: Method Not Allowed', code: 0 });
-      const m = /^\/api\/webhooks\/(\d+)\/([^/]+)$/.exec(url.pathname);
+      // Execute Webhook is POST on the webhook; Edit Webhook Message is PATCH on …/messages/{message.id}.
+      const m = /^\/api\/webhooks\/(\d+)\/([^/]+?)(?:\/messages\/(\d+))?$/.exec(url.pathname);
+      const editing = m?.[3];
+      if (req.method !== (editing ? 'PATCH' : 'POST')) return answer(405, { message: '405: Method Not Allowed', code: 0 });
       if (!m || m[1] !== fake.webhookPath.split('/')[3]) {
         return answer(404, { message: 'Unknown Webhook', code: 10015 });
       }
@@ -157,12 +165,22 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       } catch {
         return answer(400, { message: 'The request body contains invalid JSON.', code: 50109 }, rl(fake.bucketLimit - used));
       }
+      if (editing && !fake.messages.has(editing)) return answer(404, { message: 'Unknown Message', code: 10008 }, rl(fake.bucketLimit - used));
       const errors = validateExecuteWebhook(body);
       if (errors._) return answer(400, { message: errors._, code: 50006 }, rl(fake.bucketLimit - used));
       if (Object.keys(errors).length > 0) return answer(400, { message: 'Invalid Form Body', code: 50035, errors }, rl(fake.bucketLimit - used));
-      fake.accepted.push({ path: url.pathname, query: url.searchParams, headers: req.headers, body, at: now });
+      fake.accepted.push({ method: req.method, path: url.pathname, query: url.searchParams, headers: req.headers, body, at: now });
+      if (editing) {
+        fake.messages.set(editing, { ...fake.messages.get(editing), ...body });
+        return answer(
+          200,
+          { id: editing, type: 0, channel_id: '1180000000000000002', webhook_id: m[1], ...fake.messages.get(editing) },
+          rl(fake.bucketLimit - used),
+        );
+      }
       if (url.searchParams.get('wait') !== 'true') return answer(204, undefined, rl(fake.bucketLimit - used));
       const id = String(1180000000000100000n + BigInt(++messageSeq));
+      fake.messages.set(id, body);
       return answer(
         200,
         { id, type: 0, channel_id: '1180000000000000002', webhook_id: m[1], content: body.content ?? '', embeds: body.embeds ?? [] },

@@ -25,6 +25,11 @@ export interface FakeMattermost {
   /** The webhook is locked to its channel: a `channel` override is refused. */
   lockedToChannel: string | undefined;
   script: { status: number; body?: unknown; headers?: Record<string, string> }[];
+  /** REST API: the bot's token, the channel it may post in, and the posts made or patched there. */
+  token: string;
+  channelId: string;
+  posts: Map<string, { channel_id: string; message: string; props: Record<string, unknown>; edits: number }>;
+  apiRequests: { method: string; path: string; body: Record<string, unknown> }[];
   close(): Promise<void>;
 }
 
@@ -78,8 +83,13 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
     perSecond: 0,
     lockedToChannel: undefined,
     script: [],
+    token: 'xoxmmbottoken0123456789abc',
+    channelId: 'q1w2e3r4t5y6u7i8o9p0a1s2d3',
+    posts: new Map(),
+    apiRequests: [],
     close: async () => {},
   };
+  let postSeq = 0;
   let windowStart = 0;
   let used = 0;
   let blockedUntil = 0;
@@ -95,6 +105,7 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
           .writeHead(status, { 'content-type': isText ? 'text/plain' : 'application/json', 'x-request-id': 'fake0request0id00000000000', ...headers })
           .end(isText ? body : JSON.stringify(body));
       };
+      if ((req.url ?? '').startsWith('/api/v4/')) return restApi(req.method ?? '', req.url ?? '', req.headers, Buffer.concat(chunks).toString('utf8'), reply);
       const m = /^\/hooks\/([a-z0-9]+)$/.exec(req.url ?? '');
       if (!m || req.method !== 'POST') return reply(404, appError('api.context.404.app_error', 'Sorry, we could not find the page.', 404));
       if (fake.perSecond > 0) {
@@ -137,6 +148,48 @@ export async function startFakeMattermost(): Promise<FakeMattermost> {
       return reply(200, 'ok');
     });
   });
+  /**
+   * The REST API's posts (https://developers.mattermost.com/api-documentation/#/operations/CreatePost,
+   * …/PatchPost): bearer token, JSON; create answers 201 with the post, patch 200; an unknown post 404.
+   */
+  function restApi(
+    method: string,
+    url: string,
+    headers: IncomingMessage['headers'],
+    raw: string,
+    reply: (status: number, body: unknown, headers?: Record<string, string>) => void,
+  ) {
+    if (headers.authorization !== `Bearer ${fake.token}`)
+      return reply(401, appError('api.context.session_expired.app_error', 'Invalid or expired session, please login again.', 401));
+    if (!String(headers['content-type']).startsWith('application/json'))
+      return reply(400, appError('api.context.invalid_body_param.app_error', 'Invalid or missing post in request body.', 400));
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      return reply(400, appError('api.context.invalid_body_param.app_error', 'Invalid or missing post in request body.', 400));
+    }
+    fake.apiRequests.push({ method, path: url, body });
+    const props = (body.props ?? {}) as Record<string, unknown>;
+    const problems = validateMattermostPayload({ attachments: props.attachments });
+    if (typeof body.message !== 'string' || problems.length > 0)
+      return reply(400, appError('api.context.invalid_body_param.app_error', problems.join('; ') || 'message must be a string', 400));
+    if (method === 'POST' && url === '/api/v4/posts') {
+      if (body.channel_id !== fake.channelId)
+        return reply(403, appError('api.context.permissions.app_error', 'You do not have the appropriate permissions.', 403));
+      const id = `p${String(++postSeq).padStart(25, '0')}`;
+      fake.posts.set(id, { channel_id: fake.channelId, message: body.message, props, edits: 0 });
+      return reply(201, { id, channel_id: fake.channelId, message: body.message, props, create_at: Date.now(), update_at: Date.now() });
+    }
+    const patch = /^\/api\/v4\/posts\/([a-z0-9]{26})\/patch$/.exec(url);
+    if (method === 'PUT' && patch) {
+      const existing = fake.posts.get(patch[1] as string);
+      if (!existing) return reply(404, appError('app.post.get.app_error', 'Unable to get the post.', 404));
+      Object.assign(existing, { message: body.message, props, edits: existing.edits + 1 });
+      return reply(200, { id: patch[1], channel_id: existing.channel_id, message: body.message, props, update_at: Date.now() });
+    }
+    return reply(404, appError('api.context.404.app_error', 'Sorry, we could not find the page.', 404));
+  }
   const listening = await listenLoopback(server);
   fake.url = listening.url;
   fake.close = listening.close;

@@ -10,7 +10,10 @@ import { listenLoopback } from '../helpers/harness.js';
  * and for 2 `retry` ≥ 30 and `expire` ≤ 10,800; `html` 1 with only the tags
  * Pushover renders (b, i, u, font color, a href) and escaped text. Answers
  * `{status: 1, request}` with X-Limit-App-* headers, or 4xx `{status: 0,
- * errors, request}`; 429 when the monthly quota is used up.
+ * errors, request}`; 429 when the monthly quota is used up. Emergency
+ * messages get a 30-character `receipt`, which
+ * `POST /1/receipts/{receipt}/cancel.json` (form `token`) cancels; an unknown
+ * receipt answers 404 (https://pushover.net/api/receipts#cancel).
  */
 export interface FakePushover {
   url: string;
@@ -23,6 +26,8 @@ export interface FakePushover {
   /** Unix time the quota resets (X-Limit-App-Reset). */
   reset: number;
   script: { status: number; body?: unknown }[];
+  /** Emergency receipts issued, and whether each was cancelled (`POST /1/receipts/{receipt}/cancel.json`). */
+  receipts: Map<string, { cancelled: boolean }>;
   close(): Promise<void>;
 }
 
@@ -85,6 +90,7 @@ export async function startFakePushover(): Promise<FakePushover> {
     remaining: 10_000,
     reset: Math.floor(Date.now() / 1000) + 3,
     script: [],
+    receipts: new Map(),
     close: async () => {},
   };
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -97,8 +103,18 @@ export async function startFakePushover(): Promise<FakePushover> {
         fake.rejected.push({ status, errors });
         res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify({ status: 0, errors, request }));
       };
-      if (req.method !== 'POST' || req.url !== '/1/messages.json') return fail(404, ['not found']);
       const raw = Buffer.concat(chunks).toString('utf8');
+      const cancel = /^\/1\/receipts\/([A-Za-z0-9]{30})\/cancel\.json$/.exec(req.url ?? '');
+      if (req.method === 'POST' && cancel) {
+        const f = Object.fromEntries(new URLSearchParams(raw));
+        if (!String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded') || f.token !== fake.token)
+          return fail(400, ['application token is invalid']);
+        const receipt = fake.receipts.get(cancel[1] as string);
+        if (!receipt) return fail(404, ['receipt not found; may be invalid or expired']);
+        receipt.cancelled = true;
+        return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 1, request }));
+      }
+      if (req.method !== 'POST' || req.url !== '/1/messages.json') return fail(404, ['not found']);
       const type = String(req.headers['content-type']);
       let fields: Record<string, string>;
       if (type.startsWith('application/x-www-form-urlencoded')) fields = Object.fromEntries(new URLSearchParams(raw));
@@ -127,7 +143,10 @@ export async function startFakePushover(): Promise<FakePushover> {
       fake.remaining--;
       fake.accepted.push({ fields, headers: req.headers });
       const body: Record<string, unknown> = { status: 1, request };
-      if (fields.priority === '2') body.receipt = randomUUID().replace(/-/g, '').slice(0, 30);
+      if (fields.priority === '2') {
+        body.receipt = randomUUID().replace(/-/g, '').slice(0, 30);
+        fake.receipts.set(body.receipt as string, { cancelled: false });
+      }
       res.writeHead(200, { 'content-type': 'application/json', ...limits, 'x-limit-app-remaining': String(fake.remaining) }).end(JSON.stringify(body));
     });
   };

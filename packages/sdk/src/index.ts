@@ -11,6 +11,7 @@ export * from './schema.js';
 export * from './severity.js';
 export * from './signatures.js';
 export * from './source.js';
+export * from './tags.js';
 export * from './template.js';
 export * from './units.js';
 

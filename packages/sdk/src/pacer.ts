@@ -80,9 +80,11 @@ export function pacedJsonPost(
   url: string,
   payload: unknown,
   headers: Record<string, string> = { 'content-type': 'application/json' },
+  /** PUT/PATCH for APIs that edit what an earlier POST created (same pacing and classification). */
+  method: 'POST' | 'PUT' | 'PATCH' = 'POST',
 ): Promise<HttpResponse> {
   return pacer.run(async () => {
-    const res = await ctx.http.request({ method: 'POST', url, headers, body: JSON.stringify(payload), signal: ctx.signal });
+    const res = await ctx.http.request({ method, url, headers, body: JSON.stringify(payload), signal: ctx.signal });
     const failure = classifyHttpResponse(res.status, res.headers, res.body, ctx.clock.now());
     if (failure) {
       if (failure.reason === 'rate_limited') pacer.block(failure.retryAfterMs ?? 1000);

@@ -63,10 +63,50 @@ describe('discord receiver', () => {
     assert.equal(embed?.fields?.[1]?.value, '[Open](<https://grafana.example/d/1>)\n[Runbook](<https://wiki.example/rb>)');
     assert.equal(embed?.footer?.text, 'FIRING · critical · key: db-1');
     await eventually(async () => (await deliveries(h))[0]?.state === 'succeeded', 5000, 'recorded as delivered');
-    // Resolved is green.
+    // The resolve edits that message in place (same thread), and it turns green.
     await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'db-1 up', status: 'resolved', key: 'db-1' } });
     await eventually(() => fake.accepted.length === 2, 5000, 'resolve accepted');
-    assert.equal(((fake.accepted[1]?.body.embeds ?? []) as Embed[])[0]?.color, 0x2eb67d);
+    const edit = fake.accepted[1];
+    const [posted] = [...fake.messages.keys()];
+    assert.equal(edit?.method, 'PATCH');
+    assert.equal(edit?.path, `${fake.webhookPath}/messages/${posted}`);
+    assert.equal(edit?.query.get('thread_id'), '1180000000000000009');
+    assert.equal(edit?.body.username, undefined, 'an edit cannot change the username');
+    assert.deepEqual(edit?.body.allowed_mentions, { parse: [] });
+    assert.equal(fake.messages.size, 1, 'one message for the incident');
+    const [edited] = (fake.messages.get(posted as string)?.embeds ?? []) as Embed[];
+    assert.equal(edited?.color, 0x2eb67d);
+    assert.equal(edited?.title, '[RESOLVED] db\\-1 up');
+  });
+
+  it('a resolve whose message was deleted in Discord posts a new one; update_on_resolve: false always posts', { timeout: 20_000 }, async (t) => {
+    const fake = await startFakeDiscord();
+    t.after(() => fake.close());
+    const url = `${fake.url}${fake.webhookPath}`;
+    const h = await startHerald(
+      t,
+      `
+outbound: {allow: ["127.0.0.0/8"]}
+delivery: {poll_interval: 20ms, retry_schedule: [50ms, 50ms, 50ms]}
+receivers:
+  - {name: chat, type: discord, url: "${url}"}
+  - {name: plain, type: discord, url: "${url}", update_on_resolve: false}
+routes: [{receivers: [chat, plain]}]
+`,
+    );
+    const post = (payload: object) => h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload });
+    await post({ title: 'q full', status: 'firing', key: 'q' });
+    await eventually(() => fake.accepted.length === 2, 5000, 'both posted');
+    fake.messages.clear();
+    await post({ title: 'q ok', status: 'resolved', key: 'q' });
+    await eventually(() => fake.accepted.length === 4, 5000, 'both resolves posted');
+    assert.deepEqual(
+      fake.accepted.map((a) => a.method).sort(),
+      ['POST', 'POST', 'POST', 'POST'],
+      'the failed edit (Unknown Message) was replaced by a new message; the plain receiver never edits',
+    );
+    assert.equal(fake.rejected.filter((r) => r.status === 404).length, 1, 'one edit was tried and refused');
+    await eventually(async () => (await deliveries(h)).every((d) => d.state === 'succeeded'), 5000, 'all delivered');
   });
 
   it('escapes untrusted text: no @everyone, <@id>, masked links or formatting get through', { timeout: 20_000 }, async (t) => {

@@ -1,7 +1,7 @@
 import {
   classifyHttpResponse,
   createPacer,
-  type DeliveryError,
+  DeliveryError,
   defineReceiver,
   type HttpResponse,
   HttpUrl,
@@ -41,6 +41,16 @@ function retryAfterOf(res: HttpResponse, fallback: number | undefined): number |
   return fallback;
 }
 
+/** The id of the message Discord saved (answered with `?wait=true`). */
+function messageIdOf(body: string): string | undefined {
+  try {
+    const id = (JSON.parse(body) as { id?: unknown }).id;
+    return typeof id === 'string' && /^\d{17,20}$/.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Discord, through a channel webhook (Execute Webhook). One embed per
  * notification, coloured by severity; event text is Markdown-escaped and
@@ -48,8 +58,12 @@ function retryAfterOf(res: HttpResponse, fallback: number | undefined): number |
  * format, link, nor ping `@everyone`, `@here`, a role or a user. Sends are
  * paced per receiver and follow Discord's rate-limit headers: an exhausted
  * bucket (`X-RateLimit-Remaining: 0`) holds sends back for
- * `X-RateLimit-Reset-After`, and a 429 for its `retry_after`.
- * API: https://discord.com/developers/docs/resources/webhook#execute-webhook
+ * `X-RateLimit-Reset-After`, and a 429 for its `retry_after`. A resolve edits
+ * the message its incident's firing notification posted (message id kept per
+ * key in the receiver's durable state), so the channel shows one message per
+ * incident that turns green.
+ * API: https://discord.com/developers/docs/resources/webhook#execute-webhook,
+ * https://discord.com/developers/docs/resources/webhook#edit-webhook-message
  */
 export default defineReceiver({
   type: 'discord',
@@ -71,6 +85,9 @@ export default defineReceiver({
       max_per_second: Type.Optional(
         Type.Number({ exclusiveMinimum: 0, maximum: 50, default: 2, description: "pacing of this receiver's sends; Discord's rate-limit headers still apply" }),
       ),
+      update_on_resolve: Type.Optional(
+        Type.Boolean({ default: true, description: 'a resolve edits the message its incident last posted (green, resolved) instead of posting a new one' }),
+      ),
     },
     { additionalProperties: false },
   ),
@@ -88,11 +105,18 @@ export default defineReceiver({
     target.searchParams.set('wait', 'true');
     if (config.thread_id) target.searchParams.set('thread_id', config.thread_id);
     const url = target.toString();
-    const post = (payload: object, ctx: SendContext) =>
+    /** Edit Webhook Message: PATCH /webhooks/{id}/{token}/messages/{message.id}, in the same thread. */
+    const editUrl = (messageId: string) => {
+      const u = new URL(config.url);
+      u.pathname = `${u.pathname.replace(/\/$/, '')}/messages/${messageId}`;
+      if (config.thread_id) u.searchParams.set('thread_id', config.thread_id);
+      return u.toString();
+    };
+    const post = (payload: object, ctx: SendContext, method: 'POST' | 'PATCH' = 'POST', to = url) =>
       pacer.run(async () => {
         const res = await ctx.http.request({
-          method: 'POST',
-          url,
+          method,
+          url: to,
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(payload),
           signal: ctx.signal,
@@ -118,7 +142,29 @@ export default defineReceiver({
           username: config.username,
           avatar_url: config.avatar_url,
         });
+        const { event } = notification;
+        const stateKey = event.key && config.update_on_resolve !== false ? `message:${event.key}` : undefined;
+        if (stateKey && event.status === 'resolved') {
+          const prior = await ctx.state.get(stateKey);
+          if (prior) {
+            // Username and avatar belong to the message as posted; an edit may change content, embeds and mentions only.
+            const { username: _u, avatar_url: _a, ...edit } = message;
+            try {
+              const res = await post(edit, ctx, 'PATCH', editUrl(prior));
+              await ctx.state.delete(stateKey);
+              return { status: res.status, response: res.body };
+            } catch (err) {
+              // 10008 Unknown Message: deleted in Discord meanwhile — post the resolve as a new message.
+              if (!(err instanceof DeliveryError && err.status === 404 && /"code":\s*10008/.test(err.response ?? ''))) throw err;
+              await ctx.state.delete(stateKey);
+            }
+          }
+        }
         const res = await post(message, ctx);
+        if (stateKey && event.status === 'firing') {
+          const id = messageIdOf(res.body);
+          if (id) await ctx.state.set(stateKey, id);
+        }
         return { status: res.status, response: res.body };
       },
     };

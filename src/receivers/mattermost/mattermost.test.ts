@@ -163,5 +163,52 @@ routes: [{receivers: [gone, locked]}]
     assert.equal(issues('receivers: [{name: m, type: mattermost, url: "https://mm.example/hooks/k", icon_emoji: ":fire:"}]').length, 1);
     assert.equal(issues('receivers: [{name: m, type: mattermost, url: "https://mm.example/hooks/k", channel: ""}]').length, 1);
     assert.deepEqual(issues('receivers: [{name: m, type: mattermost, url: "https://mm.example/hooks/k", channel: alerts, icon_emoji: fire}]'), []);
+    const ch = 'q1w2e3r4t5y6u7i8o9p0a1s2d3';
+    assert.match(issues('receivers: [{name: m, type: mattermost, token: t}]').join(), /api_url: is required with token/);
+    assert.match(issues('receivers: [{name: m, type: mattermost, token: t, api_url: "https://mm.example"}]').join(), /channel_id: is required with token/);
+    assert.match(issues('receivers: [{name: m, type: mattermost, token: t, url: "https://mm.example/hooks/k"}]').join(), /not both/);
+    assert.match(
+      issues(`receivers: [{name: m, type: mattermost, token: t, api_url: "https://mm.example", channel_id: ${ch}, username: x}]`).join(),
+      /overrides belong/,
+    );
+    assert.deepEqual(issues(`receivers: [{name: m, type: mattermost, token: t, api_url: "https://mm.example", channel_id: ${ch}}]`), []);
+  });
+
+  it('with a bot token: posts through the REST API and a resolve patches the incident’s post (across a restart)', { timeout: 30_000 }, async (t) => {
+    const fake = await startFakeMattermost();
+    t.after(() => fake.close());
+    const { tempDir } = await import('../../../test/helpers/harness.js');
+    const dir = tempDir(t);
+    const cfg = yaml(`{name: mm, type: mattermost, token: ${fake.token}, api_url: "${fake.url}", channel_id: ${fake.channelId}}`);
+    const post = (h: Awaited<ReturnType<typeof startHerald>>, payload: object) => h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload });
+    const first = await startHerald(t, cfg, { dir });
+    await post(first, { title: 'db-1 down @channel', status: 'firing', severity: 'critical', key: 'db-1' });
+    await eventually(() => fake.posts.size === 1, 5000, 'posted');
+    const [entry] = [...fake.posts.entries()];
+    assert.ok(entry);
+    const [id, created] = entry;
+    assert.match(created.message, /^\*\*\[FIRING\] db\\-1 down @\u200bchannel\*\*/, 'escaped and defused as with the webhook');
+    assert.equal(attachmentOf(created.props).color, '#D0021B');
+    await eventually(async () => (await deliveries(first)).every((d) => d.state === 'succeeded'), 5000, 'recorded');
+    await first.stop();
+
+    const second = await startHerald(t, cfg, { dir });
+    await post(second, { title: 'db-1 up', status: 'resolved', key: 'db-1' });
+    await eventually(() => created.edits === 1, 5000, 'patched');
+    assert.equal(fake.posts.size, 1, 'one post for the incident');
+    assert.match(created.message, /^\*\*\[RESOLVED\] db\\-1 up\*\*/);
+    assert.equal(attachmentOf(created.props).color, '#2EB67D');
+    assert.deepEqual(
+      fake.apiRequests.map((r) => `${r.method} ${r.path}`),
+      ['POST /api/v4/posts', `PUT /api/v4/posts/${id}/patch`],
+    );
+    // A post deleted meanwhile: the resolve is posted anew.
+    await post(second, { title: 'q full', status: 'firing', key: 'q' });
+    await eventually(() => fake.posts.size === 2, 5000, 'second incident posted');
+    fake.posts.clear();
+    await post(second, { title: 'q ok', status: 'resolved', key: 'q' });
+    await eventually(() => fake.posts.size === 1, 5000, 'resolve posted as a new post after the 404');
+    await eventually(async () => (await deliveries(second)).every((d) => d.state === 'succeeded'), 5000, 'all delivered');
+    assert.ok(!second.logLines.join('\n').includes(fake.token), 'token never logged');
   });
 });

@@ -4,11 +4,13 @@ import {
   DeliveryError,
   defineReceiver,
   type HeraldEvent,
+  type HttpResponse,
   HttpUrl,
   parseRetryAfter,
   permanent,
   rateLimited,
   Secret,
+  type SendContext,
   Type,
   templateVars,
 } from '@herald/sdk';
@@ -53,6 +55,9 @@ type PriorityKey = keyof typeof DEFAULT_PRIORITIES;
 const DEFAULT_TITLE = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
 const DEFAULT_MESSAGE =
   '{% if event.text %}{{ event.text }}{% else %}{{ event.title }}{% endif %}{% for l in event.labels %}\n<b>{{ l[0] }}</b>: {{ l[1] }}{% endfor %}';
+
+/** Emergency receipts kept per key (a repeat while firing issues a new one). */
+const MAX_RECEIPTS = 10;
 
 const priority = (description: string) => Type.Optional(Type.Integer({ minimum: -2, maximum: 2, description }));
 
@@ -122,6 +127,41 @@ export default defineReceiver({
       const key: PriorityKey = event.status === 'resolved' ? 'resolved' : (event.severity ?? 'info');
       return priorities[key];
     };
+    /**
+     * Cancels the emergency retries of a resolved key (https://pushover.net/api/receipts#cancel).
+     * A receipt Pushover no longer knows (expired, acknowledged and gone) is done with;
+     * other failures are thrown, so the whole send is retried and the cancel with it.
+     */
+    const cancelReceipts = async (stateKey: string, ctx: SendContext) => {
+      const receipts = JSON.parse((await ctx.state.get(stateKey)) ?? '[]') as string[];
+      for (const receipt of receipts) {
+        const res = await pacer.run<HttpResponse>(
+          () =>
+            ctx.http.request({
+              method: 'POST',
+              url: new URL(`receipts/${receipt}/cancel.json`, endpoint).toString(),
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+              body: new URLSearchParams({ token: config.token }).toString(),
+              signal: ctx.signal,
+            }),
+          ctx.signal,
+        );
+        if (res.status === 404 || res.status === 400) {
+          ctx.log.info({ status: res.status }, 'pushover receipt already gone; nothing to cancel');
+          continue;
+        }
+        const failure = classifyHttpResponse(res.status, res.headers, redact(res.body), ctx.clock.now());
+        if (failure)
+          throw new DeliveryError(`cancelling the emergency receipt: ${failure.message}`, {
+            reason: failure.reason,
+            retryable: failure.retryable,
+            retryAfterMs: failure.retryAfterMs,
+            status: res.status,
+            response: failure.response,
+          });
+      }
+      if (receipts.length > 0) await ctx.state.delete(stateKey);
+    };
     return {
       async send(notification, ctx) {
         const { event } = notification;
@@ -146,7 +186,10 @@ export default defineReceiver({
         if (!Number.isNaN(at)) form.set('timestamp', String(Math.floor(at / 1000)));
         if (config.device) form.set('device', config.device);
         if (config.sound) form.set('sound', config.sound);
-        return pacer.run(async () => {
+        // An emergency push repeats until acknowledged or expired: when its incident resolves, stop it.
+        const receiptKey = event.key ? `receipts:${event.key}` : undefined;
+        if (receiptKey && event.status === 'resolved') await cancelReceipts(receiptKey, ctx);
+        const sent = await pacer.run(async () => {
           const res = await ctx.http.request({
             method: 'POST',
             url: endpoint,
@@ -165,7 +208,8 @@ export default defineReceiver({
           if (res.status >= 200 && res.status < 300) {
             if (answer && answer.status !== undefined && answer.status !== 1)
               throw permanent(`Pushover answered status ${answer.status}${why}`, { status: res.status, response });
-            return { status: res.status, response };
+            const receipt = (answer as { receipt?: unknown } | undefined)?.receipt;
+            return { status: res.status, response, receipt: typeof receipt === 'string' && /^[A-Za-z0-9]{30}$/.test(receipt) ? receipt : undefined };
           }
           if (res.status === 429) {
             // Over the monthly message quota. Retry-After if sent; else until the quota resets
@@ -190,6 +234,12 @@ export default defineReceiver({
             response,
           });
         }, ctx.signal);
+        if (receiptKey && sent.receipt && event.status === 'firing') {
+          // Each repeat of an emergency push has its own receipt; keep the latest few to cancel them all.
+          const kept = JSON.parse((await ctx.state.get(receiptKey)) ?? '[]') as string[];
+          await ctx.state.set(receiptKey, JSON.stringify([...kept, sent.receipt].slice(-MAX_RECEIPTS)));
+        }
+        return { status: sent.status, response: sent.response };
       },
     };
   },

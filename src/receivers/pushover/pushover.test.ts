@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startFakePushover } from '../../../test/fakes/pushover.js';
-import { deliveries, eventually, startHerald } from '../../../test/helpers/harness.js';
+import { deliveries, eventually, startHerald, tempDir } from '../../../test/helpers/harness.js';
 
 const yaml = (fake: { url: string; token: string; user: string }, extra = '') => `
 outbound: {allow: ["127.0.0.0/8"]}
@@ -79,6 +79,35 @@ describe('pushover receiver', () => {
         ['n', '-1', undefined, undefined],
         ['r', '-1', undefined, undefined],
       ],
+    );
+  });
+
+  it('an emergency push keeps its receipts (across a restart) and cancels them when the incident resolves', { timeout: 20_000 }, async (t) => {
+    const fake = await startFakePushover();
+    t.after(() => fake.close());
+    const dir = tempDir(t);
+    const cfg = yaml(fake, ', priorities: {critical: 2}, retry: 30, expire: 600');
+    const post = (h: Awaited<ReturnType<typeof startHerald>>, payload: object) => h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload });
+    const first = await startHerald(t, cfg, { dir });
+    await post(first, { title: 'db-1 down', status: 'firing', severity: 'critical', key: 'db-1' });
+    await post(first, { title: 'db-1 still down', status: 'firing', severity: 'critical', key: 'db-1' });
+    await post(first, { title: 'disk warn', status: 'firing', severity: 'critical', key: 'disk' });
+    await eventually(() => fake.receipts.size === 3, 5000, 'three emergency pushes');
+    await eventually(async () => (await deliveries(first)).every((d) => d.state === 'succeeded'), 5000, 'recorded');
+    await first.stop();
+    const second = await startHerald(t, cfg, { dir });
+    await post(second, { title: 'db-1 up', status: 'resolved', key: 'db-1' });
+    await eventually(() => fake.accepted.length === 4, 5000, 'resolve sent');
+    const cancelled = [...fake.receipts.values()].map((r) => r.cancelled);
+    assert.deepEqual(cancelled, [true, true, false], "both of db-1's receipts cancelled, disk's left ringing");
+    assert.equal(fake.accepted[3]?.fields.priority, '-1', 'the resolve itself is a quiet message');
+    // A receipt Pushover no longer knows (expired) does not hold the resolve back.
+    fake.receipts.clear();
+    await post(second, { title: 'disk ok', status: 'resolved', key: 'disk' });
+    await eventually(() => fake.accepted.length === 5, 5000, 'second resolve sent');
+    assert.deepEqual(
+      fake.rejected.map((r) => r.errors[0]),
+      ['receipt not found; may be invalid or expired'],
     );
   });
 
