@@ -78,6 +78,8 @@ export interface IncidentsTable {
   notified: string | null;
   repeat_at: number | null;
   ends_at: number | null;
+  /** The latest firing event's severity; null when it had none. */
+  severity: string | null;
 }
 
 export interface AlertGroupsTable {
