@@ -115,6 +115,24 @@ describe('groups and keyed receivers', () => {
     assertKeysClosed(pd, ['db-a']);
   });
 
+  it('a key muted at first is triggered by the first repeat after the silence ends, and then resolved', async (t) => {
+    const { sink, pd, clock, h } = await setup(t, '{group_by: [service], repeat_interval: 10m}');
+    const silence = await api(h, 'POST', '/api/v1/silences', { matchers: ['key="db-a"'], duration: '5m', author: 'alice', comment: 'deploy' });
+    assert.equal(silence.statusCode, 201, silence.body);
+    await post(h, fire('db-a', 'critical'));
+    await eventually(
+      async () => (await api(h, 'GET', '/api/v1/deliveries?state=suppressed')).json().deliveries.length === 2,
+      15_000,
+      'the first notice muted for both receivers',
+    );
+    clock.advance(10 * MIN);
+    await eventually(() => pd.accepted.length === 1 && sink.requests.length === 1, 15_000, 'the repeat after the silence ended');
+    assert.deepEqual(actions(pd), ['trigger db-a']);
+    await post(h, resolve('db-a'));
+    await eventually(() => pd.accepted.length === 2, 15_000, 'the resolve');
+    assertKeysClosed(pd, ['db-a']);
+  });
+
   it('acknowledging goes to the keys PagerDuty was triggered with; an incident acknowledged before its first notice is acknowledged right after its trigger', async (t) => {
     const { pd, clock, h } = await setup(t, '{group_by: [service], group_wait: 30s, group_interval: 1m, repeat_interval: 1h}');
     await post(h, [fire('db-a'), fire('db-b')]);

@@ -85,7 +85,7 @@ export interface Incident {
   groupKey: string;
   status: 'firing' | 'resolved';
   title: string;
-  /** The latest firing event's severity, as it came (none when the event had none). */
+  /** The latest severity a firing event gave (null while none gave one). */
   severity: Severity | null;
   labels: Record<string, string>;
   timesSeen: number;

@@ -72,8 +72,9 @@ export async function applySignal(trx: Db, s: IncidentSignal, now: number): Prom
           last_seen: s.receivedAt,
           last_event_id: s.eventId,
           title: s.title,
-          // The latest firing event says how bad it is now (an alert escalating from warning to critical).
-          severity: s.severity ?? null,
+          // The latest firing event says how bad it is now (an alert escalating from warning to critical);
+          // one without a severity says nothing about it, so the known one stays.
+          severity: s.severity ?? open.severity,
           labels: JSON.stringify(s.labels),
           ends_at: s.endsAt ?? open.ends_at,
         })

@@ -78,7 +78,7 @@ export interface IncidentsTable {
   notified: string | null;
   repeat_at: number | null;
   ends_at: number | null;
-  /** The latest firing event's severity; null when it had none. */
+  /** The latest severity a firing event of the incident gave; null while none gave one. */
   severity: string | null;
 }
 
