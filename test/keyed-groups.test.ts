@@ -133,6 +133,19 @@ describe('groups and keyed receivers', () => {
     assertKeysClosed(pd, ['db-a']);
   });
 
+  it('resolved by hand: PagerDuty and the chat get the same one resolved notice', async (t) => {
+    const { sink, pd, clock, h } = await setup(t, '{group_by: [service], repeat_interval: 1h}');
+    await post(h, fire('db-a'));
+    await eventually(() => pd.accepted.length === 1 && sink.requests.length === 1, 15_000, 'triggered');
+    const [incident] = (await api(h, 'GET', '/api/v1/incidents?status=firing')).json().incidents as { id: string }[];
+    assert.equal((await api(h, 'POST', `/api/v1/incidents/${incident?.id}/resolve`)).statusCode, 200);
+    clock.advance(MIN);
+    await eventually(() => pd.accepted.length === 2 && sink.requests.length === 2, 15_000, 'resolved at both');
+    assert.equal(bodies(sink)[1]?.event.status, 'resolved');
+    assertKeysClosed(pd, ['db-a']);
+    assert.equal(await h.herald.storeForTests().count('events'), 2, 'the firing event and one resolved copy, shared by both receivers');
+  });
+
   it('acknowledging goes to the keys PagerDuty was triggered with; an incident acknowledged before its first notice is acknowledged right after its trigger', async (t) => {
     const { pd, clock, h } = await setup(t, '{group_by: [service], group_wait: 30s, group_interval: 1m, repeat_interval: 1h}');
     await post(h, [fire('db-a'), fire('db-b')]);

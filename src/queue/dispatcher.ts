@@ -139,7 +139,7 @@ export class Dispatcher {
         notified: [],
         nextFlushAt: now + route.policy.groupIntervalMs,
       };
-      all.push(...(await this.planGroup(route, g, now, plan)));
+      all.push(...(await this.planGroup(route, g, now, plan)).audible);
       plans.push(plan);
     }
     const [first] = plans;
@@ -167,7 +167,8 @@ export class Dispatcher {
 
   /**
    * Plans what a due group's pending incidents send, into `plan`, and returns
-   * the audible ones the receivers without keys hear about together.
+   * the audible ones the receivers without keys hear about together, with the
+   * notice event of each (made once, shared by every receiver).
    *
    * Keyed receivers get one action per member under the member's own key:
    * a trigger for each newly firing member (suppressed if muted), and a
@@ -175,7 +176,12 @@ export class Dispatcher {
    * triggered at, and then always: neither a silence nor `send_resolved:
    * false` may leave an alert open at the provider that Herald shows resolved.
    */
-  private async planGroup(route: PolicyRoute, g: DueGroup, now: number, plan: FlushPlan): Promise<Incident[]> {
+  private async planGroup(
+    route: PolicyRoute,
+    g: DueGroup,
+    now: number,
+    plan: FlushPlan,
+  ): Promise<{ audible: Incident[]; eventOf: (i: Incident) => Promise<string> }> {
     const policy = route.policy;
     const { notify, settleQuietly } = pendingNotice(g.incidents, policy);
     plan.notified.push(
@@ -216,7 +222,7 @@ export class Dispatcher {
       const targets = keyed.filter((r) => triggered.get(i.id)?.has(r));
       if (targets.length > 0) plan.deliveries.push(...this.deliveriesTo(targets, await eventOf(i), i.key, now, i.id));
     }
-    return audible;
+    return { audible, eventOf };
   }
 
   private async flush(g: DueGroup, now: number): Promise<boolean> {
@@ -230,11 +236,11 @@ export class Dispatcher {
       return false;
     }
     plan.nextFlushAt = now + route.policy.groupIntervalMs;
-    const audible = await this.planGroup(route, g, now, plan);
+    const { audible, eventOf } = await this.planGroup(route, g, now, plan);
     const { plain } = this.split(route);
     if (audible.length === 1) {
       const [i] = audible as [Incident];
-      plan.deliveries.push(...this.deliveriesTo(plain, await this.noticeEvent(i, now, plan), i.key, now, i.id));
+      plan.deliveries.push(...this.deliveriesTo(plain, await eventOf(i), i.key, now, i.id));
     } else if (audible.length > 1 && plain.length > 0) {
       const event = toHeraldEvent(groupEvent(g.route, g.groupKey, audible), newId(now), now);
       plan.events.push(event);
