@@ -197,6 +197,32 @@ routes: [{name: ops, policy: {repeat_interval: 10m}, receivers: [chat]}]
     assert.equal((slack.accepted[1]?.body as { text?: string } | undefined)?.text, '[FIRING] api-errors: TypeError (5 times seen)');
   });
 
+  it('a group notification at Slack: the title states the status once, the colour follows the highest firing member', async (t) => {
+    const slack = await startFakeSlack();
+    t.after(() => slack.close());
+    slack.minIntervalMs = 0;
+    const clock = new FakeClock();
+    const h = await startHerald(
+      t,
+      `outbound: {allow: ["127.0.0.0/8"]}
+delivery: {poll_interval: 20ms}
+receivers: [{name: chat, type: slack, url: "${slack.url}${slack.webhookPath}", max_per_second: 100}]
+routes: [{name: ops, policy: {group_by: [service], group_wait: 30s}, receivers: [chat]}]
+`,
+      { clock },
+    );
+    await post(h, [
+      { title: 'api latency', status: 'firing', key: 'lat', severity: 'warning', labels: { service: 'api' } },
+      { title: 'api 5xx', status: 'firing', key: '5xx', severity: 'critical', labels: { service: 'api' } },
+      { title: 'api build failed', status: 'firing', key: 'build', labels: { service: 'api' } },
+    ]);
+    clock.advance(30_000);
+    await eventually(() => slack.accepted.length === 1, 15_000, 'the group message');
+    const body = slack.accepted[0]?.body as { text?: string; attachments?: { color?: string }[] };
+    assert.equal(body.text, '[FIRING:3] service=api', 'not "[FIRING] [FIRING:3] service=api"');
+    assert.equal(body.attachments?.[0]?.color, '#D0021B', 'critical: the highest firing member');
+  });
+
   it('routes without a policy still forward every event', async (t) => {
     const sink = await startSink();
     t.after(() => sink.close());

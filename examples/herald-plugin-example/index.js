@@ -2,7 +2,7 @@
 // It imports nothing but @herald/sdk: HTTP goes through ctx.http (Herald's
 // guarded client), templates through ctx.templates, errors through the SDK's
 // classifier. Plain ESM JavaScript, so the package needs no build step.
-import { classifyHttpResponse, defineReceiver, HttpUrl, Secret, Type, templateVars } from '@herald/sdk';
+import { classifyHttpResponse, defineReceiver, effectiveSeverity, HttpUrl, Secret, Type, templateVars } from '@herald/sdk';
 
 /** Prefix for titles; the plugin's tests change it to tell versions apart. */
 const TITLE_PREFIX = '';
@@ -30,11 +30,13 @@ export default defineReceiver({
     return {
       async send(notification, ctx) {
         const { event } = notification;
+        // Herald's one rule: a firing event without severity is an error, a resolved one is `ok`.
+        const severity = effectiveSeverity(event);
         const body = {
           topic: config.topic,
           title: `${TITLE_PREFIX}${event.status === 'resolved' ? '✅ ' : ''}${event.title}`.slice(0, 250),
           message: message.render(templateVars(notification)).slice(0, 4000),
-          priority: event.status === 'resolved' ? 2 : (PRIORITY[event.severity ?? 'info'] ?? 3),
+          priority: severity === 'ok' ? 2 : PRIORITY[severity],
           tags: [event.status, ...(event.severity ? [event.severity] : [])],
           ...(event.url ? { click: event.url } : {}),
         };

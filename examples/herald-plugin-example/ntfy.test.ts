@@ -33,6 +33,15 @@ it('publishes JSON to the server root with topic, title, priority, tags and clic
   t.after(() => new Promise<void>((r) => server.close(() => r())));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const instance = ntfy.create({ server: base, topic: 'alerts', token: 'tk_1' }, { name: 'n', log: console as never, templates, clock: systemClock });
+  const ctx = {
+    http: loopbackHttpClient(),
+    net: loopbackTcpClient(),
+    state: memoryState(),
+    log: console as never,
+    clock: systemClock,
+    attempt: 1,
+    signal: new AbortController().signal,
+  };
   await instance.send(
     {
       id: 'd1',
@@ -49,16 +58,14 @@ it('publishes JSON to the server root with topic, title, priority, tags and clic
         received_at: '2026-01-01T00:00:00Z',
       },
     },
-    {
-      http: loopbackHttpClient(),
-      net: loopbackTcpClient(),
-      state: memoryState(),
-      log: console as never,
-      clock: systemClock,
-      attempt: 1,
-      signal: new AbortController().signal,
-    },
+    ctx,
   );
+  // A firing event without severity (a mail "[Bamboo] … failed") is an error: priority 4.
+  await instance.send(
+    { id: 'd2', receiver: 'n', people: [], event: { id: 'e2', title: 'build failed', status: 'firing', labels: {}, received_at: '2026-01-01T00:00:00Z' } },
+    ctx,
+  );
+  assert.equal(got[1]?.body.priority, 4);
   assert.equal(got[0]?.url, '/');
   assert.equal(got[0]?.headers.authorization, 'Bearer tk_1');
   assert.deepEqual(got[0]?.body, {

@@ -2,7 +2,6 @@ import { hostname } from 'node:os';
 import type { Clock, HeraldEvent, Logger } from '@herald/sdk';
 import type { FastifyInstance } from 'fastify';
 import type { HeraldConfig, ReceiverConfig } from '../config/load.js';
-import { toHeraldEvent } from '../core/event.js';
 import { notificationPeople } from '../core/people.js';
 import { route } from '../core/routing.js';
 import { isLoopbackHost } from '../http/auth.js';
@@ -111,6 +110,7 @@ export class Herald {
       onQueued: () => this.engine.wake(),
       // Silences, maintenance windows and inhibit rules: muted notifications are recorded as `suppressed`.
       suppress: makeSuppressor(this.store, () => this.config),
+      capabilities: (name) => this.config.receivers.find((r) => r.name === name)?.definition.capabilities,
     });
     this.sources = new SourceHost({
       log: this.log.child({ component: 'sources' }),
@@ -148,7 +148,7 @@ export class Herald {
           .all()
           .map(({ definition: d, origin }) => ({ type: d.type, version: d.version, displayName: d.displayName, docsUrl: d.docsUrl, origin, schema: d.config })),
       httpSource: (name) => this.sources.httpSource(name),
-      acknowledgeIncident: (id, by) => this.acknowledgeIncident(id, by),
+      acknowledgeIncident: (id, by) => this.dispatcher.acknowledge(id, by),
       resolveIncident: async (id) => {
         const incident = await this.store.getIncident(id);
         if (!incident) return 'not_found';
@@ -333,44 +333,6 @@ export class Herald {
     });
     this.reloading = run.catch(() => {});
     return run;
-  }
-
-  /**
-   * Stops an incident's repeats and sends an `acknowledge` event (same key) to
-   * the receivers of its route that pass acknowledgements on.
-   */
-  private async acknowledgeIncident(id: string, by: string): Promise<'not_found' | 'not_firing' | { notified: string[] }> {
-    const incident = await this.store.getIncident(id);
-    if (!incident) return 'not_found';
-    const now = this.clock.now();
-    if (!(await this.store.acknowledgeIncident(id, by, now))) return 'not_firing';
-    const route = this.config.routes.find((r) => r.id === incident.route);
-    const targets = (route?.receivers ?? []).filter((name) => this.config.receivers.find((r) => r.name === name)?.definition.capabilities?.acknowledge);
-    if (targets.length === 0) return { notified: [] };
-    const event = toHeraldEvent(
-      {
-        title: incident.title,
-        key: incident.key,
-        status: 'firing',
-        action: 'acknowledge',
-        source: 'herald',
-        labels: incident.labels,
-        text: `Acknowledged by ${by}`,
-      },
-      newId(now),
-      now,
-    );
-    const deliveries = targets.map((receiver) => ({
-      id: newId(now),
-      eventId: event.id,
-      receiver,
-      runAt: now,
-      orderKey: incident.key,
-      incidentId: incident.id,
-    }));
-    await this.ingestor.submit({ events: [event], deliveries });
-    this.engine.wake();
-    return { notified: targets };
   }
 
   private async dryRun(event: HeraldEvent) {

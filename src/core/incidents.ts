@@ -1,4 +1,4 @@
-import type { EventInput, HeraldEvent, Json } from '@herald/sdk';
+import { type EventInput, effectiveSeverity, type HeraldEvent, highestSeverity, type Json, type Severity } from '@herald/sdk';
 
 /**
  * A route's notification policy. A route with a policy tracks incidents: events
@@ -30,6 +30,8 @@ export interface IncidentSignal {
   receivedAt: number;
   status: 'firing' | 'resolved';
   title: string;
+  /** The event's own severity (a group takes its worst firing member's). */
+  severity?: Severity;
   labels: Record<string, string>;
   /** Millisecond epoch after which the incident resolves by itself (auto_resolve or the event's ends_at). */
   endsAt?: number;
@@ -67,6 +69,7 @@ export function incidentSignal(event: HeraldEvent, route: string, policy: Policy
     receivedAt: received,
     status: event.status,
     title: event.title,
+    ...(event.severity ? { severity: event.severity } : {}),
     labels: event.labels,
     endsAt: ends.length > 0 ? Math.min(...ends) : undefined,
     groupWaitMs: policy.groupWaitMs,
@@ -82,6 +85,8 @@ export interface Incident {
   groupKey: string;
   status: 'firing' | 'resolved';
   title: string;
+  /** The latest severity a firing event gave (null while none gave one). */
+  severity: Severity | null;
   labels: Record<string, string>;
   timesSeen: number;
   firstSeen: number;
@@ -104,6 +109,7 @@ export function incidentView(i: Incident): Record<string, Json> {
     key: i.key,
     status: i.status,
     title: i.title,
+    severity: i.severity,
     times_seen: i.timesSeen,
     first_seen: new Date(i.firstSeen).toISOString(),
     last_seen: new Date(i.lastSeen).toISOString(),
@@ -136,8 +142,11 @@ export function groupEvent(route: string, groupKey: string, incidents: readonly 
   const name = Object.entries(common)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
+  // The worst firing member decides how the group looks (Slack colour, Datadog alert_type, …).
+  const severity = highestSeverity(firing.map((i) => groupSeverity(i)));
   return {
     title: `[${counts}] ${name || route}`,
+    ...(severity ? { severity } : {}),
     text: incidents.map((i) => `${i.status === 'firing' ? '🔥' : '✅'} ${i.title} (${i.timesSeen} times seen)`).join('\n'),
     source: 'herald',
     type: 'group',
@@ -146,6 +155,12 @@ export function groupEvent(route: string, groupKey: string, incidents: readonly 
     labels: common,
     data: { route, group: groupKey, firing: firing.length, resolved: resolved.length, incidents: incidents.map((i) => incidentView(i)) },
   };
+}
+
+/** A firing member's severity as receivers would show it on its own (none given: `error`). */
+function groupSeverity(i: Incident): Severity {
+  const s = effectiveSeverity({ status: 'firing', ...(i.severity ? { severity: i.severity } : {}) });
+  return s === 'ok' ? 'info' : s;
 }
 
 function commonLabels(sets: readonly Record<string, string>[]): Record<string, string> {

@@ -1,6 +1,6 @@
-import type { Clock, HeraldEvent, Logger } from '@herald/sdk';
+import type { Clock, HeraldEvent, Logger, ReceiverCapabilities } from '@herald/sdk';
 import { toHeraldEvent } from '../core/event.js';
-import { groupEvent, type Incident, pendingNotice } from '../core/incidents.js';
+import { groupEvent, type Incident, type Policy, pendingNotice } from '../core/incidents.js';
 import type { Route } from '../core/routing.js';
 import { newId } from '../lib/ids.js';
 import type { DueGroup, FlushPlan, NewDelivery, Store } from '../store/types.js';
@@ -15,7 +15,15 @@ export interface DispatcherOptions {
   onQueued: () => void;
   /** Whether a silence, maintenance window or inhibition mutes this incident now. */
   suppress?: (incident: Incident, now: number) => Promise<{ kind: 'silenced' | 'maintenance' | 'inhibited'; by: string } | undefined>;
+  /**
+   * What a configured receiver can do. Receivers that dedup by key get one
+   * action per member incident under its own key; the others get the group
+   * notification (docs/alerting.md, "Groups and keyed receivers").
+   */
+  capabilities?: (receiver: string) => ReceiverCapabilities | undefined;
 }
+
+type PolicyRoute = Route & { policy: Policy };
 
 const BATCH = 200;
 
@@ -111,85 +119,132 @@ export class Dispatcher {
     return queued;
   }
 
-  /** One notification for several due groups of a route; each group's bookkeeping is committed with it. */
+  /**
+   * One digest for several due groups of a route, for the receivers that take
+   * group notifications; keyed receivers get their per-incident actions as on
+   * any flush. Each group's bookkeeping is committed with it.
+   */
   private async flushDigest(routeId: string, groups: DueGroup[], now: number): Promise<boolean> {
     const route = this.policyRoute(routeId);
-    if (!route?.policy) return false;
-    const policy = route.policy;
+    if (!route) return false;
     const plans: FlushPlan[] = [];
     const all: Incident[] = [];
     for (const g of groups) {
-      const { notify, settleQuietly } = pendingNotice(g.incidents, policy);
-      all.push(...notify);
-      plans.push({
+      const plan: FlushPlan = {
         route: g.route,
         groupKey: g.groupKey,
         seq: g.seq,
         events: [],
         deliveries: [],
-        nextFlushAt: now + policy.groupIntervalMs,
-        notified: [
-          ...notify.map((i) => ({
-            id: i.id,
-            notified: i.status,
-            repeatAt: i.status === 'firing' && i.acknowledgedAt === null ? now + policy.repeatIntervalMs : null,
-          })),
-          ...settleQuietly.map((i) => ({ id: i.id, notified: i.status, repeatAt: null })),
-        ],
-      });
+        notified: [],
+        nextFlushAt: now + route.policy.groupIntervalMs,
+      };
+      all.push(...(await this.planGroup(route, g, now, plan)).audible);
+      plans.push(plan);
     }
     const [first] = plans;
-    if (first && all.length > 0) {
+    const { plain } = this.split(route);
+    if (first && all.length > 0 && plain.length > 0) {
       const digest = groupEvent(routeId, 'digest', all);
       const event = toHeraldEvent({ ...digest, title: `Digest: ${digest.title}`, key: `digest:${routeId}` }, newId(now), now);
       first.events.push(event);
-      first.deliveries = this.deliveries(route, event.id, event.key as string, now);
+      first.deliveries.push(...this.deliveriesTo(plain, event.id, event.key as string, now));
     }
     // The plan holding the digest commits first: a crash after it re-sends a group, never loses one.
     for (const plan of plans) await this.o.store.commitFlush(plan, now);
-    return all.length > 0;
+    return plans.some((p) => p.deliveries.some((d) => !d.suppressed));
   }
 
-  private policyRoute(id: string): Route | undefined {
-    return this.o.routes().find((r) => r.id === id && r.policy);
+  private policyRoute(id: string): PolicyRoute | undefined {
+    return this.o.routes().find((r): r is PolicyRoute => r.id === id && r.policy !== undefined);
   }
 
-  private async flush(g: DueGroup, now: number): Promise<boolean> {
-    const route = this.policyRoute(g.route);
-    const plan: FlushPlan = { route: g.route, groupKey: g.groupKey, seq: g.seq, events: [], deliveries: [], notified: [], nextFlushAt: now };
-    if (!route?.policy) {
-      // The route was removed or lost its policy: settle the group without sending.
-      this.o.log.warn({ route: g.route, group: g.groupKey }, 'incident group of a route without a policy; settled without a notification');
-      plan.notified = g.incidents.map((i) => ({ id: i.id, notified: i.status, repeatAt: null }));
-      await this.o.store.commitFlush(plan, now);
-      return false;
-    }
+  /** The route's receivers that dedup by key, and the others. */
+  private split(route: Route): { keyed: string[]; plain: string[] } {
+    const keyed = route.receivers.filter((r) => this.o.capabilities?.(r)?.dedupByKey === true);
+    return { keyed, plain: route.receivers.filter((r) => !keyed.includes(r)) };
+  }
+
+  /**
+   * Plans what a due group's pending incidents send, into `plan`, and returns
+   * the audible ones the receivers without keys hear about together, with the
+   * notice event of each (made once, shared by every receiver).
+   *
+   * Keyed receivers get one action per member under the member's own key:
+   * a trigger for each newly firing member (suppressed if muted), and a
+   * resolve for each resolved member — but only to a receiver it was
+   * triggered at, and then always: neither a silence nor `send_resolved:
+   * false` may leave an alert open at the provider that Herald shows resolved.
+   */
+  private async planGroup(
+    route: PolicyRoute,
+    g: DueGroup,
+    now: number,
+    plan: FlushPlan,
+  ): Promise<{ audible: Incident[]; eventOf: (i: Incident) => Promise<string> }> {
     const policy = route.policy;
-    plan.nextFlushAt = now + policy.groupIntervalMs;
     const { notify, settleQuietly } = pendingNotice(g.incidents, policy);
-    plan.notified = [
+    plan.notified.push(
       ...notify.map((i) => ({
         id: i.id,
         notified: i.status,
         repeatAt: i.status === 'firing' && i.acknowledgedAt === null ? now + policy.repeatIntervalMs : null,
       })),
       ...settleQuietly.map((i) => ({ id: i.id, notified: i.status, repeatAt: null })),
-    ];
-    // Muted incidents are recorded (their notification kept as `suppressed`) and left out of what is sent.
+    );
+    const { keyed, plain } = this.split(route);
+    const resolved = [...notify, ...settleQuietly].filter((i) => i.status === 'resolved');
+    const triggered =
+      keyed.length > 0 && resolved.length > 0 ? await this.o.store.triggeredReceivers(resolved.map((i) => i.id)) : new Map<string, Set<string>>();
+    // One notice event per incident, however many receivers it goes to (a resolved copy is made once).
+    const events = new Map<string, string>();
+    const eventOf = async (i: Incident): Promise<string> => {
+      const known = events.get(i.id);
+      if (known) return known;
+      const id = await this.noticeEvent(i, now, plan);
+      events.set(i.id, id);
+      return id;
+    };
     const audible: Incident[] = [];
     for (const i of notify) {
       const muted = await this.o.suppress?.(i, now);
+      const reason = muted ? `${muted.kind} by ${muted.by}` : undefined;
+      if (i.status === 'firing') {
+        plan.deliveries.push(...this.deliveriesTo(keyed, await eventOf(i), i.key, now, i.id, reason));
+        // Acknowledged before its first notice: the provider hears the acknowledgement right after the trigger.
+        if (!muted && i.acknowledgedAt !== null) this.pushAcknowledge(plan, i, keyed, now);
+      }
+      // Muted incidents are recorded (their notification kept as `suppressed`) and left out of what is sent.
       if (!muted) audible.push(i);
-      else plan.deliveries.push(...this.deliveries(route, await this.noticeEvent(i, now, plan), i.key, now, i.id, `${muted.kind} by ${muted.by}`));
+      else plan.deliveries.push(...this.deliveriesTo(plain, await eventOf(i), i.key, now, i.id, reason));
     }
+    for (const i of resolved) {
+      const targets = keyed.filter((r) => triggered.get(i.id)?.has(r));
+      if (targets.length > 0) plan.deliveries.push(...this.deliveriesTo(targets, await eventOf(i), i.key, now, i.id));
+    }
+    return { audible, eventOf };
+  }
+
+  private async flush(g: DueGroup, now: number): Promise<boolean> {
+    const route = this.policyRoute(g.route);
+    const plan: FlushPlan = { route: g.route, groupKey: g.groupKey, seq: g.seq, events: [], deliveries: [], notified: [], nextFlushAt: now };
+    if (!route) {
+      // The route was removed or lost its policy: settle the group without sending.
+      this.o.log.warn({ route: g.route, group: g.groupKey }, 'incident group of a route without a policy; settled without a notification');
+      plan.notified = g.incidents.map((i) => ({ id: i.id, notified: i.status, repeatAt: null }));
+      await this.o.store.commitFlush(plan, now);
+      return false;
+    }
+    plan.nextFlushAt = now + route.policy.groupIntervalMs;
+    const { audible, eventOf } = await this.planGroup(route, g, now, plan);
+    const { plain } = this.split(route);
     if (audible.length === 1) {
       const [i] = audible as [Incident];
-      const eventId = await this.noticeEvent(i, now, plan);
-      plan.deliveries.push(...this.deliveries(route, eventId, i.key, now, i.id));
-    } else if (audible.length > 1) {
+      plan.deliveries.push(...this.deliveriesTo(plain, await eventOf(i), i.key, now, i.id));
+    } else if (audible.length > 1 && plain.length > 0) {
       const event = toHeraldEvent(groupEvent(g.route, g.groupKey, audible), newId(now), now);
       plan.events.push(event);
-      plan.deliveries.push(...this.deliveries(route, event.id, event.key as string, now));
+      plan.deliveries.push(...this.deliveriesTo(plain, event.id, event.key as string, now));
     }
     await this.o.store.commitFlush(plan, now);
     return plan.deliveries.some((d) => !d.suppressed);
@@ -213,19 +268,76 @@ export class Dispatcher {
     return resolved.id;
   }
 
-  private deliveries(route: Route, eventId: string, orderKey: string, now: number, incidentId?: string, suppressed?: string): NewDelivery[] {
-    return route.receivers.map((receiver) => ({ id: newId(now), eventId, receiver, runAt: now, orderKey, incidentId, ...(suppressed ? { suppressed } : {}) }));
+  private deliveriesTo(receivers: readonly string[], eventId: string, orderKey: string, now: number, incidentId?: string, suppressed?: string): NewDelivery[] {
+    return receivers.map((receiver) => ({ id: newId(now), eventId, receiver, runAt: now, orderKey, incidentId, ...(suppressed ? { suppressed } : {}) }));
+  }
+
+  /** Queues an `acknowledge` event under the incident's key for those of `receivers` that pass acknowledgements on. */
+  private pushAcknowledge(plan: { events: HeraldEvent[]; deliveries: NewDelivery[] }, i: Incident, receivers: readonly string[], now: number): string[] {
+    const targets = receivers.filter((r) => this.o.capabilities?.(r)?.acknowledge === true);
+    if (targets.length === 0) return [];
+    const event = toHeraldEvent(
+      {
+        title: i.title,
+        key: i.key,
+        status: 'firing',
+        action: 'acknowledge',
+        source: 'herald',
+        labels: i.labels,
+        ...(i.severity ? { severity: i.severity } : {}),
+        text: `Acknowledged by ${i.acknowledgedBy ?? 'unknown'}`,
+      },
+      newId(now),
+      now,
+    );
+    plan.events.push(event);
+    plan.deliveries.push(...this.deliveriesTo(targets, event.id, i.key, now, i.id));
+    return targets;
+  }
+
+  /**
+   * Acknowledges an incident: stops its repeats and sends an `acknowledge`
+   * (same key) to the route's receivers that pass acknowledgements on — to a
+   * keyed receiver only if it was triggered with that key (one that was not
+   * gets the acknowledgement right after its trigger, see planGroup). Runs in
+   * the dispatcher's queue, so it never races a flush of the same incident.
+   */
+  acknowledge(id: string, by: string): Promise<'not_found' | 'not_firing' | { notified: string[] }> {
+    const run = this.ticking.then(async () => {
+      const incident = await this.o.store.getIncident(id);
+      if (!incident) return 'not_found' as const;
+      if (incident.status !== 'firing' || incident.acknowledgedAt !== null) return 'not_firing' as const;
+      const now = this.o.clock.now();
+      const route = this.o.routes().find((r) => r.id === incident.route);
+      const { keyed, plain } = route ? this.split(route) : { keyed: [], plain: [] };
+      const triggered = keyed.length > 0 ? ((await this.o.store.triggeredReceivers([incident.id])).get(incident.id) ?? new Set<string>()) : new Set<string>();
+      const notice = { events: [] as HeraldEvent[], deliveries: [] as NewDelivery[] };
+      const notified = this.pushAcknowledge(notice, { ...incident, acknowledgedBy: by }, [...keyed.filter((r) => triggered.has(r)), ...plain], now);
+      if (!(await this.o.store.acknowledgeIncident(id, by, now, notice))) return 'not_firing' as const;
+      if (notified.length > 0) this.o.onQueued();
+      return { notified };
+    });
+    this.ticking = run.then(
+      () => {},
+      () => {},
+    );
+    return run;
   }
 
   private async repeat(i: Incident, now: number): Promise<boolean> {
     const route = this.policyRoute(i.route);
-    if (!route?.policy) {
+    if (!route) {
       await this.o.store.commitRepeat(i, [], Number.MAX_SAFE_INTEGER, now);
       return false;
     }
     const muted = await this.o.suppress?.(i, now);
     const reason = muted ? `${muted.kind} by ${muted.by}` : undefined;
-    const ok = await this.o.store.commitRepeat(i, this.deliveries(route, i.lastEventId, i.key, now, i.id, reason), now + route.policy.repeatIntervalMs, now);
+    const ok = await this.o.store.commitRepeat(
+      i,
+      this.deliveriesTo(route.receivers, i.lastEventId, i.key, now, i.id, reason),
+      now + route.policy.repeatIntervalMs,
+      now,
+    );
     return ok && !muted && route.receivers.length > 0;
   }
 }

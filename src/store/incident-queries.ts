@@ -15,6 +15,7 @@ export function toIncident(r: IncidentsTable): Incident {
     groupKey: r.group_key,
     status: r.status as Incident['status'],
     title: r.title,
+    severity: (r.severity ?? null) as Incident['severity'],
     labels: JSON.parse(r.labels) as Record<string, string>,
     timesSeen: Number(r.times_seen),
     firstSeen: Number(r.first_seen),
@@ -71,6 +72,9 @@ export async function applySignal(trx: Db, s: IncidentSignal, now: number): Prom
           last_seen: s.receivedAt,
           last_event_id: s.eventId,
           title: s.title,
+          // The latest firing event says how bad it is now (an alert escalating from warning to critical);
+          // one without a severity says nothing about it, so the known one stays.
+          severity: s.severity ?? open.severity,
           labels: JSON.stringify(s.labels),
           ends_at: s.endsAt ?? open.ends_at,
         })
@@ -87,6 +91,7 @@ export async function applySignal(trx: Db, s: IncidentSignal, now: number): Prom
         group_key: s.groupKey,
         status: 'firing',
         title: s.title,
+        severity: s.severity ?? null,
         labels: JSON.stringify(s.labels),
         times_seen: 1,
         first_seen: s.receivedAt,
@@ -164,9 +169,14 @@ export function eventRow(e: HeraldEvent): Database['events'] {
   };
 }
 
+/** Stores notification events and their deliveries (inside the caller's transaction). */
+export async function insertNotice(trx: Db, events: HeraldEvent[], deliveries: NewDelivery[], now: number): Promise<void> {
+  for (const e of events) await trx.insertInto('events').values(eventRow(e)).execute();
+  for (const d of deliveries) await trx.insertInto('deliveries').values(deliveryRow(d, now)).execute();
+}
+
 export async function commitFlush(trx: Transaction<Database>, plan: FlushPlan, now: number): Promise<void> {
-  for (const e of plan.events) await trx.insertInto('events').values(eventRow(e)).execute();
-  for (const d of plan.deliveries) await trx.insertInto('deliveries').values(deliveryRow(d, now)).execute();
+  await insertNotice(trx, plan.events, plan.deliveries, now);
   for (const n of plan.notified) await trx.updateTable('incidents').set({ notified: n.notified, repeat_at: n.repeatAt }).where('id', '=', n.id).execute();
   const g = await trx.selectFrom('alert_groups').select(['seq']).where('route', '=', plan.route).where('group_key', '=', plan.groupKey).executeTakeFirst();
   // Changes that arrived while this flush was planned get their own notification, one group_interval later.
@@ -221,4 +231,31 @@ export async function autoResolve(trx: Transaction<Database>, now: number): Prom
     await markGroupChanged(trx, r.route, r.group_key, now, 0, interval);
   }
   return rows.length;
+}
+
+/**
+ * For each incident, the receivers that were queued a firing notification
+ * (first notice or repeat) about it — suppressed ones do not count, since
+ * they were never sent. A keyed receiver is sent a resolve or an acknowledge
+ * only for a key it was triggered with.
+ */
+export async function triggeredReceivers(db: Db, incidentIds: string[]): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>();
+  if (incidentIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('deliveries')
+    .innerJoin('events', 'events.id', 'deliveries.event_id')
+    .select(['deliveries.incident_id as incident', 'deliveries.receiver as receiver'])
+    .where('deliveries.incident_id', 'in', incidentIds)
+    .where('deliveries.state', '!=', 'suppressed')
+    .where('events.status', '=', 'firing')
+    .distinct()
+    .execute();
+  for (const r of rows) {
+    if (r.incident === null) continue;
+    const set = out.get(r.incident) ?? new Set<string>();
+    set.add(r.receiver);
+    out.set(r.incident, set);
+  }
+  return out;
 }

@@ -2,7 +2,18 @@ import type { HeraldEvent } from '@herald/sdk';
 import { type ExpressionBuilder, type Kysely, type Migration, Migrator, type Transaction } from 'kysely';
 import type { Incident } from '../core/incidents.js';
 import { idCeiling, idFloor } from '../lib/ids.js';
-import { applySignal, autoResolve, commitFlush, commitRepeat, dueGroups, dueRepeats, markGroupChanged, toIncident } from './incident-queries.js';
+import {
+  applySignal,
+  autoResolve,
+  commitFlush,
+  commitRepeat,
+  dueGroups,
+  dueRepeats,
+  insertNotice,
+  markGroupChanged,
+  toIncident,
+  triggeredReceivers,
+} from './incident-queries.js';
 import type { Database } from './schema.js';
 import {
   type AttemptRecord,
@@ -206,6 +217,13 @@ export class KyselyStore implements Store {
     );
   }
 
+  async triggeredReceivers(incidentIds: string[]): Promise<Map<string, Set<string>>> {
+    const out = new Map<string, Set<string>>();
+    for (const part of chunks([...new Set(incidentIds)], 500))
+      for (const [id, set] of await wrapUnavailable(() => triggeredReceivers(this.db, part))) out.set(id, set);
+    return out;
+  }
+
   dueRepeats(now: number, limit: number): Promise<Incident[]> {
     return wrapUnavailable(() => dueRepeats(this.db, now, limit));
   }
@@ -239,17 +257,22 @@ export class KyselyStore implements Store {
     return out;
   }
 
-  async acknowledgeIncident(id: string, by: string, now: number): Promise<boolean> {
-    const res = await wrapUnavailable(() =>
-      this.db
-        .updateTable('incidents')
-        .set({ acknowledged_at: now, acknowledged_by: by, repeat_at: null })
-        .where('id', '=', id)
-        .where('status', '=', 'firing')
-        .where('acknowledged_at', 'is', null)
-        .executeTakeFirst(),
+  acknowledgeIncident(id: string, by: string, now: number, notice?: { events: HeraldEvent[]; deliveries: NewDelivery[] }): Promise<boolean> {
+    return wrapUnavailable(() =>
+      this.db.transaction().execute(async (trx) => {
+        const res = await trx
+          .updateTable('incidents')
+          .set({ acknowledged_at: now, acknowledged_by: by, repeat_at: null })
+          .where('id', '=', id)
+          .where('status', '=', 'firing')
+          .where('acknowledged_at', 'is', null)
+          .executeTakeFirst();
+        if (Number(res.numUpdatedRows) !== 1) return false;
+        // The acknowledge notices commit with the acknowledgement: neither without the other.
+        await insertNotice(trx, notice?.events ?? [], notice?.deliveries ?? [], now);
+        return true;
+      }),
     );
-    return Number(res.numUpdatedRows) === 1;
   }
 
   resolveIncident(id: string, now: number, policy: { groupIntervalMs: number }): Promise<boolean> {

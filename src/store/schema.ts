@@ -78,6 +78,8 @@ export interface IncidentsTable {
   notified: string | null;
   repeat_at: number | null;
   ends_at: number | null;
+  /** The latest severity a firing event of the incident gave; null while none gave one. */
+  severity: string | null;
 }
 
 export interface AlertGroupsTable {

@@ -152,6 +152,11 @@ export interface Store {
   commitFlush(plan: FlushPlan, now: number): Promise<void>;
   /** Moves a group's next flush (flood guard: wait for the next digest window). */
   postponeGroup(route: string, groupKey: string, flushAt: number): Promise<void>;
+  /**
+   * Per incident, the receivers that were queued (not suppressed) a firing
+   * notification about it: where a keyed receiver's resolve or acknowledge may go.
+   */
+  triggeredReceivers(incidentIds: string[]): Promise<Map<string, Set<string>>>;
   /** Firing, unacknowledged incidents whose repeat is due. */
   dueRepeats(now: number, limit: number): Promise<Incident[]>;
   /** Queues a repeat if the incident is still as read; false when it changed meanwhile. */
@@ -161,8 +166,12 @@ export interface Store {
   listIncidents(filter: { status?: 'firing' | 'resolved'; route?: string; limit: number; before?: string }): Promise<Incident[]>;
   getIncident(id: string): Promise<Incident | undefined>;
   loadIncidents(ids: string[]): Promise<Incident[]>;
-  /** Acknowledges a firing incident (stops repeats); false when it is not firing. */
-  acknowledgeIncident(id: string, by: string, now: number): Promise<boolean>;
+  /**
+   * Acknowledges a firing incident (stops repeats) and stores the acknowledge
+   * notices with it, in one transaction; false (and nothing stored) when it is
+   * not firing or already acknowledged.
+   */
+  acknowledgeIncident(id: string, by: string, now: number, notice?: { events: HeraldEvent[]; deliveries: NewDelivery[] }): Promise<boolean>;
   /** Resolves a firing incident by hand, as a resolved event would; false when it is not firing. */
   resolveIncident(id: string, now: number, policy: { groupIntervalMs: number }): Promise<boolean>;
   /** Stores a silence created through the API. */

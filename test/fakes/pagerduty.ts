@@ -8,6 +8,15 @@ import { listenLoopback, selfSignedCert } from '../helpers/harness.js';
  * POST /v2/enqueue, JSON, routing_key of 32 characters, event_action, dedup_key
  * ≤ 255, and for triggers a payload with summary (≤ 1024), source and severity.
  * Serves HTTP and HTTPS (self-signed, for the official client, which only speaks https).
+ *
+ * It also keeps the alert behind each dedup_key as PagerDuty does
+ * (https://developer.pagerduty.com/docs/events-api-v2-overview, "Alert and
+ * Incident De-duplication"): a trigger opens an alert for a key with none
+ * open, or is de-duplicated into the open one; acknowledge and resolve act on
+ * the open alert with that key. PagerDuty answers 202 even for an acknowledge
+ * or resolve that names no open alert and then discards it; the fake does the
+ * same and lists the event in `misdirected`, so a test can say that Herald
+ * never resolves or acknowledges a key it did not trigger.
  */
 export interface FakePagerDuty {
   url: string;
@@ -15,6 +24,12 @@ export interface FakePagerDuty {
   ca: Buffer;
   accepted: { body: Record<string, unknown>; headers: IncomingMessage['headers']; at: number }[];
   rejected: { status: number; body: unknown }[];
+  /** The alert behind each dedup_key that was ever triggered: its state now and how many triggers it took. */
+  alerts: Map<string, { state: 'triggered' | 'acknowledged' | 'resolved'; triggers: number }>;
+  /** Acknowledge/resolve events PagerDuty would discard: no open alert with that dedup_key (never triggered, or resolved already). */
+  misdirected: { action: string; dedupKey: string; reason: 'never triggered' | 'already resolved' }[];
+  /** dedup_keys whose alert is still open (triggered or acknowledged). */
+  open(): string[];
   /** Scripted answers, used first, e.g. [{status: 429}, {status: 500}]. */
   script: { status: number; body?: unknown }[];
   close(): Promise<void>;
@@ -51,7 +66,34 @@ export function validateEvent(body: unknown): string[] {
 
 export async function startFakePagerDuty(): Promise<FakePagerDuty> {
   const { key, cert } = selfSignedCert('IP:127.0.0.1');
-  const fake: FakePagerDuty = { url: '', httpsHost: '', ca: cert, accepted: [], rejected: [], script: [], close: async () => {} };
+  const alerts: FakePagerDuty['alerts'] = new Map();
+  const fake: FakePagerDuty = {
+    url: '',
+    httpsHost: '',
+    ca: cert,
+    accepted: [],
+    rejected: [],
+    alerts,
+    misdirected: [],
+    open: () => [...alerts].filter(([, a]) => a.state !== 'resolved').map(([k]) => k),
+    script: [],
+    close: async () => {},
+  };
+  const track = (action: string, dedupKey: string) => {
+    const alert = alerts.get(dedupKey);
+    if (action === 'trigger') {
+      // A trigger for a resolved key opens a new alert; for an open one it is de-duplicated (an acknowledged alert stays acknowledged).
+      if (!alert || alert.state === 'resolved') alerts.set(dedupKey, { state: 'triggered', triggers: (alert?.triggers ?? 0) + 1 });
+      else alert.triggers += 1;
+      return;
+    }
+    if (!alert || alert.state === 'resolved') {
+      fake.misdirected.push({ action, dedupKey, reason: alert ? 'already resolved' : 'never triggered' });
+      return;
+    }
+    if (action === 'resolve') alert.state = 'resolved';
+    else if (action === 'acknowledge') alert.state = 'acknowledged';
+  };
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -74,7 +116,9 @@ export async function startFakePagerDuty(): Promise<FakePagerDuty> {
       const errors = validateEvent(body);
       if (errors.length > 0) return send(400, { status: 'invalid event', message: 'Event object is invalid', errors });
       fake.accepted.push({ body, headers: req.headers, at: Date.now() });
-      return send(202, { status: 'success', message: 'Event processed', dedup_key: body.dedup_key ?? `generated-${fake.accepted.length}` });
+      const dedupKey = typeof body.dedup_key === 'string' ? body.dedup_key : `generated-${fake.accepted.length}`;
+      track(String(body.event_action), dedupKey);
+      return send(202, { status: 'success', message: 'Event processed', dedup_key: dedupKey });
     });
   };
   const http = createHttp(handler);

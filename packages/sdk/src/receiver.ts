@@ -94,7 +94,10 @@ export interface ReceiverCapabilities {
    * by that key (PagerDuty `dedup_key`, Opsgenie `alias`). Herald then sends it
    * one action per member incident under that incident's own key — never a
    * group key — so every key it triggers is later resolved through the same
-   * key (docs/alerting.md, "Groups and keyed receivers").
+   * key: the resolve goes out even while the incident is silenced or the
+   * route says `send_resolved: false`, and no resolve or acknowledge goes to
+   * a key it was never triggered with (docs/alerting.md, "Groups and keyed
+   * receivers").
    */
   dedupByKey?: boolean;
 }

@@ -29,3 +29,13 @@ export interface TemplateEngine {
 export function templateVars(n: Notification): TemplateVars {
   return { event: n.event, receiver: n.receiver, people: n.people, ...(n.incident ? { incident: n.incident } : {}) };
 }
+
+/**
+ * The default title of chat, mail and push receivers: `[FIRING] ` or
+ * `[RESOLVED] ` before the event's title. Herald's own group and digest
+ * notifications (`source: herald`, `type: group`) already carry their counts
+ * in the title (`[FIRING:3, RESOLVED:1] service=api`), so they get no second
+ * tag — `[FIRING] [FIRING:3] …` said the same thing twice.
+ */
+export const STATUS_TITLE_TEMPLATE =
+  "{% unless event.source == 'herald' and event.type == 'group' %}{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{% endunless %}{{ event.title }}";

@@ -56,6 +56,29 @@ describe('datadog receiver', () => {
     );
   });
 
+  it('a firing event without severity is alert_type error; a label and a configured tag that agree are one tag', async (t) => {
+    const fake = await startFakeDatadog();
+    t.after(() => fake.close());
+    const h = await startHerald(t, yaml(fake.url, fake.apiKey, ', tags: ["team:platform", "Env:Prod", "herald"]'));
+    // What the SMTP source makes of a mail "[Bamboo] PROJ-PLAN-123 failed": firing, no severity.
+    await h.herald.server.inject({
+      method: 'POST',
+      url: '/api/v1/events',
+      payload: {
+        title: '[Bamboo] PROJ-PLAN-123 failed',
+        status: 'firing',
+        source: 'smtp',
+        key: 'bamboo:PROJ-PLAN-123',
+        labels: { team: 'platform', env: 'prod' },
+      },
+    });
+    await eventually(() => fake.accepted.length === 1, 5000, 'accepted');
+    const b = fake.accepted[0]?.body as { alert_type: string; tags: string[] };
+    assert.deepEqual(validateDatadogEvent(b), []);
+    assert.equal(b.alert_type, 'error');
+    assert.deepEqual(b.tags, ['team:platform', 'env:prod', 'source:smtp', 'herald'], 'each tag once (Datadog compares them lowercased)');
+  });
+
   it('truncates title and text to the documented limits with a marker; resolved is success', async (t) => {
     const fake = await startFakeDatadog();
     t.after(() => fake.close());

@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { classifyHttpResponse, defineReceiver, type HeraldEvent, HttpUrl, Secret, Type, templateVars } from '@herald/sdk';
+import {
+  classifyHttpResponse,
+  defineReceiver,
+  effectiveSeverity,
+  type HeraldEvent,
+  HttpUrl,
+  Secret,
+  STATUS_TITLE_TEMPLATE,
+  Type,
+  templateVars,
+} from '@herald/sdk';
 
 /** API hosts by Datadog site (https://docs.datadoghq.com/getting_started/site/). */
 export const DATADOG_SITES = {
@@ -21,25 +31,36 @@ export function truncateWithMarker(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - MARKER.length)}${MARKER}`;
 }
 
+/** By the effective severity: resolved → success, critical/error → error (a firing event without severity too). */
 export function alertTypeFor(event: HeraldEvent): 'error' | 'warning' | 'info' | 'success' {
-  if (event.status === 'resolved') return 'success';
-  if (event.severity === 'critical' || event.severity === 'error') return 'error';
-  if (event.severity === 'warning') return 'warning';
-  return 'info';
+  const severity = effectiveSeverity(event);
+  if (severity === 'ok') return 'success';
+  if (severity === 'critical' || severity === 'error') return 'error';
+  return severity;
 }
 
-/** Labels as `key:value` tags (Datadog lowercases them; spaces become underscores). */
+/**
+ * Labels as `key:value` tags (Datadog lowercases them; spaces become
+ * underscores), then `source:` and the configured tags — each once: a label
+ * `team=platform` and a configured `team:platform` are one tag, compared as
+ * Datadog stores them (lowercased).
+ */
 export function tagsFor(event: HeraldEvent, extra: string[]): string[] {
   const tags = Object.entries(event.labels).map(([k, v]) => `${k}:${v}`.replace(/\s+/g, '_').slice(0, DATADOG_LIMITS.tag));
   if (event.source) tags.push(`source:${event.source}`.slice(0, DATADOG_LIMITS.tag));
-  return [...tags, ...extra];
+  const seen = new Set<string>();
+  return [...tags, ...extra].filter((t) => {
+    const k = t.toLowerCase();
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 function aggregationKey(key: string): string {
   return key.length <= DATADOG_LIMITS.aggregationKey ? key : createHash('sha256').update(key).digest('hex').slice(0, 64);
 }
 
-const DEFAULT_TITLE = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
 const DEFAULT_TEXT = '{{ event.text }}{% if event.url %}\n\n{{ event.url }}{% endif %}';
 
 /**
@@ -71,7 +92,7 @@ export default defineReceiver({
   ),
   create(config, { templates }) {
     const markdown = config.markdown ?? false;
-    const title = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'none' });
+    const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'none' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: markdown ? 'markdown' : 'none' });
     const base = (config.url ?? DATADOG_SITES[(config.site ?? 'US1') as keyof typeof DATADOG_SITES]).replace(/\/$/, '');
     return {

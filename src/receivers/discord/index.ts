@@ -7,12 +7,12 @@ import {
   HttpUrl,
   rateLimited,
   type SendContext,
+  STATUS_TITLE_TEMPLATE,
   Type,
   templateVars,
 } from '@herald/sdk';
 import { buildMessage } from './message.js';
 
-const DEFAULT_TITLE = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
 const DEFAULT_TEXT = '{{ event.text }}';
 
 const header = (res: HttpResponse, name: string) => {
@@ -97,7 +97,7 @@ export default defineReceiver({
     return [];
   },
   create(config, { templates, clock }) {
-    const title = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'markdown' });
+    const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'markdown' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'markdown' });
     const pacer = createPacer(config.max_per_second ?? 2, clock);
     const target = new URL(config.url);

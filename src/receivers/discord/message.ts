@@ -1,4 +1,4 @@
-import type { HeraldEvent } from '@herald/sdk';
+import { type EffectiveSeverity, effectiveSeverity, type HeraldEvent } from '@herald/sdk';
 
 /** Execute Webhook / embed limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits). */
 export const DISCORD_LIMITS = {
@@ -14,8 +14,8 @@ export const DISCORD_LIMITS = {
   embedTotal: 6000,
 };
 
-const COLOURS: Record<string, number> = {
-  resolved: 0x2eb67d,
+const COLOURS: Record<EffectiveSeverity, number> = {
+  ok: 0x2eb67d,
   critical: 0xd0021b,
   error: 0xe8590c,
   warning: 0xf2c744,
@@ -23,8 +23,7 @@ const COLOURS: Record<string, number> = {
 };
 
 export function colourFor(event: HeraldEvent): number {
-  if (event.status === 'resolved') return COLOURS.resolved as number;
-  return COLOURS[event.severity ?? 'info'] ?? (COLOURS.info as number);
+  return COLOURS[effectiveSeverity(event)];
 }
 
 export const MARKER = '… (truncated)';

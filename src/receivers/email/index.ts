@@ -1,7 +1,6 @@
-import { DeliveryError, Duration, defineReceiver, parseDuration, permanent, retryable, Secret, Type, templateVars } from '@herald/sdk';
+import { DeliveryError, Duration, defineReceiver, parseDuration, permanent, retryable, Secret, STATUS_TITLE_TEMPLATE, Type, templateVars } from '@herald/sdk';
 import { createTransport } from 'nodemailer';
 
-const DEFAULT_SUBJECT = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
 const DEFAULT_TEXT = `{{ event.text }}
 {% if event.url %}
 {{ event.url }}{% endif %}
@@ -65,7 +64,7 @@ export default defineReceiver({
     return [];
   },
   create(config, { templates }) {
-    const subject = templates.compile(config.subject_template ?? DEFAULT_SUBJECT, { name: 'subject_template', escape: 'none' });
+    const subject = templates.compile(config.subject_template ?? STATUS_TITLE_TEMPLATE, { name: 'subject_template', escape: 'none' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'none' });
     const html = templates.compile(config.html_template ?? DEFAULT_HTML, { name: 'html_template', escape: 'html' });
     const tls = config.tls ?? 'starttls';

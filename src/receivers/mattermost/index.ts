@@ -1,7 +1,6 @@
-import { createPacer, DeliveryError, defineReceiver, HttpUrl, pacedJsonPost, Secret, type SendContext, Type, templateVars } from '@herald/sdk';
+import { createPacer, DeliveryError, defineReceiver, HttpUrl, pacedJsonPost, Secret, type SendContext, STATUS_TITLE_TEMPLATE, Type, templateVars } from '@herald/sdk';
 import { buildMessage, defusedVars } from './message.js';
 
-const DEFAULT_TITLE = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
 const DEFAULT_TEXT = '{{ event.text }}';
 
 /**
@@ -71,7 +70,7 @@ export default defineReceiver({
     return [];
   },
   create(config, { templates, clock }) {
-    const title = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'markdown' });
+    const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'markdown' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'markdown' });
     const pacer = createPacer(config.max_per_second ?? 5, clock);
     const post = (payload: object, ctx: SendContext) => pacedJsonPost(pacer, ctx, config.url as string, payload);

@@ -1,4 +1,4 @@
-import type { HeraldEvent, TemplateVars } from '@herald/sdk';
+import { type EffectiveSeverity, effectiveSeverity, type HeraldEvent, type TemplateVars } from '@herald/sdk';
 
 /** Mattermost: a post's message is at most 16,383 characters (longer webhook text is split into several posts). */
 export const MATTERMOST_LIMITS = { text: 16_383, fields: 20, fieldValue: 1000, links: 5 };
@@ -40,8 +40,8 @@ export function defusedVars(vars: TemplateVars): TemplateVars {
   return { ...vars, event: walk(vars.event) as HeraldEvent };
 }
 
-const COLOURS: Record<string, string> = {
-  resolved: '#2EB67D',
+const COLOURS: Record<EffectiveSeverity, string> = {
+  ok: '#2EB67D',
   critical: '#D0021B',
   error: '#E8590C',
   warning: '#F2C744',
@@ -49,8 +49,7 @@ const COLOURS: Record<string, string> = {
 };
 
 export function colourFor(event: HeraldEvent): string {
-  if (event.status === 'resolved') return COLOURS.resolved as string;
-  return COLOURS[event.severity ?? 'info'] ?? (COLOURS.info as string);
+  return COLOURS[effectiveSeverity(event)];
 }
 
 function safeUrl(url: string | undefined): string | undefined {

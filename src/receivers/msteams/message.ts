@@ -1,4 +1,4 @@
-import type { HeraldEvent } from '@herald/sdk';
+import { effectiveSeverity, type HeraldEvent } from '@herald/sdk';
 
 /** Teams: a message (the whole JSON request) may be at most 28 KB; Teams renders at most 6 card actions. */
 export const TEAMS_LIMITS = { messageBytes: 28 * 1024, actions: 5, facts: 20, factValue: 1000, title: 500, text: 28 * 1024 };
@@ -27,9 +27,10 @@ export function escapeTeams(text: string): string {
 
 /** Adaptive Card TextBlock colours. */
 export function colourFor(event: HeraldEvent): 'Good' | 'Attention' | 'Warning' | 'Accent' {
-  if (event.status === 'resolved') return 'Good';
-  if (event.severity === 'critical' || event.severity === 'error') return 'Attention';
-  if (event.severity === 'warning') return 'Warning';
+  const severity = effectiveSeverity(event);
+  if (severity === 'ok') return 'Good';
+  if (severity === 'critical' || severity === 'error') return 'Attention';
+  if (severity === 'warning') return 'Warning';
   return 'Accent';
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { classifyHttpResponse, DeliveryError, defineReceiver, type HeraldEvent, HttpUrl, Secret, Type, templateVars } from '@herald/sdk';
+import { classifyHttpResponse, DeliveryError, defineReceiver, effectiveSeverity, type HeraldEvent, HttpUrl, Secret, Type, templateVars } from '@herald/sdk';
 
 const ENDPOINTS = { us: 'https://api.opsgenie.com', eu: 'https://api.eu.opsgenie.com' } as const;
 
@@ -38,17 +38,17 @@ export function actionFor(event: HeraldEvent): OpsgenieAction {
   return 'create';
 }
 
-/** critical→P1, error→P2, warning→P3, info→P5; no severity → Opsgenie's default P3. */
+/** By the effective severity (a firing event without one is `error`): critical→P1, error→P2, warning→P3, info→P5. */
 export function priorityFor(event: HeraldEvent): 'P1' | 'P2' | 'P3' | 'P5' {
-  switch (event.severity) {
+  switch (effectiveSeverity(event)) {
     case 'critical':
       return 'P1';
     case 'error':
       return 'P2';
-    case 'info':
-      return 'P5';
-    default:
+    case 'warning':
       return 'P3';
+    default:
+      return 'P5';
   }
 }
 
@@ -122,6 +122,8 @@ export default defineReceiver({
   type: 'opsgenie',
   version: '1.0.0',
   displayName: 'Opsgenie (Alert API v2)',
+  // Alerts are kept per alias: Herald opens, acknowledges and closes each incident through its own key.
+  capabilities: { acknowledge: true, dedupByKey: true },
   docsUrl: 'https://docs.opsgenie.com/docs/alert-api',
   config: Type.Object(
     {

@@ -83,11 +83,16 @@ describe('opsgenie receiver', () => {
     await h.herald.server.inject({
       method: 'POST',
       url: '/api/v1/events',
-      payload: ['critical', 'error', 'warning', 'info', undefined].map((severity, i) => ({ title: `s${i}`, key: `s${i}`, severity })),
+      payload: [
+        ...['critical', 'error', 'warning', 'info', undefined].map((severity, i) => ({ title: `s${i}`, key: `s${i}`, severity })),
+        // A mail "[Bamboo] PROJ-PLAN-123 failed": firing, no severity.
+        { title: '[Bamboo] PROJ-PLAN-123 failed', key: 's5', status: 'firing' },
+      ],
     });
-    await eventually(() => fake.accepted.length === 5, 5000, 'all accepted');
+    await eventually(() => fake.accepted.length === 6, 5000, 'all accepted');
     const byKey = Object.fromEntries(fake.accepted.map((a) => [a.body.alias, a.body.priority]));
-    assert.deepEqual(byKey, { s0: 'P1', s1: 'P2', s2: 'P3', s3: 'P5', s4: 'P3' });
+    // effectiveSeverity: a firing event without severity is an error (P2); an info event without one is info (P5).
+    assert.deepEqual(byKey, { s0: 'P1', s1: 'P2', s2: 'P3', s3: 'P5', s4: 'P5', s5: 'P2' });
   });
 
   it('acknowledges and closes by alias; the fake’s alert follows', { timeout: 15_000 }, async (t) => {

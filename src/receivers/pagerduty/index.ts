@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { classifyHttpResponse, defineReceiver, type HeraldEvent, HttpUrl, Type, templateVars } from '@herald/sdk';
+import { classifyHttpResponse, defineReceiver, effectiveSeverity, type HeraldEvent, HttpUrl, type Severity, Type, templateVars } from '@herald/sdk';
 
 const DEFAULT_SUMMARY = '{{ event.title }}';
 const ENDPOINTS = { us: 'https://events.pagerduty.com/v2/enqueue', eu: 'https://events.eu.pagerduty.com/v2/enqueue' } as const;
@@ -24,6 +24,12 @@ export function dedupKeyFor(event: HeraldEvent, deliveryId: string): string {
   return key.length <= LIMITS.dedupKey ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
 }
 
+/** `payload.severity` by the effective severity; a trigger is never `ok` (resolved events resolve), but an `info` event may trigger. */
+export function triggerSeverity(event: HeraldEvent): Severity {
+  const severity = effectiveSeverity(event);
+  return severity === 'ok' ? 'info' : severity;
+}
+
 const cut = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
 
 /**
@@ -36,7 +42,8 @@ export default defineReceiver({
   type: 'pagerduty',
   version: '1.0.0',
   displayName: 'PagerDuty (Events API v2)',
-  capabilities: { acknowledge: true },
+  // PagerDuty keeps one alert per dedup_key: Herald triggers, acknowledges and resolves each incident through its own key.
+  capabilities: { acknowledge: true, dedupByKey: true },
   docsUrl: 'https://developer.pagerduty.com/docs/events-api-v2-overview',
   config: Type.Object(
     {
@@ -68,7 +75,7 @@ export default defineReceiver({
           body.payload = {
             summary: cut(summary.render(templateVars(notification)) || event.title, LIMITS.summary),
             source: event.source ?? config.source ?? 'herald',
-            severity: event.severity ?? (event.status === 'firing' ? 'error' : 'info'),
+            severity: triggerSeverity(event),
             timestamp: event.occurred_at ?? event.received_at,
             component: event.labels.component,
             group: event.labels.group,

@@ -3,6 +3,7 @@ import {
   createPacer,
   DeliveryError,
   defineReceiver,
+  effectiveSeverity,
   type HeraldEvent,
   type HttpResponse,
   HttpUrl,
@@ -11,6 +12,7 @@ import {
   rateLimited,
   Secret,
   type SendContext,
+  STATUS_TITLE_TEMPLATE,
   Type,
   templateVars,
 } from '@herald/sdk';
@@ -52,7 +54,12 @@ const cut = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max
 const DEFAULT_PRIORITIES = { critical: 1, error: 1, warning: 0, info: -1, resolved: -1 } as const;
 type PriorityKey = keyof typeof DEFAULT_PRIORITIES;
 
-const DEFAULT_TITLE = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
+/** The configured priority for the event's effective severity (`resolved` for a resolved event). */
+export function priorityFor(event: HeraldEvent, priorities: Record<PriorityKey, number> = DEFAULT_PRIORITIES): number {
+  const severity = effectiveSeverity(event);
+  return priorities[severity === 'ok' ? 'resolved' : severity];
+}
+
 const DEFAULT_MESSAGE =
   '{% if event.text %}{{ event.text }}{% else %}{{ event.title }}{% endif %}{% for l in event.labels %}\n<b>{{ l[0] }}</b>: {{ l[1] }}{% endfor %}';
 
@@ -116,17 +123,13 @@ export default defineReceiver({
     return [];
   },
   create(config, { templates, clock }) {
-    const title = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'none' });
+    const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'none' });
     const message = templates.compile(config.message_template ?? DEFAULT_MESSAGE, { name: 'message_template', escape: 'html' });
     const endpoint = config.url ?? 'https://api.pushover.net/1/messages.json';
     const priorities = { ...DEFAULT_PRIORITIES, ...config.priorities };
     const pacer = createPacer(config.max_per_second ?? 2, clock);
     const secrets = [config.token, config.user];
     const redact = (s: string) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), s);
-    const priorityFor = (event: HeraldEvent): number => {
-      const key: PriorityKey = event.status === 'resolved' ? 'resolved' : (event.severity ?? 'info');
-      return priorities[key];
-    };
     /**
      * Cancels the emergency retries of a resolved key (https://pushover.net/api/receipts#cancel).
      * A receipt Pushover no longer knows (expired, acknowledged and gone) is done with;
@@ -172,7 +175,7 @@ export default defineReceiver({
         form.set('html', '1');
         const t = title.render(vars).trim();
         if (t) form.set('title', cut(t, PUSHOVER_LIMITS.title));
-        const p = priorityFor(event);
+        const p = priorityFor(event, priorities);
         form.set('priority', String(p));
         if (p === 2) {
           form.set('retry', String(config.retry ?? 60));

@@ -8,13 +8,13 @@ import {
   retryable,
   Secret,
   type SendContext,
+  STATUS_TITLE_TEMPLATE,
   Type,
   templateVars,
 } from '@herald/sdk';
 import { buildMessage } from './message.js';
 
-const DEFAULT_TITLE =
-  "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}{% if incident and incident.times_seen > 1 %} ({{ incident.times_seen }} times seen){% endif %}";
+const DEFAULT_TITLE = `${STATUS_TITLE_TEMPLATE}{% if incident and incident.times_seen > 1 %} ({{ incident.times_seen }} times seen){% endif %}`;
 // Attached people with a Slack member ID are mentioned, so whoever is on call gets notified.
 const DEFAULT_TEXT =
   '{{ event.text }}{% assign ids = people | map: "contacts" | map: "slack" | compact %}{% if ids.size > 0 %}\ncc{% for id in ids %} <@{{ id }}>{% endfor %}{% endif %}';

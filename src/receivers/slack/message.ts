@@ -1,10 +1,10 @@
-import type { HeraldEvent } from '@herald/sdk';
+import { type EffectiveSeverity, effectiveSeverity, type HeraldEvent } from '@herald/sdk';
 
 /** Block Kit limits (https://api.slack.com/reference/block-kit/blocks). */
 export const SLACK_LIMITS = { sectionText: 3000, fieldText: 2000, fields: 10, buttonText: 75, buttonUrl: 3000, buttons: 5, messageText: 40_000 };
 
-const COLOURS: Record<string, string> = {
-  resolved: '#2EB67D',
+const COLOURS: Record<EffectiveSeverity, string> = {
+  ok: '#2EB67D',
   critical: '#D0021B',
   error: '#E8590C',
   warning: '#F2C744',
@@ -12,8 +12,7 @@ const COLOURS: Record<string, string> = {
 };
 
 export function colourFor(event: HeraldEvent): string {
-  if (event.status === 'resolved') return COLOURS.resolved as string;
-  return COLOURS[event.severity ?? 'info'] ?? (COLOURS.info as string);
+  return COLOURS[effectiveSeverity(event)];
 }
 
 /** Cuts text to `max` characters, marking the cut. */

@@ -3,10 +3,13 @@ import {
   createPacer,
   DeliveryError,
   defineReceiver,
+  type EffectiveSeverity,
+  effectiveSeverity,
   type HeraldEvent,
   HttpUrl,
   permanent,
   rateLimited,
+  STATUS_TITLE_TEMPLATE,
   Type,
   templateVars,
 } from '@herald/sdk';
@@ -16,17 +19,16 @@ import { escapeHtml, truncateHtml } from './html.js';
 export const TELEGRAM_LIMITS = { text: 4096 };
 const MARKER = '… (truncated)';
 
-const DEFAULT_TITLE = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
 const DEFAULT_TEXT = '{{ event.text }}';
 
-const ICONS: Record<string, string> = { resolved: '✅', critical: '🔴', error: '🟠', warning: '🟡', info: 'ℹ️' };
+const ICONS: Record<EffectiveSeverity, string> = { ok: '✅', critical: '🔴', error: '🟠', warning: '🟡', info: 'ℹ️' };
 
 /**
  * One HTML message: bold title, text, labels, a context line and links.
  * `title` and `text` arrive rendered with every value HTML-escaped; the rest is escaped here.
  */
 export function buildText(event: HeraldEvent, title: string, text: string): string {
-  const icon = event.status === 'resolved' ? ICONS.resolved : ICONS[event.severity ?? 'info'];
+  const icon = ICONS[effectiveSeverity(event)];
   const parts = [`${icon} <b>${title}</b>`];
   if (text.trim()) parts.push(text);
   const labels = Object.entries(event.labels);
@@ -97,7 +99,7 @@ export default defineReceiver({
     { additionalProperties: false },
   ),
   create(config, { templates, clock }) {
-    const title = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'html' });
+    const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'html' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'html' });
     const pacer = createPacer(config.max_per_second ?? 1, clock);
     const url = `${(config.api_url ?? 'https://api.telegram.org').replace(/\/$/, '')}/bot${config.token}/sendMessage`;

@@ -141,4 +141,12 @@ export const sqliteMigrations: Record<string, Migration> = {
       await db.schema.createIndex('silences_ends').on('silences').column('ends_at').execute();
     },
   },
+  '0004_incident_severity': {
+    async up(db: Kysely<unknown>) {
+      // An incident's severity (its latest firing event's) gives a group notification its highest member's.
+      await sql`ALTER TABLE incidents ADD COLUMN severity text`.execute(db);
+      // Which receivers were sent a trigger for an incident: a keyed receiver's resolve goes only where one went.
+      await sql`CREATE INDEX deliveries_incident ON deliveries (incident_id) WHERE incident_id IS NOT NULL`.execute(db);
+    },
+  },
 };

@@ -1,0 +1,56 @@
+// One severity rule for every built-in receiver (effectiveSeverity in @herald/sdk):
+// a firing event without severity is shown as an error, a resolved one as ok/success.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { HeraldEvent } from '@herald/sdk';
+import { alertTypeFor } from './datadog/index.js';
+import { colourFor as discordColour } from './discord/message.js';
+import { colourFor as mattermostColour } from './mattermost/message.js';
+import { colourFor as teamsColour } from './msteams/message.js';
+import { priorityFor as opsgeniePriority } from './opsgenie/index.js';
+import { triggerSeverity } from './pagerduty/index.js';
+import { priorityFor as pushoverPriority } from './pushover/index.js';
+import { colourFor as slackColour } from './slack/message.js';
+import { buildText } from './telegram/index.js';
+
+const event = (e: Partial<HeraldEvent>): HeraldEvent => ({ id: '01J', title: 'x', status: 'info', labels: {}, received_at: '2026-12-04T12:00:00.000Z', ...e });
+
+const mappings: [string, (e: HeraldEvent) => unknown][] = [
+  ['datadog alert_type', alertTypeFor],
+  ['discord colour', discordColour],
+  ['mattermost colour', mattermostColour],
+  ['msteams colour', teamsColour],
+  ['opsgenie priority', opsgeniePriority],
+  ['pagerduty payload.severity', triggerSeverity],
+  ['pushover priority', (e) => pushoverPriority(e)],
+  ['slack colour', slackColour],
+  ['telegram icon', (e) => [...buildText(e, 't', '')][0]],
+];
+
+// A mail "[Bamboo] PROJ-PLAN-123 failed": firing, no severity.
+const bamboo = event({ title: '[Bamboo] PROJ-PLAN-123 failed', status: 'firing', source: 'smtp' });
+
+describe('every receiver maps severity by effectiveSeverity', () => {
+  for (const [name, map] of mappings) {
+    it(`${name}: a firing event without severity is an error, not info`, () => {
+      assert.deepEqual(map(bamboo), map(event({ status: 'firing', severity: 'error' })));
+      assert.notDeepEqual(map(bamboo), map(event({ status: 'firing', severity: 'info' })));
+    });
+    if (name === 'pagerduty payload.severity') continue; // resolved events resolve: they carry no payload
+    it(`${name}: a resolved event is shown as resolved whatever its severity`, () => {
+      assert.deepEqual(map(event({ status: 'resolved', severity: 'critical' })), map(event({ status: 'resolved' })));
+      assert.notDeepEqual(map(event({ status: 'resolved' })), map(event({ status: 'firing', severity: 'critical' })));
+    });
+  }
+
+  it('the provider values', () => {
+    assert.equal(alertTypeFor(bamboo), 'error');
+    assert.equal(alertTypeFor(event({ status: 'resolved' })), 'success');
+    assert.equal(alertTypeFor(event({ status: 'info' })), 'info');
+    assert.equal(opsgeniePriority(bamboo), 'P2');
+    assert.equal(triggerSeverity(bamboo), 'error');
+    assert.equal(triggerSeverity(event({ status: 'info' })), 'info');
+    assert.equal(slackColour(bamboo), '#E8590C');
+    assert.equal(teamsColour(event({ status: 'resolved' })), 'Good');
+  });
+});
