@@ -1,4 +1,15 @@
-import { createPacer, DeliveryError, defineReceiver, HttpUrl, pacedJsonPost, Secret, type SendContext, STATUS_TITLE_TEMPLATE, Type, templateVars } from '@herald/sdk';
+import {
+  createPacer,
+  DeliveryError,
+  defineReceiver,
+  HttpUrl,
+  pacedJsonPost,
+  Secret,
+  type SendContext,
+  STATUS_TITLE_TEMPLATE,
+  Type,
+  templateVars,
+} from '@herald/sdk';
 import { buildMessage, defusedVars } from './message.js';
 
 const DEFAULT_TEXT = '{{ event.text }}';
