@@ -10,6 +10,7 @@ import pagerduty from './pagerduty/index.js';
 import pushover from './pushover/index.js';
 import slack from './slack/index.js';
 import telegram from './telegram/index.js';
+import twilio from './twilio/index.js';
 import webhook from './webhook/index.js';
 
 const templates = createTemplateEngine();
@@ -134,5 +135,26 @@ receiverConformance(mattermost, {
     { url: 'https://mm.example/hooks/k', icon_emoji: ':fire:' },
     { url: 'https://mm.example/hooks/k', channel: '' },
     { url: 'https://mm.example/hooks/k', max_per_second: 0 },
+  ],
+});
+
+receiverConformance(twilio, {
+  templates,
+  okBody: '{"sid":"SM00000000000000000000000000000001","status":"queued","to":"+14155550100","from":"+15017122661","body":"x"}',
+  config: (base) => ({
+    account_sid: 'AC0123456789abcdef0123456789abcdef',
+    auth_token: 'twilio-secret-auth-token-000001',
+    from: '+15017122661',
+    to: ['+14155550100'],
+    api_url: base,
+    max_per_second: 100,
+  }),
+  secrets: ['twilio-secret-auth-token-000001', Buffer.from('AC0123456789abcdef0123456789abcdef:twilio-secret-auth-token-000001').toString('base64')],
+  invalidConfigs: [
+    {},
+    { account_sid: 'AC0123456789abcdef0123456789abcdef', from: '+15017122661' },
+    { account_sid: 'AC0123456789abcdef0123456789abcdef', auth_token: 't', from: '5017122661' },
+    { account_sid: 'AC0123456789abcdef0123456789abcdef', auth_token: 't', mode: 'call' },
+    { account_sid: 'AC0123456789abcdef0123456789abcdef', auth_token: 't', from: '+15017122661', loop: 0 },
   ],
 });

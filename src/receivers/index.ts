@@ -11,6 +11,7 @@ import pushover from './pushover/index.js';
 import slack from './slack/index.js';
 import tcp from './tcp/index.js';
 import telegram from './telegram/index.js';
+import twilio from './twilio/index.js';
 import webhook from './webhook/index.js';
 
 /** Built-in receivers. Adding one: a folder beside this file and one line here. */
@@ -27,5 +28,6 @@ export const builtinReceivers: readonly ReceiverDefinition[] = [
   slack,
   tcp,
   telegram,
+  twilio,
   webhook,
 ] as ReceiverDefinition[];
