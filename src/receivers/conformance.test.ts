@@ -11,6 +11,7 @@ import pushover from './pushover/index.js';
 import slack from './slack/index.js';
 import telegram from './telegram/index.js';
 import twilio from './twilio/index.js';
+import victorops from './victorops/index.js';
 import webhook from './webhook/index.js';
 
 const templates = createTemplateEngine();
@@ -156,5 +157,24 @@ receiverConformance(twilio, {
     { account_sid: 'AC0123456789abcdef0123456789abcdef', auth_token: 't', from: '5017122661' },
     { account_sid: 'AC0123456789abcdef0123456789abcdef', auth_token: 't', mode: 'call' },
     { account_sid: 'AC0123456789abcdef0123456789abcdef', auth_token: 't', from: '+15017122661', loop: 0 },
+  ],
+});
+
+receiverConformance(victorops, {
+  templates,
+  okBody: '{"result":"success","entity_id":"disk:db-1"}',
+  config: (base) => ({
+    api_key: 'vo-secret-key-3ad8a2f1-5d0c',
+    routing_key: 'database',
+    url: `${base}/integrations/generic/20131114/alert`,
+    max_per_second: 100,
+  }),
+  secrets: ['vo-secret-key-3ad8a2f1-5d0c'],
+  invalidConfigs: [
+    {},
+    { api_key: 'k' },
+    { api_key: 'k', routing_key: 'has space' },
+    { api_key: '', routing_key: 'r' },
+    { api_key: 'k', routing_key: 'r', url: 'ftp://x' },
   ],
 });

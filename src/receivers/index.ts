@@ -12,6 +12,7 @@ import slack from './slack/index.js';
 import tcp from './tcp/index.js';
 import telegram from './telegram/index.js';
 import twilio from './twilio/index.js';
+import victorops from './victorops/index.js';
 import webhook from './webhook/index.js';
 
 /** Built-in receivers. Adding one: a folder beside this file and one line here. */
@@ -29,5 +30,6 @@ export const builtinReceivers: readonly ReceiverDefinition[] = [
   tcp,
   telegram,
   twilio,
+  victorops,
   webhook,
 ] as ReceiverDefinition[];
