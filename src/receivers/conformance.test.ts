@@ -3,6 +3,7 @@ import { receiverConformance } from '@herald/sdk/testing';
 import { createTemplateEngine } from '../templates/liquid-engine.js';
 import datadog from './datadog/index.js';
 import discord from './discord/index.js';
+import incidentio from './incidentio/index.js';
 import mattermost from './mattermost/index.js';
 import msteams from './msteams/index.js';
 import opsgenie from './opsgenie/index.js';
@@ -176,5 +177,19 @@ receiverConformance(victorops, {
     { api_key: 'k', routing_key: 'has space' },
     { api_key: '', routing_key: 'r' },
     { api_key: 'k', routing_key: 'r', url: 'ftp://x' },
+  ],
+});
+
+receiverConformance(incidentio, {
+  templates,
+  okBody: '{"deduplication_key":"disk:db-1","message":"Event accepted for processing","status":"success"}',
+  config: (base) => ({ alert_source_config_id: '01GW2G3V0S59R238FAHPDS1R66', token: 'inc-secret-source-token-77aa', url: base, max_per_second: 20 }),
+  secrets: ['inc-secret-source-token-77aa'],
+  invalidConfigs: [
+    {},
+    { token: 't' },
+    { alert_source_config_id: 'not-a-ulid', token: 't' },
+    { alert_source_config_id: '01GW2G3V0S59R238FAHPDS1R66', token: '' },
+    { alert_source_config_id: '01GW2G3V0S59R238FAHPDS1R66', token: 't', metadata: { 'bad key': 'v' } },
   ],
 });
