@@ -10,6 +10,7 @@ import opsgenie from './opsgenie/index.js';
 import pagerduty from './pagerduty/index.js';
 import pushover from './pushover/index.js';
 import slack from './slack/index.js';
+import sns from './sns/index.js';
 import telegram from './telegram/index.js';
 import twilio from './twilio/index.js';
 import victorops from './victorops/index.js';
@@ -191,5 +192,26 @@ receiverConformance(incidentio, {
     { alert_source_config_id: 'not-a-ulid', token: 't' },
     { alert_source_config_id: '01GW2G3V0S59R238FAHPDS1R66', token: '' },
     { alert_source_config_id: '01GW2G3V0S59R238FAHPDS1R66', token: 't', metadata: { 'bad key': 'v' } },
+  ],
+});
+
+receiverConformance(sns, {
+  templates,
+  okBody:
+    '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>567910cd-659e-55d4-8ccb-5aaf14679dc0</MessageId></PublishResult><ResponseMetadata><RequestId>d74b8436-ae13-5ab4-a9ff-ce54dfea72a0</RequestId></ResponseMetadata></PublishResponse>',
+  config: (base) => ({
+    topic_arn: 'arn:aws:sns:eu-central-1:123456789012:alerts',
+    access_key_id: 'AKIACONFORMANCE00001',
+    secret_access_key: 'conformance/Secret+Access/Key0000000000001',
+    url: base,
+    max_per_second: 100,
+  }),
+  secrets: ['AKIACONFORMANCE00001', 'conformance/Secret+Access/Key0000000000001'],
+  invalidConfigs: [
+    {},
+    { topic_arn: 'arn:aws:sns:eu-central-1:123456789012:alerts', access_key_id: 'AKIA' },
+    { topic_arn: 'arn:aws:sqs:eu-central-1:123456789012:q', access_key_id: 'AKIA', secret_access_key: 's' },
+    { topic_arn: 'arn:aws:sns:eu-central-1:123456789012:alerts', access_key_id: 'AKIA', secret_access_key: 's', region: 'us-east-1' },
+    { topic_arn: 'arn:aws:sns:eu-central-1:123456789012:alerts', access_key_id: 'AKIA', secret_access_key: 's', attributes: { status: 'x' } },
   ],
 });

@@ -10,6 +10,7 @@ import opsgenie from './opsgenie/index.js';
 import pagerduty from './pagerduty/index.js';
 import pushover from './pushover/index.js';
 import slack from './slack/index.js';
+import sns from './sns/index.js';
 import tcp from './tcp/index.js';
 import telegram from './telegram/index.js';
 import twilio from './twilio/index.js';
@@ -29,6 +30,7 @@ export const builtinReceivers: readonly ReceiverDefinition[] = [
   pagerduty,
   pushover,
   slack,
+  sns,
   tcp,
   telegram,
   twilio,
