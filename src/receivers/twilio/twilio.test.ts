@@ -284,4 +284,37 @@ routes:
     );
     assert.ok(!h.logLines.join('\n').includes(fake.authToken), 'auth token never logged');
   });
+
+  it('through Herald’s durable queue, a 5xx halfway retries with only the rest; the stored progress is gone afterwards', { timeout: 20_000 }, async (t) => {
+    const fake = await startFakeTwilio();
+    t.after(() => fake.close());
+    fake.refuse.set('+14155550102', { status: 503, code: 20500, message: 'Service Unavailable' });
+    const h = await startHerald(
+      t,
+      `
+outbound: {allow: ["127.0.0.0/8"]}
+delivery: {poll_interval: 20ms, retry_schedule: [200ms, 200ms]}
+receivers:
+  - {name: sms, type: twilio, account_sid: "${fake.accountSid}", auth_token: "${fake.authToken}", from: "${FROM}", to: ["+14155550101", "+14155550102"], api_url: "${fake.url}"}
+routes: [{receivers: [sms]}]
+`,
+    );
+    await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'disk full', status: 'firing' } });
+    // The receiver's durable state, read from the store Herald runs on (the SQLite file is held exclusively).
+    const store = (h.herald as unknown as { store: { getReceiverState(r: string, k: string): Promise<string | undefined> } }).store;
+    const progress = async () => store.getReceiverState('sms', `progress:${(await deliveries(h))[0]?.id}`);
+    await eventually(() => fake.rejected.length === 1, 10_000, 'the 503');
+    await eventually(async () => (await progress()) !== undefined, 5000, 'progress stored');
+    assert.match((await progress()) ?? '', /"sms:\+14155550101":"SM[0-9a-f]{32}"/, 'the store holds who was reached');
+    fake.refuse.delete('+14155550102');
+    await eventually(async () => (await deliveries(h))[0]?.state === 'succeeded', 10_000, 'delivered on retry');
+    assert.deepEqual(
+      fake.accepted.map((a) => a.form.To),
+      ['+14155550101', '+14155550102'],
+      'the first number was texted once, not again on the retry',
+    );
+    const [d] = await deliveries(h);
+    assert.equal(d?.attempts, 2);
+    assert.equal(await progress(), undefined, 'progress dropped once delivered');
+  });
 });
