@@ -3,13 +3,17 @@ import { receiverConformance } from '@herald/sdk/testing';
 import { createTemplateEngine } from '../templates/liquid-engine.js';
 import datadog from './datadog/index.js';
 import discord from './discord/index.js';
+import incidentio from './incidentio/index.js';
 import mattermost from './mattermost/index.js';
 import msteams from './msteams/index.js';
 import opsgenie from './opsgenie/index.js';
 import pagerduty from './pagerduty/index.js';
 import pushover from './pushover/index.js';
 import slack from './slack/index.js';
+import sns from './sns/index.js';
 import telegram from './telegram/index.js';
+import twilio from './twilio/index.js';
+import victorops from './victorops/index.js';
 import webhook from './webhook/index.js';
 
 const templates = createTemplateEngine();
@@ -148,5 +152,80 @@ receiverConformance(mattermost, {
     { token: 't', api_url: 'https://mm.example' },
     { token: 't', api_url: 'https://mm.example', channel_id: 'short' },
     { token: 't', url: 'https://mm.example/hooks/k', api_url: 'https://mm.example', channel_id: 'q1w2e3r4t5y6u7i8o9p0a1s2d3' },
+  ],
+});
+
+receiverConformance(twilio, {
+  templates,
+  okBody: '{"sid":"SM00000000000000000000000000000001","status":"queued","to":"+14155550100","from":"+15017122661","body":"x"}',
+  config: (base) => ({
+    account_sid: 'AC0123456789abcdef0123456789abcdef',
+    auth_token: 'twilio-secret-auth-token-000001',
+    from: '+15017122661',
+    to: ['+14155550100'],
+    api_url: base,
+    max_per_second: 100,
+  }),
+  secrets: ['twilio-secret-auth-token-000001', Buffer.from('AC0123456789abcdef0123456789abcdef:twilio-secret-auth-token-000001').toString('base64')],
+  invalidConfigs: [
+    {},
+    { account_sid: 'AC0123456789abcdef0123456789abcdef', from: '+15017122661' },
+    { account_sid: 'AC0123456789abcdef0123456789abcdef', auth_token: 't', from: '5017122661' },
+    { account_sid: 'AC0123456789abcdef0123456789abcdef', auth_token: 't', mode: 'call' },
+    { account_sid: 'AC0123456789abcdef0123456789abcdef', auth_token: 't', from: '+15017122661', loop: 0 },
+  ],
+});
+
+receiverConformance(victorops, {
+  templates,
+  okBody: '{"result":"success","entity_id":"disk:db-1"}',
+  config: (base) => ({
+    api_key: 'vo-secret-key-3ad8a2f1-5d0c',
+    routing_key: 'database',
+    url: `${base}/integrations/generic/20131114/alert`,
+    max_per_second: 100,
+  }),
+  secrets: ['vo-secret-key-3ad8a2f1-5d0c'],
+  invalidConfigs: [
+    {},
+    { api_key: 'k' },
+    { api_key: 'k', routing_key: 'has space' },
+    { api_key: '', routing_key: 'r' },
+    { api_key: 'k', routing_key: 'r', url: 'ftp://x' },
+  ],
+});
+
+receiverConformance(incidentio, {
+  templates,
+  okBody: '{"deduplication_key":"disk:db-1","message":"Event accepted for processing","status":"success"}',
+  config: (base) => ({ alert_source_config_id: '01GW2G3V0S59R238FAHPDS1R66', token: 'inc-secret-source-token-77aa', url: base, max_per_second: 20 }),
+  secrets: ['inc-secret-source-token-77aa'],
+  invalidConfigs: [
+    {},
+    { token: 't' },
+    { alert_source_config_id: 'not-a-ulid', token: 't' },
+    { alert_source_config_id: '01GW2G3V0S59R238FAHPDS1R66', token: '' },
+    { alert_source_config_id: '01GW2G3V0S59R238FAHPDS1R66', token: 't', metadata: { 'bad key': 'v' } },
+  ],
+});
+
+receiverConformance(sns, {
+  templates,
+  okBody:
+    '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>567910cd-659e-55d4-8ccb-5aaf14679dc0</MessageId></PublishResult><ResponseMetadata><RequestId>d74b8436-ae13-5ab4-a9ff-ce54dfea72a0</RequestId></ResponseMetadata></PublishResponse>',
+  config: (base) => ({
+    topic_arn: 'arn:aws:sns:eu-central-1:123456789012:alerts',
+    access_key_id: 'AKIACONFORMANCE00001',
+    secret_access_key: 'conformance/Secret+Access/Key0000000000001',
+    url: base,
+    max_per_second: 100,
+  }),
+  secrets: ['AKIACONFORMANCE00001', 'conformance/Secret+Access/Key0000000000001'],
+  invalidConfigs: [
+    {},
+    { topic_arn: 'arn:aws:sns:eu-central-1:123456789012:alerts', access_key_id: 'AKIA' },
+    { topic_arn: 'arn:aws:sqs:eu-central-1:123456789012:q', access_key_id: 'AKIA', secret_access_key: 's' },
+    { topic_arn: 'arn:aws:sns:eu-central-1:123456789012:alerts', access_key_id: 'AKIA', secret_access_key: 's', region: 'us-east-1' },
+    { topic_arn: 'arn:aws:sns:eu-central-1:123456789012:alerts', access_key_id: 'AKIA', secret_access_key: 's', attributes: { status: 'x' } },
   ],
 });

@@ -3,6 +3,7 @@ import datadog from './datadog/index.js';
 import discord from './discord/index.js';
 import email from './email/index.js';
 import githubIssues from './github-issues/index.js';
+import incidentio from './incidentio/index.js';
 import jira from './jira/index.js';
 import log from './log/index.js';
 import mattermost from './mattermost/index.js';
@@ -11,8 +12,11 @@ import opsgenie from './opsgenie/index.js';
 import pagerduty from './pagerduty/index.js';
 import pushover from './pushover/index.js';
 import slack from './slack/index.js';
+import sns from './sns/index.js';
 import tcp from './tcp/index.js';
 import telegram from './telegram/index.js';
+import twilio from './twilio/index.js';
+import victorops from './victorops/index.js';
 import webhook from './webhook/index.js';
 
 /** Built-in receivers. Adding one: a folder beside this file and one line here. */
@@ -21,6 +25,7 @@ export const builtinReceivers: readonly ReceiverDefinition[] = [
   discord,
   email,
   githubIssues,
+  incidentio,
   jira,
   log,
   mattermost,
@@ -29,7 +34,10 @@ export const builtinReceivers: readonly ReceiverDefinition[] = [
   pagerduty,
   pushover,
   slack,
+  sns,
   tcp,
   telegram,
+  twilio,
+  victorops,
   webhook,
 ] as ReceiverDefinition[];
