@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { startFakeOpsgenie } from './fakes/opsgenie.js';
 import { type FakePagerDuty, startFakePagerDuty } from './fakes/pagerduty.js';
 import { eventually, FakeClock, type Sink, startHerald, startSink, type TestHerald } from './helpers/harness.js';
 
@@ -193,5 +194,46 @@ describe('groups and keyed receivers', () => {
     );
     await eventually(() => pd.accepted.length === 8, 15_000, 'four resolves');
     assertKeysClosed(pd, keys);
+  });
+
+  it('Opsgenie: one create per member under its alias, the acknowledge and the close of each; nothing closed that was not created', async (t) => {
+    const genie = await startFakeOpsgenie();
+    t.after(() => genie.close());
+    const clock = new FakeClock();
+    const h = await startHerald(
+      t,
+      `outbound: {allow: ["127.0.0.0/8"]}
+delivery: {poll_interval: 20ms}
+receivers:
+  - {name: genie, type: opsgenie, api_key: "${genie.apiKey}", url: "${genie.url}"}
+routes:
+  - name: ops
+    policy: {group_by: [service], group_wait: 30s, group_interval: 1m, repeat_interval: 1h}
+    receivers: [genie]
+`,
+      { clock },
+    );
+    const sent = () =>
+      genie.accepted.map((a) => (a.path === '/v2/alerts' ? `create ${a.body.alias}` : a.path.replace(/^\/v2\/alerts\/([^/]+)\/(\w+)$/, '$2 $1')));
+    await post(h, [fire('db-a'), fire('db-b')]);
+    clock.advance(30_000);
+    await eventually(() => genie.accepted.length === 2, 15_000, 'two creates');
+    await post(h, fire('db-c'));
+    clock.advance(MIN);
+    await eventually(() => genie.accepted.length === 3, 15_000, 'the member that joined later');
+    const [b] = ((await api(h, 'GET', '/api/v1/incidents?status=firing')).json().incidents as { id: string; key: string }[]).filter((i) => i.key === 'db-b');
+    assert.deepEqual((await api(h, 'POST', `/api/v1/incidents/${b?.id}/ack`)).json().notified, ['genie']);
+    await eventually(() => genie.accepted.length === 4, 15_000, 'the acknowledge');
+    await post(h, [resolve('db-a'), resolve('db-b'), resolve('db-c')]);
+    clock.advance(MIN);
+    await eventually(() => genie.accepted.length === 7, 15_000, 'three closes');
+    assert.deepEqual(sent().sort(), ['acknowledge db-b', 'close db-a', 'close db-b', 'close db-c', 'create db-a', 'create db-b', 'create db-c']);
+    assert.deepEqual(genie.misdirected, []);
+    assert.deepEqual([...genie.alerts.values()].map((a) => [a.alias, a.status]).sort(), [
+      ['db-a', 'closed'],
+      ['db-b', 'closed'],
+      ['db-c', 'closed'],
+    ]);
+    assert.equal(genie.alerts.get('db-b')?.acknowledged, true);
   });
 });

@@ -36,6 +36,12 @@ export interface FakeOpsgenie {
   accepted: FakeOpsgenieRequest[];
   rejected: { status: number; body: unknown; path: string }[];
   alerts: Map<string, FakeAlert>;
+  /**
+   * Close/acknowledge requests that found no open alert with their alias —
+   * Opsgenie accepts them (202) and the request log says nothing matched; a
+   * test uses this to say Herald never closes an alias it did not create.
+   */
+  misdirected: { action: string; alias: string; reason: 'never created' | 'already closed' }[];
   /** Scripted answers used first, e.g. [{status: 429, headers: {'retry-after': '1'}}]. */
   script: { status: number; headers?: Record<string, string>; body?: unknown }[];
   close(): Promise<void>;
@@ -88,7 +94,7 @@ export function validateAction(b: Record<string, unknown>): Record<string, strin
 }
 
 export async function startFakeOpsgenie(apiKey = 'eb243592-faa2-4ba2-a551-1afdf565c889'): Promise<FakeOpsgenie> {
-  const fake: FakeOpsgenie = { url: '', apiKey, accepted: [], rejected: [], alerts: new Map(), script: [], close: async () => {} };
+  const fake: FakeOpsgenie = { url: '', apiKey, accepted: [], rejected: [], alerts: new Map(), misdirected: [], script: [], close: async () => {} };
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -127,6 +133,12 @@ export async function startFakeOpsgenie(apiKey = 'eb243592-faa2-4ba2-a551-1afdf5
         if (alert && alert.status === 'open') {
           if (action === 'close') alert.status = 'closed';
           else alert.acknowledged = true;
+        } else if (type === 'alias') {
+          fake.misdirected.push({
+            action: action as string,
+            alias: decodeURIComponent(identifier as string),
+            reason: alert ? 'already closed' : 'never created',
+          });
         }
         return answer(202, { result: 'Request will be processed', took, requestId });
       }
