@@ -2,6 +2,7 @@ import type { ReceiverDefinition } from '@herald/sdk';
 import datadog from './datadog/index.js';
 import discord from './discord/index.js';
 import email from './email/index.js';
+import gotify from './gotify/index.js';
 import log from './log/index.js';
 import mattermost from './mattermost/index.js';
 import msteams from './msteams/index.js';
@@ -18,6 +19,7 @@ export const builtinReceivers: readonly ReceiverDefinition[] = [
   datadog,
   discord,
   email,
+  gotify,
   log,
   mattermost,
   msteams,
