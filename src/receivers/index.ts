@@ -6,6 +6,7 @@ import gotify from './gotify/index.js';
 import log from './log/index.js';
 import mattermost from './mattermost/index.js';
 import msteams from './msteams/index.js';
+import ntfy from './ntfy/index.js';
 import opsgenie from './opsgenie/index.js';
 import pagerduty from './pagerduty/index.js';
 import pushover from './pushover/index.js';
@@ -23,6 +24,7 @@ export const builtinReceivers: readonly ReceiverDefinition[] = [
   log,
   mattermost,
   msteams,
+  ntfy,
   opsgenie,
   pagerduty,
   pushover,
