@@ -4,6 +4,7 @@ import discord from './discord/index.js';
 import email from './email/index.js';
 import gotify from './gotify/index.js';
 import log from './log/index.js';
+import matrix from './matrix/index.js';
 import mattermost from './mattermost/index.js';
 import msteams from './msteams/index.js';
 import ntfy from './ntfy/index.js';
@@ -22,6 +23,7 @@ export const builtinReceivers: readonly ReceiverDefinition[] = [
   email,
   gotify,
   log,
+  matrix,
   mattermost,
   msteams,
   ntfy,
