@@ -11,6 +11,7 @@ import ntfy from './ntfy/index.js';
 import opsgenie from './opsgenie/index.js';
 import pagerduty from './pagerduty/index.js';
 import pushover from './pushover/index.js';
+import rocketchat from './rocketchat/index.js';
 import slack from './slack/index.js';
 import tcp from './tcp/index.js';
 import telegram from './telegram/index.js';
@@ -30,6 +31,7 @@ export const builtinReceivers: readonly ReceiverDefinition[] = [
   opsgenie,
   pagerduty,
   pushover,
+  rocketchat,
   slack,
   tcp,
   telegram,
