@@ -15,6 +15,7 @@ import rocketchat from './rocketchat/index.js';
 import slack from './slack/index.js';
 import tcp from './tcp/index.js';
 import telegram from './telegram/index.js';
+import webex from './webex/index.js';
 import webhook from './webhook/index.js';
 
 /** Built-in receivers. Adding one: a folder beside this file and one line here. */
@@ -35,5 +36,6 @@ export const builtinReceivers: readonly ReceiverDefinition[] = [
   slack,
   tcp,
   telegram,
+  webex,
   webhook,
 ] as ReceiverDefinition[];
