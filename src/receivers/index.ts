@@ -17,6 +17,7 @@ import tcp from './tcp/index.js';
 import telegram from './telegram/index.js';
 import webex from './webex/index.js';
 import webhook from './webhook/index.js';
+import zulip from './zulip/index.js';
 
 /** Built-in receivers. Adding one: a folder beside this file and one line here. */
 export const builtinReceivers: readonly ReceiverDefinition[] = [
@@ -38,4 +39,5 @@ export const builtinReceivers: readonly ReceiverDefinition[] = [
   telegram,
   webex,
   webhook,
+  zulip,
 ] as ReceiverDefinition[];
