@@ -93,7 +93,7 @@ export async function startFakeZulip(): Promise<FakeZulip> {
           return reply(400, zerr(`Channel '${form.to}' does not exist`, 'STREAM_DOES_NOT_EXIST', { stream: form.to }));
         if (!form.topic?.trim()) return reply(400, zerr("Topic can't be empty!", 'BAD_REQUEST'));
         if ([...form.topic].length > 60) {
-          form.topic = [...form.topic].slice(0, 57).join('') + '...';
+          form.topic = `${[...form.topic].slice(0, 57).join('')}...`;
           serverCut = true;
         }
       } else if (form.type === 'direct' || form.type === 'private') {
