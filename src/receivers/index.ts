@@ -2,6 +2,7 @@ import type { ReceiverDefinition } from '@herald/sdk';
 import datadog from './datadog/index.js';
 import discord from './discord/index.js';
 import email from './email/index.js';
+import googlechat from './googlechat/index.js';
 import gotify from './gotify/index.js';
 import log from './log/index.js';
 import matrix from './matrix/index.js';
@@ -24,6 +25,7 @@ export const builtinReceivers: readonly ReceiverDefinition[] = [
   datadog,
   discord,
   email,
+  googlechat,
   gotify,
   log,
   matrix,
