@@ -8,6 +8,7 @@ import {
   type HeraldEvent,
   HttpUrl,
   type Pacer,
+  type Person,
   rateLimited,
   Secret,
   type SendContext,
@@ -57,13 +58,40 @@ export interface MatrixText {
   formatted_body: string;
 }
 
+/** A Matrix user ID: `@localpart:server`. */
+const USER_ID = /^@[^:\s]+:\S+$/;
+
+/**
+ * The people a route attaches who have a `matrix` contact (their user ID):
+ * they are mentioned with a pill and listed in `m.mentions.user_ids`, so
+ * their clients notify them. Contacts that are not user IDs are left out.
+ */
+export function mentionedUsers(people: readonly Person[]): { ids: string[]; invalid: string[] } {
+  const ids: string[] = [];
+  const invalid: string[] = [];
+  for (const p of people) {
+    const id = p.contacts.matrix;
+    if (id === undefined) continue;
+    if (USER_ID.test(id)) {
+      if (!ids.includes(id)) ids.push(id);
+    } else invalid.push(p.name);
+  }
+  return { ids, invalid };
+}
+
 /**
  * The message in both forms the spec asks for: plain `body` (notifications,
  * clients without HTML) and `formatted_body` in `org.matrix.custom.html`.
  * `htmlTitle`/`htmlText` arrive rendered with every value HTML-escaped; labels,
  * links and the context line are escaped here.
  */
-export function buildContent(msgtype: string, event: HeraldEvent, plain: { title: string; text: string }, html: { title: string; text: string }): MatrixText {
+export function buildContent(
+  msgtype: string,
+  event: HeraldEvent,
+  plain: { title: string; text: string },
+  html: { title: string; text: string },
+  mentions: readonly string[] = [],
+): MatrixText {
   const icon = ICONS[effectiveSeverity(event)];
   const labels = Object.entries(event.labels).slice(0, MATRIX_LIMITS.labels);
   const links = [...(event.url ? [{ title: 'Open', url: event.url }] : []), ...(event.links ?? [])]
@@ -79,12 +107,14 @@ export function buildContent(msgtype: string, event: HeraldEvent, plain: { title
   if (labels.length > 0) body.push(labels.map(([k, v]) => `${k}: ${cut(v, MATRIX_LIMITS.labelValue)}`).join('\n'));
   body.push(context);
   if (links.length > 0) body.push(links.map((l) => `${l.title}: ${l.url}`).join('\n'));
+  if (mentions.length > 0) body.push(`cc ${mentions.join(' ')}`);
 
   const parts = [`${icon} <b>${html.title}</b>`];
   if (html.text.trim()) parts.push(cut(html.text, MATRIX_LIMITS.text).replace(/\n/g, '<br>'));
   if (labels.length > 0) parts.push(labels.map(([k, v]) => `<b>${escapeHtml(k)}</b>: ${escapeHtml(cut(v, MATRIX_LIMITS.labelValue))}`).join('<br>'));
   parts.push(`<i>${escapeHtml(context)}</i>`);
   if (links.length > 0) parts.push(links.map((l) => `<a href="${escapeHtml(l.url)}">${escapeHtml(l.title)}</a>`).join(' · '));
+  if (mentions.length > 0) parts.push(`cc ${mentions.map((id) => `<a href="https://matrix.to/#/${escapeHtml(id)}">${escapeHtml(id)}</a>`).join(' ')}`);
   return { msgtype, body: body.join('\n\n'), format: 'org.matrix.custom.html', formatted_body: parts.join('<br><br>') };
 }
 
@@ -109,8 +139,9 @@ function parseError(body: string): MatrixError | undefined {
  * access token as Bearer. The transaction id is derived from the delivery id,
  * which is stable across retries, so a retry after a lost answer returns the
  * same event instead of posting twice (the homeserver deduplicates by
- * access token + txnId). Every message carries an empty `m.mentions`, so
- * `@room` or a user ID in event text pings nobody (intentional mentions).
+ * access token + txnId). Every message carries `m.mentions` (intentional
+ * mentions): empty, or the user IDs of the people the route attaches (their
+ * `matrix` contact), so `@room` or a user ID in event text pings nobody.
  * When an incident resolves, the message its trigger posted is edited in
  * place (`m.replace` with `m.new_content`); the event id is kept per event
  * key in the receiver's durable state, so this survives restarts.
@@ -196,12 +227,17 @@ export default defineReceiver({
       async send(notification, ctx) {
         const { event } = notification;
         const vars = templateVars(notification);
+        const people = mentionedUsers(notification.people);
+        if (people.invalid.length > 0) ctx.log.warn({ people: people.invalid }, 'matrix contact is not a user ID (@user:server); not mentioned');
         const content = buildContent(
           config.msgtype ?? 'm.notice',
           event,
           { title: titlePlain.render(vars), text: textPlain.render(vars) },
           { title: titleHtml.render(vars), text: textHtml.render(vars) },
+          people.ids,
         );
+        // Only the attached people may be notified; event text never mentions anyone.
+        const mentions = people.ids.length > 0 ? { user_ids: people.ids } : {};
         // Retries of one delivery reuse its id, so the homeserver sees the same transaction.
         const txnId = `herald.${notification.id}`;
         const stateKey = event.key ? `event:${config.room_id}:${event.key}` : undefined;
@@ -215,8 +251,9 @@ export default defineReceiver({
                 // Clients that do not understand edits show the fallback, marked as an edit by the leading "* ".
                 body: `* ${content.body}`,
                 formatted_body: `* ${content.formatted_body}`,
+                // An edit's outer m.mentions names only newly mentioned users: none, so the resolve pings nobody again.
                 'm.mentions': {},
-                'm.new_content': { ...content, 'm.mentions': {} },
+                'm.new_content': { ...content, 'm.mentions': mentions },
                 'm.relates_to': { rel_type: 'm.replace', event_id: original },
               },
               ctx,
@@ -225,7 +262,7 @@ export default defineReceiver({
             return { status: res.status, response: res.response };
           }
         }
-        const res = await put(txnId, { ...content, 'm.mentions': {} }, ctx);
+        const res = await put(txnId, { ...content, 'm.mentions': mentions }, ctx);
         if (stateKey && event.status === 'firing' && res.eventId) await ctx.state.set(stateKey, res.eventId);
         if (stateKey && event.status === 'resolved') await ctx.state.delete(stateKey);
         return { status: res.status, response: res.response };

@@ -67,6 +67,37 @@ describe('matrix receiver', () => {
     });
   });
 
+  it('mentions the people a route attaches by their matrix user ID (pill + m.mentions.user_ids); other contacts are skipped', {
+    timeout: 20_000,
+  }, async (t) => {
+    const fake = await startFakeMatrix();
+    t.after(() => fake.close());
+    const h = await startHerald(
+      t,
+      `outbound: {allow: ["127.0.0.0/8"]}
+delivery: {poll_interval: 20ms}
+users:
+  - {name: alice, contacts: {matrix: "@alice:example.org"}}
+  - {name: bob, contacts: {matrix: "bob"}}
+  - {name: carol, contacts: {email: carol@example.com}}
+receivers: [{name: chat, type: matrix, homeserver: "${fake.url}", access_token: "${fake.token}", room_id: "${fake.roomId}", max_per_second: 50}]
+routes: [{receivers: [chat], users: [alice, bob, carol]}]
+`,
+    );
+    await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'db-1 down', status: 'firing', key: 'db-1' } });
+    await eventually(() => fake.events.length === 1, 5000, `sent ${JSON.stringify(fake.rejected)}`);
+    const content = fake.events[0]?.content ?? {};
+    assert.deepEqual(content['m.mentions'], { user_ids: ['@alice:example.org'] });
+    assert.match(String(content.body), /\n\ncc @alice:example\.org$/);
+    assert.match(String(content.formatted_body), /<br><br>cc <a href="https:\/\/matrix\.to\/#\/@alice:example\.org">@alice:example\.org<\/a>$/);
+    assert.ok(h.logLines.some((l) => l.includes('not a user ID') && l.includes('bob')));
+    await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'db-1 up', status: 'resolved', key: 'db-1' } });
+    await eventually(() => fake.events.length === 2, 5000, 'edit sent');
+    const edit = fake.events[1]?.content ?? {};
+    assert.deepEqual(edit['m.mentions'], {}, 'the edit pings nobody again');
+    assert.deepEqual((edit['m.new_content'] as Record<string, unknown> | undefined)?.['m.mentions'], { user_ids: ['@alice:example.org'] });
+  });
+
   it('a retry after a lost answer reuses the txnId, so the room gets one message, not two', { timeout: 20_000 }, async (t) => {
     const fake = await startFakeMatrix();
     t.after(() => fake.close());
