@@ -7,6 +7,7 @@ import {
   effectiveSeverity,
   type HeraldEvent,
   HttpUrl,
+  type Person,
   permanent,
   rateLimited,
   type TemplateVars,
@@ -81,8 +82,11 @@ export function buildMessage(
   title: string,
   text: string,
   opts: { alias?: string; emoji?: string; avatar?: string; channel?: string },
+  mentions: readonly string[] = [],
 ): RocketChatMessage {
-  const message = truncate(text ? `*${title}*\n${text}` : `*${title}*`, ROCKETCHAT_LIMITS.text);
+  // Mentions go last and survive the cut, so the attached people are notified even for long texts.
+  const cc = mentions.length > 0 ? `\ncc ${mentions.map((m) => `@${m}`).join(' ')}` : '';
+  const message = truncate(text ? `*${title}*\n${text}` : `*${title}*`, ROCKETCHAT_LIMITS.text - cc.length) + cc;
   const fields = Object.entries(event.labels)
     .slice(0, ROCKETCHAT_LIMITS.fields)
     .map(([k, v]) => ({ short: true, title: defuseRocketChat(k), value: truncate(defuseRocketChat(v), ROCKETCHAT_LIMITS.fieldValue, '…') }));
@@ -113,6 +117,22 @@ export function buildMessage(
   return out;
 }
 
+const USERNAME = /^[\p{L}\p{N}._-]+$/u;
+
+/** The people a route attaches with a `rocketchat` contact (a username), to mention. */
+export function mentionedUsers(people: readonly Person[]): { names: string[]; invalid: string[] } {
+  const names: string[] = [];
+  const invalid: string[] = [];
+  for (const p of people) {
+    const name = p.contacts.rocketchat?.replace(/^@/, '');
+    if (name === undefined) continue;
+    if (USERNAME.test(name)) {
+      if (!names.includes(name)) names.push(name);
+    } else invalid.push(p.name);
+  }
+  return { names, invalid };
+}
+
 /** How long a 429 asks to wait: Retry-After, else X-RateLimit-Reset (epoch ms), else the limiter's window. */
 function rateLimitWait(headers: Record<string, string | string[] | undefined>, fromRetryAfter: number | undefined, now: number): number {
   if (fromRetryAfter !== undefined) return fromRetryAfter;
@@ -128,7 +148,8 @@ function rateLimitWait(headers: Record<string, string | string[] | undefined>, f
  * severity). Rocket.Chat answers `{"success": true}`, or `{"success": false,
  * "error": …}` — also with HTTP 200 when an integration script fails, which
  * is a failure here. Event values are defused (see defuseRocketChat) so an
- * event can neither mention anyone nor add links.
+ * event can neither mention anyone nor add links; the people a route attaches
+ * are mentioned by their `rocketchat` contact (username).
  * API: https://docs.rocket.chat/docs/integrations (incoming webhooks),
  * payload: https://developer.rocket.chat/apidocs/post-message
  */
@@ -167,7 +188,9 @@ export default defineReceiver({
     return {
       async send(notification, ctx) {
         const vars = defusedVars(templateVars(notification));
-        const message = buildMessage(notification.event, title.render(vars), text.render(vars), config);
+        const people = mentionedUsers(notification.people);
+        if (people.invalid.length > 0) ctx.log.warn({ people: people.invalid }, 'rocketchat contact is not a username; not mentioned');
+        const message = buildMessage(notification.event, title.render(vars), text.render(vars), config, people.names);
         return pacer.run(async () => {
           const res = await ctx.http.request({
             method: 'POST',

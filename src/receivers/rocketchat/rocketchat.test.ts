@@ -115,6 +115,34 @@ routes: [{receivers: [rc]}]
     assert.equal((resolved?.body.attachments as { color: string }[] | undefined)?.[0]?.color, '#2EB67D');
   });
 
+  it('mentions the people a route attaches by their rocketchat username, kept whole when the text is cut', async (t) => {
+    const fake = await startFakeRocketChat();
+    t.after(() => fake.close());
+    const people = [
+      { name: 'alice', contacts: { rocketchat: '@alice.b' } },
+      { name: 'bob', contacts: { rocketchat: 'bob smith' } },
+      { name: 'carol', contacts: { email: 'carol@example.com' } },
+    ];
+    const go = (text: string) =>
+      rocketchat
+        .create({ url: `${fake.url}${fake.hookPath}`, max_per_second: 100 }, { name: 'rc', log: silent, templates, clock: systemClock })
+        .send({ id: 'd1', receiver: 'rc', people, event: event({ text }) } satisfies Notification, {
+          http: loopbackHttpClient(),
+          net: loopbackTcpClient(),
+          state: memoryState(),
+          log: silent,
+          clock: systemClock,
+          attempt: 1,
+          signal: new AbortController().signal,
+        });
+    await go('@all short');
+    assert.equal(fake.accepted[0]?.body.text, '*[FIRING] db-1 down*\n@\u200ball short\ncc @alice.b');
+    await go('y'.repeat(6000));
+    const text = String(fake.accepted[1]?.body.text);
+    assert.equal(text.length, 5000);
+    assert.ok(text.endsWith('… (truncated)\ncc @alice.b'));
+  });
+
   it('cuts text to 5,000 characters (Message_MaxAllowedSize) with a marker', async (t) => {
     const fake = await startFakeRocketChat();
     t.after(() => fake.close());

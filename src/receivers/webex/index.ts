@@ -7,6 +7,7 @@ import {
   effectiveSeverity,
   type HeraldEvent,
   HttpUrl,
+  type Person,
   rateLimited,
   Secret,
   type TemplateVars,
@@ -73,12 +74,33 @@ function safeUrl(url: string | undefined): string | undefined {
   }
 }
 
+const EMAIL = /^[^\s@<>|]+@[^\s@<>|]+\.[^\s@<>|]+$/;
+
+/** The people a route attaches with a `webex` contact (their Webex account's email), to mention. */
+export function mentionedPeople(people: readonly Person[]): { mentions: { email: string; name: string }[]; invalid: string[] } {
+  const mentions: { email: string; name: string }[] = [];
+  const invalid: string[] = [];
+  for (const p of people) {
+    const email = p.contacts.webex;
+    if (email === undefined) continue;
+    if (EMAIL.test(email)) {
+      if (!mentions.some((m) => m.email === email)) mentions.push({ email, name: p.name.replace(/[<>|]/g, '') });
+    } else invalid.push(p.name);
+  }
+  return { mentions, invalid };
+}
+
 /**
  * `markdown`: bold title, text, labels, a context line and links; `text`: the
  * plain fallback for clients that cannot render Markdown (and notifications).
  * `mdTitle`/`mdText` arrive rendered with values Markdown-escaped.
  */
-export function buildMessage(event: HeraldEvent, plain: { title: string; text: string }, md: { title: string; text: string }) {
+export function buildMessage(
+  event: HeraldEvent,
+  plain: { title: string; text: string },
+  md: { title: string; text: string },
+  mentions: readonly { email: string; name: string }[] = [],
+) {
   const icon = ICONS[effectiveSeverity(event)];
   const esc = (s: string) => escapeMarkdown(defuseMentions(s));
   const labels = Object.entries(event.labels).slice(0, WEBEX_LIMITS.labels);
@@ -96,7 +118,13 @@ export function buildMessage(event: HeraldEvent, plain: { title: string; text: s
   if (links.length > 0)
     parts.push(links.map((l) => `[${esc(l.title)}](${l.url.replace(/[()<>\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)})`).join(' · '));
   const text = [`${icon} ${plain.title}`, ...(plain.text.trim() ? [plain.text] : [])].join('\n');
-  return { markdown: truncateBytes(parts.join('\n\n'), WEBEX_LIMITS.bytes), text: truncateBytes(defuseMentions(text), WEBEX_LIMITS.bytes) };
+  // Mentions go last and are kept whole when the rest is cut, so the people are still notified.
+  const cc = mentions.length > 0 ? `\n\ncc ${mentions.map((m) => `<@personEmail:${m.email}|${m.name}>`).join(' ')}` : '';
+  const ccText = mentions.length > 0 ? `\ncc ${mentions.map((m) => m.name).join(', ')}` : '';
+  return {
+    markdown: truncateBytes(parts.join('\n\n'), WEBEX_LIMITS.bytes - Buffer.byteLength(cc)) + cc,
+    text: truncateBytes(defuseMentions(text), WEBEX_LIMITS.bytes - Buffer.byteLength(ccText)) + ccText,
+  };
 }
 
 /** Webex errors: `{"message": "…", "errors": [{"description": "…"}], "trackingId": "…"}`. */
@@ -114,7 +142,8 @@ function describeError(body: string): string | undefined {
  * Webex (Cisco) messaging as a bot: `POST {api_url}/messages` with the bot's
  * access token as Bearer, to a space (`roomId`) or one person
  * (`toPersonEmail`), with `markdown` and its plain `text` alternative. Event
- * values are Markdown-escaped and `<@…>` mentions in them defused. A 429's
+ * values are Markdown-escaped and `<@…>` mentions in them defused; the people
+ * a route attaches are mentioned by their `webex` contact (email). A 429's
  * Retry-After holds back every send of the receiver.
  * API: https://developer.webex.com/docs/api/v1/messages/create-a-message,
  * rate limits: https://developer.webex.com/docs/basics#upper-limits
@@ -155,10 +184,13 @@ export default defineReceiver({
     return {
       async send(notification, ctx) {
         const vars = defusedVars(templateVars(notification));
+        const people = mentionedPeople(notification.people);
+        if (people.invalid.length > 0) ctx.log.warn({ people: people.invalid }, 'webex contact is not an email address; not mentioned');
         const message = buildMessage(
           notification.event,
           { title: titlePlain.render(vars), text: textPlain.render(vars) },
           { title: titleMd.render(vars), text: textMd.render(vars) },
+          people.mentions,
         );
         return pacer.run(async () => {
           const res = await ctx.http.request({

@@ -103,6 +103,42 @@ routes: [{receivers: [wx]}]
     assert.ok(String(big?.markdown).startsWith('✅'));
   });
 
+  it('mentions the people a route attaches by their webex contact, kept whole when the message is cut', async (t) => {
+    const fake = await startFakeWebex();
+    t.after(() => fake.close());
+    const lines: string[] = [];
+    const log = { ...silent, warn: (o: unknown, m?: string) => void lines.push(JSON.stringify([o, m])), child: () => log };
+    const send = (text: string) =>
+      webex.create({ token: fake.token, room_id: fake.roomId, api_url: `${fake.url}/v1` }, { name: 'wx', log, templates, clock: systemClock }).send(
+        {
+          id: 'd1',
+          receiver: 'wx',
+          people: [
+            { name: 'alice', contacts: { webex: 'alice@example.com' } },
+            { name: 'bob', contacts: { webex: 'bob' } },
+            { name: 'carol', contacts: { email: 'carol@example.com' } },
+          ],
+          event: event({ text }),
+        } satisfies Notification,
+        {
+          http: loopbackHttpClient(),
+          net: loopbackTcpClient(),
+          state: memoryState(),
+          log,
+          clock: systemClock,
+          attempt: 1,
+          signal: new AbortController().signal,
+        },
+      );
+    await send('short');
+    assert.match(String(fake.accepted[0]?.body.markdown), /\n\ncc <@personEmail:alice@example\.com\|alice>$/);
+    assert.match(String(fake.accepted[0]?.body.text), /\ncc alice$/);
+    assert.ok(lines.some((l) => l.includes('bob') && l.includes('not an email')));
+    await send('x'.repeat(9000));
+    const md = String(fake.accepted[1]?.body.markdown);
+    assert.ok(Buffer.byteLength(md) <= 7439 && md.endsWith('cc <@personEmail:alice@example.com|alice>'));
+  });
+
   it('answers: a bad token is a permanent auth failure with Webex’s message and trackingId; unknown room 404; 429 Retry-After; 5xx', async (t) => {
     const fake = await startFakeWebex();
     t.after(() => fake.close());
