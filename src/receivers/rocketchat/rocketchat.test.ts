@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DeliveryError, type HeraldEvent, type Notification, systemClock } from '@herald/sdk';
+import { DeliveryError, type HeraldEvent, type Notification, type Person, systemClock } from '@herald/sdk';
 import { loopbackHttpClient, loopbackTcpClient, memoryState, receiverConformance } from '@herald/sdk/testing';
 import { startFakeRocketChat } from '../../../test/fakes/rocketchat.js';
 import { deliveries, eventually, startHerald } from '../../../test/helpers/harness.js';
@@ -118,7 +118,7 @@ routes: [{receivers: [rc]}]
   it('mentions the people a route attaches by their rocketchat username, kept whole when the text is cut', async (t) => {
     const fake = await startFakeRocketChat();
     t.after(() => fake.close());
-    const people = [
+    const people: Person[] = [
       { name: 'alice', contacts: { rocketchat: '@alice.b' } },
       { name: 'bob', contacts: { rocketchat: 'bob smith' } },
       { name: 'carol', contacts: { email: 'carol@example.com' } },
