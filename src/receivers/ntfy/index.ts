@@ -99,7 +99,11 @@ export default defineReceiver({
   docsUrl: 'https://docs.ntfy.sh/publish/#publish-as-json',
   config: Type.Object(
     {
-      url: HttpUrl({ description: 'topic URL (https://ntfy.sh/mytopic, https://ntfy.example.com/alerts); the topic is its last path segment' }),
+      // On ntfy.sh an unprotected topic's name is its only credential, so the URL is masked like a secret.
+      url: HttpUrl({
+        secret: true,
+        description: 'topic URL (https://ntfy.sh/mytopic, https://ntfy.example.com/alerts); the topic is its last path segment',
+      }),
       token: Type.Optional(Secret({ description: 'access token (`tk_…`) for protected topics, sent as Bearer; or give `username` + `password`' })),
       username: Type.Optional(Type.String({ minLength: 1, description: 'user for Basic auth (with `password`)' })),
       password: Type.Optional(Secret({ description: 'password for Basic auth (with `username`)' })),
