@@ -24,7 +24,9 @@ const DEFAULT_TEXT = '{{ event.text }}';
  * (spec: "Size limits"). The plain and the HTML text are each cut well below
  * that so labels, links and the envelope still fit.
  */
-export const MATRIX_LIMITS = { text: 12_000, labels: 30, labelValue: 500, links: 10 };
+export const MATRIX_LIMITS = { text: 12_000, labels: 30, labelValue: 500, links: 10, eventBytes: 65_536 };
+/** Room for the envelope the homeserver adds (event_id, sender, room_id, origin_server_ts, signatures, hashes). */
+const CONTENT_BYTES = 60_000;
 const MARKER = '… (truncated)';
 
 const ICONS: Record<EffectiveSeverity, string> = { ok: '✅', critical: '🔴', error: '🟠', warning: '🟡', info: 'ℹ️' };
@@ -91,6 +93,7 @@ export function buildContent(
   plain: { title: string; text: string },
   html: { title: string; text: string },
   mentions: readonly string[] = [],
+  budget: { text: number; labelValue: number } = MATRIX_LIMITS,
 ): MatrixText {
   const icon = ICONS[effectiveSeverity(event)];
   const labels = Object.entries(event.labels).slice(0, MATRIX_LIMITS.labels);
@@ -103,15 +106,15 @@ export function buildContent(
     .join(' · ');
 
   const body = [`${icon} ${plain.title}`];
-  if (plain.text.trim()) body.push(cut(plain.text, MATRIX_LIMITS.text));
-  if (labels.length > 0) body.push(labels.map(([k, v]) => `${k}: ${cut(v, MATRIX_LIMITS.labelValue)}`).join('\n'));
+  if (plain.text.trim()) body.push(cut(plain.text, budget.text));
+  if (labels.length > 0) body.push(labels.map(([k, v]) => `${k}: ${cut(v, budget.labelValue)}`).join('\n'));
   body.push(context);
   if (links.length > 0) body.push(links.map((l) => `${l.title}: ${l.url}`).join('\n'));
   if (mentions.length > 0) body.push(`cc ${mentions.join(' ')}`);
 
   const parts = [`${icon} <b>${html.title}</b>`];
-  if (html.text.trim()) parts.push(cut(html.text, MATRIX_LIMITS.text).replace(/\n/g, '<br>'));
-  if (labels.length > 0) parts.push(labels.map(([k, v]) => `<b>${escapeHtml(k)}</b>: ${escapeHtml(cut(v, MATRIX_LIMITS.labelValue))}`).join('<br>'));
+  if (html.text.trim()) parts.push(cut(html.text, budget.text).replace(/\n/g, '<br>'));
+  if (labels.length > 0) parts.push(labels.map(([k, v]) => `<b>${escapeHtml(k)}</b>: ${escapeHtml(cut(v, budget.labelValue))}`).join('<br>'));
   parts.push(`<i>${escapeHtml(context)}</i>`);
   if (links.length > 0) parts.push(links.map((l) => `<a href="${escapeHtml(l.url)}">${escapeHtml(l.title)}</a>`).join(' · '));
   if (mentions.length > 0) parts.push(`cc ${mentions.map((id) => `<a href="https://matrix.to/#/${escapeHtml(id)}">${escapeHtml(id)}</a>`).join(' ')}`);
@@ -229,24 +232,30 @@ export default defineReceiver({
         const vars = templateVars(notification);
         const people = mentionedUsers(notification.people);
         if (people.invalid.length > 0) ctx.log.warn({ people: people.invalid }, 'matrix contact is not a user ID (@user:server); not mentioned');
-        const content = buildContent(
-          config.msgtype ?? 'm.notice',
-          event,
-          { title: titlePlain.render(vars), text: textPlain.render(vars) },
-          { title: titleHtml.render(vars), text: textHtml.render(vars) },
-          people.ids,
-        );
+        const plain = { title: titlePlain.render(vars), text: textPlain.render(vars) };
+        const html = { title: titleHtml.render(vars), text: textHtml.render(vars) };
+        const build = (budget: { text: number; labelValue: number }) => buildContent(config.msgtype ?? 'm.notice', event, plain, html, people.ids, budget);
         // Only the attached people may be notified; event text never mentions anyone.
         const mentions = people.ids.length > 0 ? { user_ids: people.ids } : {};
         // Retries of one delivery reuse its id, so the homeserver sees the same transaction.
         const txnId = `herald.${notification.id}`;
         const stateKey = event.key ? `event:${config.room_id}:${event.key}` : undefined;
+        // An event may be at most 65,536 bytes: halve the text and label budgets until the content fits.
+        const fit = <T>(make: (content: MatrixText) => T): T => {
+          let budget = { text: MATRIX_LIMITS.text, labelValue: MATRIX_LIMITS.labelValue };
+          let out = make(build(budget));
+          while (Buffer.byteLength(JSON.stringify(out)) > CONTENT_BYTES && budget.text > 100) {
+            budget = { text: Math.floor(budget.text / 2), labelValue: Math.max(50, Math.floor(budget.labelValue / 2)) };
+            out = make(build(budget));
+          }
+          return out;
+        };
         if (stateKey && event.status === 'resolved' && (config.edit_on_resolve ?? true)) {
           const original = await ctx.state.get(stateKey);
           if (original) {
             const res = await put(
               txnId,
-              {
+              fit((content) => ({
                 ...content,
                 // Clients that do not understand edits show the fallback, marked as an edit by the leading "* ".
                 body: `* ${content.body}`,
@@ -255,14 +264,18 @@ export default defineReceiver({
                 'm.mentions': {},
                 'm.new_content': { ...content, 'm.mentions': mentions },
                 'm.relates_to': { rel_type: 'm.replace', event_id: original },
-              },
+              })),
               ctx,
             );
             await ctx.state.delete(stateKey);
             return { status: res.status, response: res.response };
           }
         }
-        const res = await put(txnId, { ...content, 'm.mentions': mentions }, ctx);
+        const res = await put(
+          txnId,
+          fit((content) => ({ ...content, 'm.mentions': mentions })),
+          ctx,
+        );
         if (stateKey && event.status === 'firing' && res.eventId) await ctx.state.set(stateKey, res.eventId);
         if (stateKey && event.status === 'resolved') await ctx.state.delete(stateKey);
         return { status: res.status, response: res.response };

@@ -139,6 +139,34 @@ routes: [{receivers: [chat], users: [alice, bob, carol]}]
     assert.equal(fake.events[2]?.content['m.relates_to'], undefined);
   });
 
+  it('keeps messages and their edits under the 65,536-byte event limit', async (t) => {
+    const fake = await startFakeMatrix();
+    t.after(() => fake.close());
+    const instance = matrix.create(
+      { homeserver: fake.url, access_token: fake.token, room_id: fake.roomId, max_per_second: 50 },
+      { name: 'm', log: silent, templates, clock: systemClock },
+    );
+    const state = memoryState();
+    // Emoji are 4 bytes in 2 UTF-16 units and '<' becomes '&lt;' in HTML: uncut, this is several times the limit.
+    const labels = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`label${i}`, '😀'.repeat(250)]));
+    for (const [i, status] of (['firing', 'resolved'] as const).entries()) {
+      await instance.send(
+        {
+          id: `big${i}`,
+          receiver: 'm',
+          people: [],
+          event: { id: `e${i}`, title: 'big', status, key: 'big', text: '😀<'.repeat(20_000), labels, received_at: '2026-01-01T00:00:00Z' },
+        },
+        { http: loopbackHttpClient(), net: loopbackTcpClient(), state, log: silent, clock: systemClock, attempt: 1, signal: new AbortController().signal },
+      );
+    }
+    assert.deepEqual(fake.rejected, []);
+    assert.equal(fake.events.length, 2);
+    assert.equal((fake.events[1]?.content['m.relates_to'] as { rel_type?: string } | undefined)?.rel_type, 'm.replace');
+    for (const e of fake.events) assert.ok(Buffer.byteLength(JSON.stringify(e.content)) <= 60_000);
+    assert.match(String(fake.events[0]?.content.formatted_body), /… \(truncated\)/);
+  });
+
   it('with edit_on_resolve: false a resolve posts a new message', { timeout: 20_000 }, async (t) => {
     const fake = await startFakeMatrix();
     t.after(() => fake.close());
