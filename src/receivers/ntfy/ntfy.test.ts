@@ -38,17 +38,15 @@ const event = (e: Partial<HeraldEvent>): HeraldEvent => ({
 });
 const send = (config: Parameters<typeof ntfy.create>[0], e: Partial<HeraldEvent>) => {
   const n: Notification = { id: 'd1', receiver: 'n', people: [], event: event(e) };
-  return ntfy
-    .create(config, { name: 'n', log: silent, templates, clock: systemClock })
-    .send(n, {
-      http: loopbackHttpClient(),
-      net: loopbackTcpClient(),
-      state: memoryState(),
-      log: silent,
-      clock: systemClock,
-      attempt: 1,
-      signal: new AbortController().signal,
-    });
+  return ntfy.create(config, { name: 'n', log: silent, templates, clock: systemClock }).send(n, {
+    http: loopbackHttpClient(),
+    net: loopbackTcpClient(),
+    state: memoryState(),
+    log: silent,
+    clock: systemClock,
+    attempt: 1,
+    signal: new AbortController().signal,
+  });
 };
 
 describe('ntfy receiver', () => {
