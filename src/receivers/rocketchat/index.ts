@@ -171,12 +171,22 @@ export default defineReceiver({
     },
     { additionalProperties: false },
   ),
+  validate(config) {
+    try {
+      if (!/\/hooks\/[^/]+\/[^/]+$/.test(new URL(config.url).pathname))
+        return [{ path: 'url', message: 'is not an incoming webhook URL: it ends in /hooks/{integrationId}/{token}' }];
+    } catch {
+      // The schema reports a malformed URL.
+    }
+    return [];
+  },
   create(config, { templates, clock }) {
     const title = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'none' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'none' });
     const pacer = createPacer(config.max_per_second ?? 1, clock);
-    const token = new URL(config.url).pathname;
-    const redact = (s: string) => s.split(token).join('/[redacted]');
+    // The token is the URL's last path segment (validate() checks the /hooks/{id}/{token} shape).
+    const token = new URL(config.url).pathname.split('/').pop() ?? '';
+    const redact = (s: string) => (token.length > 0 ? s.split(token).join('[redacted]') : s);
     const describe = (body: string) => {
       try {
         const a = JSON.parse(body) as { success?: unknown; error?: unknown };

@@ -18,6 +18,8 @@ receiverConformance(rocketchat, {
   invalidConfigs: [
     {},
     { url: 'ftp://chat.example/hooks/a/b' },
+    { url: 'https://chat.example' },
+    { url: 'https://chat.example/api/v1/chat.postMessage' },
     { url: 'https://chat.example/hooks/a/b', channel: 'general' },
     { url: 'https://chat.example/hooks/a/b', emoji: 'fire' },
     { url: 'https://chat.example/hooks/a/b', max_per_second: 0 },
