@@ -68,16 +68,16 @@ storage: {url: "sqlite:${join(dir, 'h.db')}"}
 outbound: {allow: ["127.0.0.0/8"]}
 delivery: {poll_interval: 20ms}
 receivers:
-  - {name: phone, type: ntfy, server: "${sink.url}", topic: alerts, concurrency: 4}
+  - {name: phone, type: ntfy-example, server: "${sink.url}", topic: alerts, concurrency: 4}
 routes: [{receivers: [phone]}]
 `,
     );
     const loaded = await loadConfigAndPlugins(cfg);
     assert.deepEqual(
       loaded.plugins.map((p) => [p.name, p.version, p.receivers]),
-      [['herald-plugin-example', '1.0.0', ['ntfy']]],
+      [['herald-plugin-example', '1.0.0', ['ntfy-example']]],
     );
-    assert.equal(loaded.registry.get('ntfy')?.origin, 'herald-plugin-example@1.0.0');
+    assert.equal(loaded.registry.get('ntfy-example')?.origin, 'herald-plugin-example@1.0.0');
     const { destination } = memoryLog();
     const herald = await Herald.start({ ...loaded, log: createLogger({ level: 'warn', format: 'json', destination }), listen: false });
     t.after(() => herald.stop());
@@ -96,8 +96,9 @@ routes: [{receivers: [phone]}]
     npmInstall(dir, { version: '1.1.0', prefix: 'v1.1 ' });
     await herald.reload();
     assert.equal(
-      (await herald.server.inject({ method: 'GET', url: '/api/v1/receiver-types' })).json().receiver_types.find((r: { type: string }) => r.type === 'ntfy')
-        .origin,
+      (await herald.server.inject({ method: 'GET', url: '/api/v1/receiver-types' }))
+        .json()
+        .receiver_types.find((r: { type: string }) => r.type === 'ntfy-example').origin,
       'herald-plugin-example@1.1.0',
     );
     await eventually(() => sink.requests.some((r) => JSON.parse(r.body).title.startsWith('v1.1 ')), 10_000, 'deliveries through v1.1.0');
@@ -159,7 +160,7 @@ routes: [{receivers: [phone]}]
       if (codeEdit) {
         const file = join(pluginDir, 'index.js');
         const src = readFileSync(file, 'utf8');
-        writeFileSync(file, codeEdit.startsWith('type') ? src.replace("type: 'ntfy'", codeEdit) : src.replace("version: '1.0.0'", codeEdit));
+        writeFileSync(file, codeEdit.startsWith('type') ? src.replace("type: 'ntfy-example'", codeEdit) : src.replace("version: '1.0.0'", codeEdit));
       }
       writeFileSync(join(dir, 'herald.yaml'), 'plugins: [./plugins/herald-plugin-example]\n');
       await assert.rejects(loadConfigAndPlugins(join(dir, 'herald.yaml')), (err: unknown) => err instanceof PluginError && error.test(err.message));
@@ -181,14 +182,14 @@ routes: [{receivers: [phone]}]
         err ? reject(err) : resolve(stdout),
       ),
     );
-    assert.match(out, /ntfy\s+1\.0\.0\s+herald-plugin-example@1\.0\.0/);
+    assert.match(out, /ntfy-example\s+1\.0\.0\s+herald-plugin-example@1\.0\.0/);
     assert.match(out, /webhook\s+1\.0\.0\s+built-in/);
     const listed = await new Promise<string>((resolve, reject) =>
       execFile(process.execPath, [...HERALD_BIN, 'receivers', '-c', join(dir, 'herald.yaml')], { cwd: ROOT }, (err, stdout) =>
         err ? reject(err) : resolve(stdout),
       ),
     );
-    assert.match(listed, /ntfy\s+1\.0\.0\s+herald-plugin-example@1\.0\.0\s+ntfy/);
+    assert.match(listed, /ntfy-example\s+1\.0\.0\s+herald-plugin-example@1\.0\.0\s+ntfy/);
   });
 
   it('a plugin can ship a source: loaded by config, listed by `herald plugins`, answering at /hooks/<name>', async (t) => {

@@ -1,5 +1,5 @@
 import type { ReceiverDefinition } from '@herald/sdk';
 
-/** The ntfy receiver definition (see index.js). */
+/** The ntfy-example receiver definition (see index.js). */
 declare const ntfy: ReceiverDefinition;
 export default ntfy;

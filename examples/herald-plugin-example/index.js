@@ -1,4 +1,5 @@
 // A Herald receiver for ntfy (https://ntfy.sh), published as its own npm package.
+// Its type is `ntfy-example`: Herald has a built-in `ntfy` receiver, and a plugin may not shadow a built-in type.
 // It imports nothing but @herald/sdk: HTTP goes through ctx.http (Herald's
 // guarded client), templates through ctx.templates, errors through the SDK's
 // classifier. Plain ESM JavaScript, so the package needs no build step.
@@ -11,9 +12,9 @@ const TITLE_PREFIX = '';
 const PRIORITY = { critical: 5, error: 4, warning: 3, info: 2 };
 
 export default defineReceiver({
-  type: 'ntfy',
+  type: 'ntfy-example',
   version: '1.0.0',
-  displayName: 'ntfy',
+  displayName: 'ntfy (example plugin)',
   docsUrl: 'https://docs.ntfy.sh/publish/#publish-as-json',
   config: Type.Object(
     {
