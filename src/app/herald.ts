@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Clock, HeraldEvent, Logger } from '@herald/sdk';
+import { type Clock, type HeraldEvent, type Logger, SourceRejection } from '@herald/sdk';
 import type { FastifyInstance } from 'fastify';
 import type { HeraldConfig, ReceiverConfig } from '../config/load.js';
 import { toHeraldEvent } from '../core/event.js';
@@ -119,8 +119,16 @@ export class Herald {
       commit: async (events, idempotency) => {
         const outcome = await this.ingestor.submit(this.ingestor.prepare(events, idempotency));
         // A conflict is the same delivery id with other content: a sender bug or a forgery that passed
-        // verification; the first version stands, as for the API's Idempotency-Key.
-        return outcome.kind === 'conflict' ? { ids: [], replayed: true } : { ids: outcome.ids, replayed: outcome.kind === 'replayed' };
+        // verification. The first version stands, as for the API's Idempotency-Key, and the sender is
+        // told so (422; a bus message is rejected) instead of a success that silently dropped its payload.
+        if (outcome.kind === 'conflict') {
+          throw new SourceRejection(
+            422,
+            'idempotency_conflict',
+            "the sender's delivery id was already used with a different body in the last 24 hours; nothing was stored, the first delivery stands",
+          );
+        }
+        return { ids: outcome.ids, replayed: outcome.kind === 'replayed' };
       },
       outbound: () => ({ allow: this.config.outbound.allow, timeoutMs: this.config.delivery.timeoutMs }),
       // Sources share the receivers' state table under their own prefix; names of the two kinds never collide.
