@@ -115,6 +115,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
       /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|CORRUPT)/.test(String((err as { code?: unknown }).code ?? ''))
     ) {
       reply.header('retry-after', '5');
+      if (isIngest(req)) deps.metrics.ingestRejected('store_unavailable');
       deps.log.error({ err }, 'store unavailable');
       return sendError(reply, 503, 'store_unavailable', 'the store is unavailable; nothing was stored, retry later');
     }
