@@ -4,6 +4,7 @@ import {
   Duration,
   defineSource,
   type EventInput,
+  listenError,
   parseBytes,
   parseDuration,
   SEVERITIES,
@@ -318,7 +319,7 @@ export default defineSource({
         const s = new SMTPServer(options);
         s.on('error', (err: Error) => ctx.log.warn({ err: err.message }, 'smtp connection error'));
         await new Promise<void>((resolve, reject) => {
-          const onError = (err: Error) => reject(err);
+          const onError = (err: Error) => reject(listenError(err, 'listen', c.listen ?? `${host}:${port}`));
           s.server.once('error', onError);
           s.listen(port, host, () => {
             s.server.off('error', onError);
