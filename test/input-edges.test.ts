@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { connect as tcpConnect } from 'node:net';
+import { describe, it, type TestContext } from 'node:test';
 import { JSON_MAX_DEPTH } from '@herald/sdk';
-import { startHerald, type TestHerald } from './helpers/harness.js';
+import { connectAsync } from 'mqtt';
+import { eventually, startHerald, type TestHerald } from './helpers/harness.js';
 
 const SECRET = 'github-hook-secret-123';
 const sign = (body: string) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
@@ -112,5 +114,79 @@ describe('a sender delivery id reused with a different body', () => {
     const fresh = await post(other, 'dup-2');
     assert.equal(fresh.statusCode, 202, fresh.body);
     assert.equal((await rowCounts(h)).events, before.events + 1);
+  });
+});
+
+/** Mosquitto on 127.0.0.1:1883, or a loud skip (a failure when CI=true). */
+async function needMosquitto(t: TestContext): Promise<boolean> {
+  const up = await new Promise<boolean>((resolve) => {
+    const s = tcpConnect({ host: '127.0.0.1', port: 1883, timeout: 1000 });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
+  if (up) return true;
+  if (process.env.CI === 'true') assert.fail('Mosquitto is not reachable on 127.0.0.1:1883 (CI=true: it must run)');
+  t.skip('Mosquitto not reachable on 127.0.0.1:1883');
+  return false;
+}
+
+describe('the bus path (MQTT, real Mosquitto)', { timeout: 30_000 }, () => {
+  it('rejects a 10k-deep message and a reused message id with another body, counts both and keeps consuming', async (t) => {
+    if (!(await needMosquitto(t))) return;
+    const id = randomUUID().slice(0, 8);
+    const prefix = `herald-test/${id}`;
+    const clientId = `herald-edges-${id}`;
+    const publisher = await connectAsync('mqtt://127.0.0.1:1883', { protocolVersion: 5, clientId: `${clientId}-pub`, reconnectPeriod: 0 });
+    t.after(() => publisher.endAsync());
+    const h = await startHerald(
+      t,
+      `outbound: {allow: ["127.0.0.0/8"]}
+sources:
+  - {name: bus, type: mqtt, url: "mqtt://127.0.0.1:1883", topics: ["${prefix}/#"], client_id: ${clientId}, id_property: message-id, max_message_size: 256KiB}
+receivers: [{name: console, type: log}]
+routes: [{receivers: [console]}]
+`,
+    );
+    // Drop the persistent session Herald left on the broker (registered after Herald's stop, so it runs after it).
+    t.after(async () => {
+      const c = await connectAsync('mqtt://127.0.0.1:1883', {
+        protocolVersion: 5,
+        clientId,
+        clean: true,
+        reconnectPeriod: 0,
+        properties: { sessionExpiryInterval: 0 },
+      });
+      await c.endAsync();
+    });
+    const publish = (body: string, messageId?: string) =>
+      publisher.publishAsync(`${prefix}/events`, body, { qos: 1, properties: messageId ? { userProperties: { 'message-id': messageId } } : undefined });
+    const titles = async () =>
+      ((await h.herald.server.inject({ method: 'GET', url: '/api/v1/events' })).json().events as { title: string }[]).map((e) => e.title).sort();
+
+    await publish(deepEvent);
+    await publish(JSON.stringify({ title: 'first' }), 'm-1');
+    await publish(JSON.stringify({ title: 'first, changed' }), 'm-1');
+    await publish(JSON.stringify({ title: 'after' }));
+    await eventually(async () => (await titles()).length === 2, 10_000, 'the two good messages stored');
+    await eventually(
+      async () => /reason="idempotency_conflict"\} 1/.test((await h.herald.server.inject({ method: 'GET', url: '/metrics' })).body),
+      5000,
+      'conflict counted',
+    );
+    const metrics = (await h.herald.server.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, /herald_source_rejected_total\{source="bus",reason="invalid_payload"\} 1/);
+    assert.ok(
+      h.logLines.some((l) => /message body nests arrays and objects deeper than 64 levels/.test(l)),
+      'the depth refusal is logged',
+    );
+    assert.ok(!h.logLines.some((l) => /call stack/i.test(l)));
+    assert.deepEqual(await titles(), ['after', 'first']);
   });
 });
