@@ -247,6 +247,12 @@ export default defineSource({
           ids.push(...r.ids);
           replayed &&= r.replayed === true;
         } catch (err) {
+          if (err instanceof SourceRejection && err.code === 'idempotency_conflict') {
+            // The same Message-ID with other bytes is, for mail, the same message by another relay
+            // path (its Received: headers differ): the first copy stands, and it must not bounce.
+            ctx.log.info({ messageId: mail.messageId }, 'mail already received (same Message-ID, other headers); the first copy stands');
+            continue;
+          }
           if (err instanceof SourceRejection) {
             ctx.rejected(err.code, err.message);
             throw smtpError(554, `5.6.0 ${err.message}`);
