@@ -248,8 +248,9 @@ export default defineSource({
           replayed &&= r.replayed === true;
         } catch (err) {
           if (err instanceof SourceRejection && err.code === 'idempotency_conflict') {
-            // The same Message-ID with other bytes is, for mail, the same message by another relay
-            // path (its Received: headers differ): the first copy stands, and it must not bounce.
+            // The same Message-ID with other content is, for mail, the same message by another relay
+            // path (which adds its own X-… headers, e.g. X-Spam-Status): the first copy stands, and
+            // the mail must not bounce.
             ctx.log.info({ messageId: mail.messageId }, 'mail already received (same Message-ID, other headers); the first copy stands');
             continue;
           }
