@@ -275,7 +275,7 @@ describe('reload', () => {
     assert.throws(() => parseConfig('receivers: [{name: console, type: nope}]\n', registry(), {}), /unknown receiver type/);
     await assert.rejects(
       h.herald.reload(parseConfig('server: {listen: "127.0.0.1:1"}\nreceivers: [{name: console, type: log}]\n', registry(), {})),
-      /server\.listen changed; restart Herald/,
+      /server\.listen, storage\.url changed; restart Herald to apply them \(server\.listen: 127\.0\.0\.1:9470 → 127\.0\.0\.1:1; storage\.url: .*\)\. Nothing was reloaded$/,
     );
     const res = await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'still here' } });
     assert.equal(res.statusCode, 202);

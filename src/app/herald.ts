@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Clock, HeraldEvent, Logger } from '@herald/sdk';
+import { type Clock, type HeraldEvent, type Logger, listenError, SourceRejection } from '@herald/sdk';
 import type { FastifyInstance } from 'fastify';
 import type { HeraldConfig, ReceiverConfig } from '../config/load.js';
 import { notificationPeople } from '../core/people.js';
@@ -41,6 +41,40 @@ interface Built extends ActiveReceiver {
   close(): Promise<void>;
 }
 
+/**
+ * Settings a running Herald cannot change: the socket it listens on and its body limit (fixed
+ * in the HTTP server), the store it has open, and the logger it was started with. A reload that
+ * changes one is refused as a whole, naming them, rather than reporting "reloaded" with the old
+ * values still in force.
+ */
+function restartRequired(now: HeraldConfig, next: HeraldConfig): { key: string; detail: string }[] {
+  const maskUrl = (u: string) => u.replace(/\/\/[^@/]*@/, '//***@');
+  const keys: [string, string | number, string | number, (v: string | number) => string][] = [
+    ['server.listen', now.server.listen, next.server.listen, String],
+    ['server.body_limit', now.server.bodyLimit, next.server.bodyLimit, (v) => `${v} bytes`],
+    ['storage.url', now.storage.url, next.storage.url, (v) => maskUrl(String(v))],
+    ['storage.synchronous', now.storage.synchronous, next.storage.synchronous, String],
+    ['log.level', now.log.level, next.log.level, String],
+    ['log.format', now.log.format, next.log.format, String],
+  ];
+  return keys.filter(([, a, b]) => a !== b).map(([key, a, b, show]) => ({ key, detail: `${key}: ${show(a)} → ${show(b)}` }));
+}
+
+/** delivery.* keys whose value a reload changes, for the log (they apply at once). */
+function changedDeliveryKeys(now: HeraldConfig, next: HeraldConfig): string[] {
+  const names: Record<keyof HeraldConfig['delivery'], string> = {
+    retryScheduleMs: 'delivery.retry_schedule',
+    timeoutMs: 'delivery.timeout',
+    concurrency: 'delivery.concurrency',
+    maxRetryAfterMs: 'delivery.max_retry_after',
+    shutdownTimeoutMs: 'delivery.shutdown_timeout',
+    pollIntervalMs: 'delivery.poll_interval',
+  };
+  return (Object.keys(names) as (keyof HeraldConfig['delivery'])[])
+    .filter((k) => JSON.stringify(now.delivery[k]) !== JSON.stringify(next.delivery[k]))
+    .map((k) => names[k]);
+}
+
 /** Refuses a config that would expose an unauthenticated API beyond loopback. */
 export function checkExposure(config: HeraldConfig): void {
   if (config.auth.tokens.length === 0 && !isLoopbackHost(config.server.host)) {
@@ -77,14 +111,23 @@ export class Herald {
     this.clock = o.clock ?? systemClock;
     this.store = openStore(o.config.storage);
     this.metrics = new Metrics(() => this.store);
+    // delivery.* is read from the current config on every use, so a reload applies it at once
+    // (retries scheduled from then on, the next attempt's timeout, the next poll).
+    const delivery = () => this.config.delivery;
     this.engine = new DeliveryEngine({
       store: this.store,
       clock: this.clock,
       log: this.log.child({ component: 'delivery' }),
       metrics: this.metrics,
-      policy: { scheduleMs: o.config.delivery.retryScheduleMs, maxRetryAfterMs: o.config.delivery.maxRetryAfterMs, jitter: 0.2, maxTries: 1000 },
-      timeoutMs: o.config.delivery.timeoutMs,
-      pollIntervalMs: o.config.delivery.pollIntervalMs,
+      get policy() {
+        return { scheduleMs: delivery().retryScheduleMs, maxRetryAfterMs: delivery().maxRetryAfterMs, jitter: 0.2, maxTries: 1000 };
+      },
+      get timeoutMs() {
+        return delivery().timeoutMs;
+      },
+      get pollIntervalMs() {
+        return delivery().pollIntervalMs;
+      },
       workerId: `${hostname()}:${process.pid}:${newId()}`,
       random: o.random,
       people: (event, receiver) => notificationPeople(this.config.routes, this.config.people, event, receiver),
@@ -106,7 +149,9 @@ export class Herald {
       clock: this.clock,
       log: this.log.child({ component: 'incidents' }),
       routes: () => this.config.routes,
-      pollIntervalMs: o.config.delivery.pollIntervalMs,
+      get pollIntervalMs() {
+        return delivery().pollIntervalMs;
+      },
       onQueued: () => this.engine.wake(),
       // Silences, maintenance windows and inhibit rules: muted notifications are recorded as `suppressed`.
       suppress: makeSuppressor(this.store, () => this.config),
@@ -119,8 +164,16 @@ export class Herald {
       commit: async (events, idempotency) => {
         const outcome = await this.ingestor.submit(this.ingestor.prepare(events, idempotency));
         // A conflict is the same delivery id with other content: a sender bug or a forgery that passed
-        // verification; the first version stands, as for the API's Idempotency-Key.
-        return outcome.kind === 'conflict' ? { ids: [], replayed: true } : { ids: outcome.ids, replayed: outcome.kind === 'replayed' };
+        // verification. The first version stands, as for the API's Idempotency-Key, and the sender is
+        // told so (422; a bus message is rejected) instead of a success that silently dropped its payload.
+        if (outcome.kind === 'conflict') {
+          throw new SourceRejection(
+            422,
+            'idempotency_conflict',
+            "the sender's delivery id was already used with a different body in the last 24 hours; nothing was stored, the first delivery stands",
+          );
+        }
+        return { ids: outcome.ids, replayed: outcome.kind === 'replayed' };
       },
       outbound: () => ({ allow: this.config.outbound.allow, timeoutMs: this.config.delivery.timeoutMs }),
       // Sources share the receivers' state table under their own prefix; names of the two kinds never collide.
@@ -185,7 +238,11 @@ export class Herald {
       );
       if (orphans > 0) h.log.warn({ count: orphans }, 'dead-lettered queued deliveries for receivers no longer in the config');
       if (o.listen !== false) {
-        await h.server.listen({ host: o.config.server.host, port: o.config.server.port });
+        try {
+          await h.server.listen({ host: o.config.server.host, port: o.config.server.port });
+        } catch (err) {
+          throw listenError(err, 'server.listen', o.config.server.listen);
+        }
         if (o.config.auth.tokens.length === 0) h.log.warn('no auth tokens configured: the API is open to anyone on this machine (loopback only)');
       } else {
         await h.server.ready();
@@ -193,6 +250,7 @@ export class Herald {
       h.engine.start();
       h.dispatcher.start();
       await h.sources.apply(o.config.sources);
+      for (const w of o.config.warnings) h.log.warn(`config: ${w}`);
       h.log.info(
         {
           listen: h.address(),
@@ -290,11 +348,12 @@ export class Herald {
         registry = loaded.registry;
       }
       config.file ??= file;
-      for (const [path, a, b] of [
-        ['server.listen', this.config.server.listen, config.server.listen],
-        ['storage.url', this.config.storage.url, config.storage.url],
-      ] as const) {
-        if (a !== b) throw new Error(`${path} changed; restart Herald to apply it`);
+      const restart = restartRequired(this.config, config);
+      if (restart.length > 0) {
+        throw new Error(
+          `${restart.map((c) => c.key).join(', ')} changed; restart Herald to apply ${restart.length === 1 ? 'it' : 'them'} ` +
+            `(${restart.map((c) => c.detail).join('; ')}). Nothing was reloaded`,
+        );
       }
       checkExposure(config);
       const previous = this.receivers;
@@ -328,7 +387,12 @@ export class Herald {
       }
       const retired = previous.filter((p) => !built.includes(p));
       void this.engine.drained(retired).then(() => Promise.allSettled(retired.map((r) => r.close())));
-      this.log.info({ receivers: built.map((r) => r.name), replaced: retired.map((r) => r.name), deadLettered: orphans }, 'configuration reloaded');
+      const deliveryChanged = changedDeliveryKeys(old, config);
+      for (const w of config.warnings) this.log.warn(`config: ${w}`);
+      this.log.info(
+        { receivers: built.map((r) => r.name), replaced: retired.map((r) => r.name), deadLettered: orphans, delivery: deliveryChanged },
+        'configuration reloaded',
+      );
       return { receivers: built.map((r) => r.name) };
     });
     this.reloading = run.catch(() => {});

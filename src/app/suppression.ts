@@ -1,7 +1,7 @@
 import type { HeraldEvent } from '@herald/sdk';
 import type { HeraldConfig } from '../config/load.js';
 import type { Incident } from '../core/incidents.js';
-import { parseMatcher } from '../core/matcher.js';
+import { parseStoredMatcher } from '../core/matcher.js';
 import { alertLabels, type FiringAlert, type Labels, type Silence, type Suppression, suppression } from '../core/silence.js';
 import type { Store, StoredSilence } from '../store/types.js';
 
@@ -22,7 +22,7 @@ export function incidentLabels(incident: Incident, event?: HeraldEvent): Record<
 
 /** A stored silence in the model's shape; its matchers were checked when it was created. */
 export function toSilence(s: StoredSilence): Silence {
-  return { id: s.id, matchers: s.matchers.map((m) => parseMatcher(m)), starts_at: s.starts_at, ends_at: s.ends_at, author: s.author, comment: s.comment };
+  return { id: s.id, matchers: s.matchers.map(parseStoredMatcher), starts_at: s.starts_at, ends_at: s.ends_at, author: s.author, comment: s.comment };
 }
 
 /**

@@ -91,6 +91,7 @@ program
     }
     const storage = config.storage.url.replace(/\/\/[^@/]*@/, '//***@');
     out(`${o.config}: ok — ${config.receivers.length} receiver(s), ${config.routes.length} route(s), storage ${storage}, listen ${config.server.listen}`);
+    for (const w of config.warnings) process.stderr.write(`${o.config}: warning: ${w}\n`);
     if (o.show)
       json({
         receivers: config.receivers.map(maskReceiverConfig),

@@ -53,7 +53,7 @@ describe('config', () => {
     [
       'a route to a missing receiver',
       'receivers: [{name: a, type: log}]\nroutes:\n  - receivers: [a, b]\n',
-      /^routes\[0\]\.receivers\[1\]: no receiver named "b"$/,
+      /^routes\[0\]\.receivers\[1\]: no receiver named "b" \(configured: a\)$/,
     ],
     ['a bad matcher', 'receivers: [{name: a, type: log}]\nroutes:\n  - match: ["nonsense"]\n    receivers: [a]\n', /^routes\[0\]\.match\[0\]: not a matcher/],
     ['a bad regex', 'receivers: [{name: a, type: log}]\nroutes:\n  - match: [\'x=~"("\']\n    receivers: [a]\n', /^routes\[0\]\.match\[0\]: invalid regex/],
@@ -102,6 +102,45 @@ describe('config', () => {
   it('reports every problem at once', () => {
     const issues = issuesOf('receivers:\n  - {name: a, type: webhook}\n  - {name: b, type: nope}\nlog: {level: x}\n');
     assert.equal(issues.length, 3, JSON.stringify(issues));
+  });
+
+  it('reports schema errors and reference errors in one pass', () => {
+    // log.level fails the file schema; before, that hid every reference problem below it.
+    const issues = issuesOf(`log: {level: loud}
+users: [{name: ann, contacts: {email: ann@example.com}}]
+schedules: [{name: primary, rotation: {members: [ann], length: 1w, handoff: "09:00", start: 2026-03-30}}]
+receivers: [{name: a, type: log}]
+routes:
+  - {match: ['severity=="critical"'], receivers: [a, ghost]}
+  - {receivers: [a], on_call: nobody}
+  - {receivers: [a], users: [bob]}
+`);
+    const want = [
+      /^log\.level: /,
+      /^routes\[0\]\.match\[0\]: "==" is not a matcher operator; use "=" \(as in Alertmanager\): severity="critical"$/,
+      /^routes\[0\]\.receivers\[1\]: no receiver named "ghost" \(configured: a\)$/,
+      /^routes\[1\]\.on_call: .*nobody/,
+      /^routes\[2\]\.users\[0\]: .*bob/,
+    ];
+    for (const w of want)
+      assert.ok(
+        issues.some((i) => w.test(i)),
+        `no issue matching ${w}: ${JSON.stringify(issues)}`,
+      );
+    assert.equal(new Set(issues).size, issues.length, `no issue twice: ${JSON.stringify(issues)}`);
+  });
+
+  it('warns when nothing is routed', () => {
+    assert.deepEqual(parseConfig('', registry, {}).warnings, [
+      'no receivers and no routes: events are accepted and stored, but nothing is delivered (add receivers: and routes:)',
+    ]);
+    assert.deepEqual(parseConfig('receivers: [{name: a, type: log}]\n', registry, {}).warnings, [
+      'no routes: events are accepted and stored, but none is delivered to any receiver (add routes:, e.g. [{receivers: [a]}])',
+    ]);
+    assert.deepEqual(parseConfig('receivers: [{name: a, type: log}, {name: b, type: log}]\nroutes: [{receivers: [a]}]\n', registry, {}).warnings, [
+      'receiver "b" is in no route: it receives nothing but `herald test b`',
+    ]);
+    assert.deepEqual(parseConfig('receivers: [{name: a, type: log}]\nroutes: [{receivers: [a]}]\n', registry, {}).warnings, []);
   });
 
   it('interpolates ${VAR} and ${VAR:-default} in values only', () => {

@@ -63,6 +63,8 @@ export interface HeraldConfig {
   alerting: { silences: Silence[]; windows: MaintenanceWindow[]; rules: InhibitRule[] };
   /** Every secret value in the config, for redaction. */
   secrets: string[];
+  /** Valid but probably not meant (nothing routed, a receiver in no route); check-config prints them. */
+  warnings: string[];
 }
 
 export class ConfigError extends Error {
@@ -129,64 +131,95 @@ export function buildConfig(raw: unknown, registry: Registry, file?: string): He
   const builtSources = Array.isArray(rawSources) ? buildSources(rawSources, registry) : { sources: [], issues: [], secrets: [] };
   const people = buildPeople((raw ?? {}) as { users?: unknown; teams?: unknown; schedules?: unknown });
   const alerting = buildSilenceConfig((raw ?? {}) as { silences?: unknown; maintenance?: unknown; inhibit_rules?: unknown });
-  if (!fileValidator.check(raw)) {
-    const fileIssues = fileValidator.issues(raw).filter((i) => !/^(receivers|sources)\[\d+\]/.test(i.path));
-    throw new ConfigError([...fileIssues, ...built.issues, ...builtSources.issues, ...people.issues, ...alerting.issues], file);
-  }
-  const issues: ValidationIssue[] = [...built.issues, ...builtSources.issues, ...people.issues, ...alerting.issues];
+  // Schema problems and reference problems (unknown receivers, people, schedules, bad matchers)
+  // are reported together: the checks below read the raw data defensively, so they also run
+  // when the file does not fit the schema, and one run of check-config lists everything.
+  const schemaOk = fileValidator.check(raw);
+  const fileIssues = schemaOk ? [] : fileValidator.issues(raw);
+  const issues: ValidationIssue[] = [
+    ...fileIssues.filter((i) => !/^(receivers|sources)\[\d+\]/.test(i.path)),
+    ...built.issues,
+    ...builtSources.issues,
+    ...people.issues,
+    ...alerting.issues,
+  ];
+  const loose = (isObject(raw) ? raw : {}) as Static<typeof ConfigFileSchema>;
   const secrets: string[] = [...built.secrets, ...builtSources.secrets];
   const receivers = built.receivers;
   const sources = builtSources.sources;
 
-  const listen = raw.server?.listen ?? '127.0.0.1:9470';
+  const rawListen = loose.server?.listen;
+  const listen = typeof rawListen === 'string' ? rawListen : '127.0.0.1:9470';
   const sep = listen.lastIndexOf(':');
   const host = listen.slice(0, sep).replace(/^\[|\]$/g, '');
   const port = Number(listen.slice(sep + 1));
   if (port > 65535) issues.push({ path: 'server.listen', message: 'port must be at most 65535' });
 
-  const tokens = raw.auth?.tokens ?? [];
+  const tokens = asArray(loose.auth?.tokens).filter(isObject) as NonNullable<NonNullable<typeof loose.auth>['tokens']>;
   const tokenNames = new Set<string>();
   tokens.forEach((t, i) => {
     if (tokenNames.has(t.name)) issues.push({ path: `auth.tokens[${i}].name`, message: `duplicate token name "${t.name}"` });
     tokenNames.add(t.name);
-    secrets.push(t.token);
+    if (typeof t.token === 'string') secrets.push(t.token);
   });
 
   const names = new Set(receivers.map((r) => r.name));
+  const rawRoutes = asArray(loose.routes) as NonNullable<typeof loose.routes>;
   const routes: Route[] = [];
-  (raw.routes ?? []).forEach((r, i) => {
+  rawRoutes.forEach((r, i) => {
+    // Not an object: the schema issue says so.
+    if (!isObject(r)) return;
     const match: Matcher[] = [];
-    (r.match ?? []).forEach((m, j) => {
+    asArray(r.match).forEach((m, j) => {
+      if (typeof m !== 'string') return;
       try {
         match.push(parseMatcher(m));
       } catch (err) {
         issues.push({ path: `routes[${i}].match[${j}]`, message: (err as Error).message });
       }
     });
-    r.receivers.forEach((name, j) => {
-      if (!names.has(name) && !(raw.receivers ?? []).some((e) => (e as { name?: unknown }).name === name)) {
-        issues.push({ path: `routes[${i}].receivers[${j}]`, message: `no receiver named "${name}"` });
+    asArray(r.receivers).forEach((name, j) => {
+      if (typeof name !== 'string') return;
+      if (!names.has(name) && !asArray(loose.receivers).some((e) => (e as { name?: unknown } | null)?.name === name)) {
+        const known = [...names];
+        issues.push({
+          path: `routes[${i}].receivers[${j}]`,
+          message: `no receiver named "${name}"${known.length > 0 ? ` (configured: ${known.join(', ')})` : ' (no receivers are configured)'}`,
+        });
       }
     });
-    const id = r.name ?? `routes[${i}]`;
-    if (r.name && (raw.routes ?? []).some((o, j) => j < i && o.name === r.name))
+    const id = typeof r.name === 'string' ? r.name : `routes[${i}]`;
+    if (typeof r.name === 'string' && rawRoutes.some((o, j) => j < i && (o as { name?: unknown } | null)?.name === r.name))
       issues.push({ path: `routes[${i}].name`, message: `duplicate route name "${r.name}"` });
-    const p = r.policy;
-    const policy: Policy | undefined = p
-      ? {
-          groupBy: p.group_by,
-          groupWaitMs: parseDuration(p.group_wait ?? DEFAULT_POLICY.groupWait),
-          groupIntervalMs: parseDuration(p.group_interval ?? DEFAULT_POLICY.groupInterval),
-          repeatIntervalMs: parseDuration(p.repeat_interval ?? DEFAULT_POLICY.repeatInterval),
-          sendResolved: p.send_resolved ?? true,
-          autoResolveMs: p.auto_resolve === undefined ? undefined : parseDuration(p.auto_resolve),
-          maxNotifications: p.max_notifications ? { count: p.max_notifications.count, perMs: parseDuration(p.max_notifications.per) } : undefined,
-        }
-      : undefined;
+    let policy: Policy | undefined;
+    try {
+      const p = r.policy;
+      policy = p
+        ? {
+            groupBy: p.group_by,
+            groupWaitMs: parseDuration(p.group_wait ?? DEFAULT_POLICY.groupWait),
+            groupIntervalMs: parseDuration(p.group_interval ?? DEFAULT_POLICY.groupInterval),
+            repeatIntervalMs: parseDuration(p.repeat_interval ?? DEFAULT_POLICY.repeatInterval),
+            sendResolved: p.send_resolved ?? true,
+            autoResolveMs: p.auto_resolve === undefined ? undefined : parseDuration(p.auto_resolve),
+            maxNotifications: p.max_notifications ? { count: p.max_notifications.count, perMs: parseDuration(p.max_notifications.per) } : undefined,
+          }
+        : undefined;
+    } catch (err) {
+      // A malformed duration fails the schema, which reports it with its path.
+      if (schemaOk) throw err;
+    }
     if (policy && policy.repeatIntervalMs < 1000) issues.push({ path: `routes[${i}].policy.repeat_interval`, message: 'must be at least 1s' });
     const selector = { users: r.users, teams: r.teams, on_call: r.on_call };
     const hasPeople = Boolean(r.users?.length || r.teams?.length || r.on_call);
-    if (hasPeople && people.issues.length === 0) issues.push(...validateSelector(selector, `routes[${i}]`, people.directory, people.teams, people.schedules));
+    if (hasPeople && people.issues.length === 0) {
+      try {
+        issues.push(...validateSelector(selector, `routes[${i}]`, people.directory, people.teams, people.schedules));
+      } catch (err) {
+        // A selector of the wrong shape fails the schema, which reports it.
+        if (schemaOk) throw err;
+      }
+    }
     routes.push({
       id,
       match,
@@ -197,10 +230,9 @@ export function buildConfig(raw: unknown, registry: Registry, file?: string): He
     });
   });
 
-  const d = raw.delivery ?? {};
-  const retryScheduleMs = (d.retry_schedule ?? DEFAULT_RETRY_SCHEDULE).map(parseDuration);
-  const allow = raw.outbound?.allow ?? [];
+  const allow = asArray(loose.outbound?.allow) as string[];
   allow.forEach((cidr, i) => {
+    if (typeof cidr !== 'string') return;
     try {
       parseAllowList([cidr]);
     } catch (err) {
@@ -208,13 +240,18 @@ export function buildConfig(raw: unknown, registry: Registry, file?: string): He
     }
   });
   let bodyLimit = 1024 * 1024;
-  try {
-    bodyLimit = parseBytes(raw.server?.body_limit ?? bodyLimit);
-  } catch (err) {
-    issues.push({ path: 'server.body_limit', message: (err as Error).message });
+  const rawBodyLimit = loose.server?.body_limit;
+  if (typeof rawBodyLimit === 'string' || typeof rawBodyLimit === 'number') {
+    try {
+      bodyLimit = parseBytes(rawBodyLimit);
+    } catch (err) {
+      issues.push({ path: 'server.body_limit', message: (err as Error).message });
+    }
   }
 
-  if (issues.length > 0) throw new ConfigError(issues, file);
+  if (!schemaOk || issues.length > 0) throw new ConfigError(issues.length > 0 ? uniqueIssues(issues) : fileIssues, file);
+  const d = raw.delivery ?? {};
+  const retryScheduleMs = (d.retry_schedule ?? DEFAULT_RETRY_SCHEDULE).map(parseDuration);
   return {
     server: { listen, host, port, bodyLimit },
     auth: { tokens: tokens.map((t) => ({ name: t.name, token: t.token, scopes: t.scopes as Scope[] })) },
@@ -236,7 +273,42 @@ export function buildConfig(raw: unknown, registry: Registry, file?: string): He
     people: { directory: people.directory, teams: people.teams, schedules: people.schedules },
     alerting: { silences: alerting.silences, windows: alerting.windows, rules: alerting.rules },
     secrets,
+    warnings: configWarnings(receivers, routes),
   };
+}
+
+/** What is valid but most likely not what the user wants; check-config prints these, serve logs them. */
+function configWarnings(receivers: ReceiverConfig[], routes: Route[]): string[] {
+  const warnings: string[] = [];
+  if (routes.length === 0) {
+    warnings.push(
+      receivers.length === 0
+        ? 'no receivers and no routes: events are accepted and stored, but nothing is delivered (add receivers: and routes:)'
+        : 'no routes: events are accepted and stored, but none is delivered to any receiver (add routes:, e.g. [{receivers: [' + `${receivers[0]?.name}]}])`,
+    );
+  } else {
+    const routed = new Set(routes.flatMap((r) => r.receivers));
+    for (const r of receivers) if (!routed.has(r.name)) warnings.push(`receiver "${r.name}" is in no route: it receives nothing but \`herald test ${r.name}\``);
+  }
+  return warnings;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function asArray(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function uniqueIssues(issues: ValidationIssue[]): ValidationIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = `${i.path}\u0000${i.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 interface TypedEntry<D> {

@@ -1,4 +1,4 @@
-import type { Clock, EventInput, HeraldEvent, HttpSourceInstance, Logger } from '@herald/sdk';
+import { type Clock, type EventInput, type HeraldEvent, type HttpSourceInstance, type Logger, parseUntrustedJson } from '@herald/sdk';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { HeraldConfig } from '../config/load.js';
 import type { Scope } from '../config/schema.js';
@@ -79,10 +79,10 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     req.rawBody = text;
     if (text.trim() === '') return done(new ApiError(400, 'invalid_json', 'request body is empty; send a JSON event or array of events'));
     try {
-      // A reviver slows every parse; only bodies that mention __proto__ need one.
-      done(null, text.includes('"__proto__"') ? JSON.parse(text, (k, v) => (k === '__proto__' ? undefined : v)) : JSON.parse(text));
+      // Depth-limited (JSON_MAX_DEPTH), __proto__ keys dropped: one parser for all untrusted JSON.
+      done(null, parseUntrustedJson(text, 'request body'));
     } catch (err) {
-      done(new ApiError(400, 'invalid_json', `request body is not valid JSON: ${(err as Error).message}`));
+      done(new ApiError(400, 'invalid_json', (err as Error).message));
     }
   });
 
@@ -115,6 +115,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
       /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|CORRUPT)/.test(String((err as { code?: unknown }).code ?? ''))
     ) {
       reply.header('retry-after', '5');
+      if (isIngest(req)) deps.metrics.ingestRejected('store_unavailable');
       deps.log.error({ err }, 'store unavailable');
       return sendError(reply, 503, 'store_unavailable', 'the store is unavailable; nothing was stored, retry later');
     }

@@ -24,6 +24,12 @@ const REDACT_PATHS = [
   '*.headers.authorization',
 ];
 
+function errorFields(_key: string, value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  const { code, cause } = value as Error & { code?: unknown };
+  return { type: value.name, message: value.message, ...(code !== undefined ? { code } : {}), stack: value.stack, ...(cause !== undefined ? { cause } : {}) };
+}
+
 /**
  * Structured logs via pino: JSON by default, pretty when stdout is a
  * terminal. Known secret keys are redacted, and configured secret values
@@ -46,7 +52,9 @@ export function createLogger(o: LoggerOptions): Logger & pino.Logger {
     },
     formatters: {
       log(obj) {
-        return o.secrets ? (JSON.parse(mask(JSON.stringify(obj))) as Record<string, unknown>) : obj;
+        // Errors' message and stack are not enumerable: JSON.stringify alone would log `{}` or just
+        // the code ("SQLITE_ERROR"), hiding the cause ("database or disk is full") from operators.
+        return o.secrets ? (JSON.parse(mask(JSON.stringify(obj, errorFields))) as Record<string, unknown>) : obj;
       },
     },
   };

@@ -65,18 +65,44 @@ export function createGuardedTcp(options: GuardedTcpOptions = {}): TcpClient {
           const onConnected = () => {
             const refused = checkPeer(req.host, socket?.remoteAddress, allow);
             if (refused) return finish(refused);
-            socket?.end(req.data);
+            // TCP has no application-level acknowledgement: once the frame and our FIN are
+            // flushed to the kernel, the attempt is done. Waiting for the peer to close too
+            // would time out on listeners that read but keep their side open (log shippers
+            // commonly do), and each retry would then deliver the same frame again.
+            socket?.end(req.data, (err?: Error | null) => {
+              if (err) return finish(err);
+              finish();
+              linger(socket);
+            });
           };
           socket = req.tls
             ? tlsConnect({ host: ip, port: req.port, servername: req.servername ?? req.host, ca: req.ca }, onConnected)
             : netConnect({ host: ip, port: req.port }, onConnected);
+          // Errors after the flush (a reset as the peer goes away) no longer change the outcome.
           socket.on('error', (e) => finish(e));
-          // The peer closing after our FIN means it read everything we wrote.
-          socket.on('close', (hadError) => finish(hadError ? new Error('connection closed with an error') : undefined));
+          socket.on('close', (hadError) =>
+            finish(hadError ? new Error('connection closed with an error') : new Error('connection closed before the frame was written')),
+          );
         });
       });
     },
   };
+}
+
+/**
+ * After our half-close, let the peer close its side in its own time, so the kernel does
+ * not reset a connection whose frame may still be in flight; whatever the peer sends is
+ * discarded. A peer that never closes is dropped after a grace period that keeps no
+ * process alive.
+ */
+const LINGER_MS = 30_000;
+function linger(socket: Socket | undefined): void {
+  if (!socket) return;
+  socket.resume();
+  socket.unref();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 function toDeliveryError(err: unknown, where: string, timeoutMs: number): DeliveryError {

@@ -1,4 +1,13 @@
-import type { CompiledTemplate, EventInput, HttpClient, Json, Logger, TemplateEngine } from '@herald/sdk';
+import {
+  type CompiledTemplate,
+  type EventInput,
+  type HttpClient,
+  type Json,
+  type JsonInputError,
+  type Logger,
+  parseUntrustedJson,
+  type TemplateEngine,
+} from '@herald/sdk';
 
 export interface EnrichStepConfig {
   name: string;
@@ -105,8 +114,10 @@ export class Enricher {
     if (res.truncated || res.body.length > BODY_LIMIT) throw new Error(`GET ${redactUrl(url)}: response larger than ${BODY_LIMIT} bytes`);
     let value: Json;
     try {
-      value = JSON.parse(res.body) as Json;
-    } catch {
+      value = parseUntrustedJson(res.body, `GET ${redactUrl(url)}: response`) as Json;
+    } catch (err) {
+      // A non-JSON answer is kept as text; one nested past JSON_MAX_DEPTH would break storing the event.
+      if ((err as JsonInputError).kind === 'depth') throw err;
       value = res.body;
     }
     this.o.record(step.name, 'ok');

@@ -72,12 +72,14 @@ export class DeliveryEngine {
   private pumpAgain = false;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
-  private readonly leaseMs: number;
   /** Set when stop() aborts sends: those are released, not recorded as failures. */
   private stopping = false;
 
-  constructor(private readonly o: EngineOptions) {
-    this.leaseMs = o.leaseMs ?? Math.max(60_000, o.timeoutMs * 4);
+  /** Options are read on every use (the app passes live getters), so a reload's delivery settings apply at once. */
+  constructor(private readonly o: EngineOptions) {}
+
+  private get leaseMs(): number {
+    return this.o.leaseMs ?? Math.max(60_000, this.o.timeoutMs * 4);
   }
 
   /**

@@ -1,6 +1,8 @@
 export * from './errors.js';
 export * from './event.js';
 export type * from './http.js';
+export * from './json.js';
+export * from './listen.js';
 export * from './manifest.js';
 export * from './mapping.js';
 export * from './messages.js';

@@ -27,6 +27,8 @@ describe('decodeMessage', () => {
     refusal(() => decodeMessage(Buffer.from('{"title":"x"}'), { maxBytes: 5 }), 'payload_too_large', /13 bytes; max_message_size is 5/);
     refusal(() => decodeMessage(Buffer.from('  '), { maxBytes: 100 }), 'invalid_payload', /empty/);
     refusal(() => decodeMessage(Buffer.from('{"title":'), { maxBytes: 100 }), 'invalid_payload', /not valid JSON/);
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    refusal(() => decodeMessage(Buffer.from(deep), { maxBytes: 1 << 20 }), 'invalid_payload', /^message body nests arrays and objects deeper than 64 levels/);
     refusal(() => decodeMessage(Buffer.from('[{"title":"a"},{"x":1}]'), { maxBytes: 100 }), 'invalid_payload', /\[1\]: not a Herald event/);
     refusal(() => decodeMessage(Buffer.from('"just text"'), { maxBytes: 100 }), 'invalid_payload', /message: not a Herald event/);
   });

@@ -1,4 +1,5 @@
 import type { EventInput } from './event.js';
+import { parseUntrustedJson } from './json.js';
 import { reject, SourceRejection } from './source.js';
 
 /**
@@ -26,12 +27,11 @@ export interface DecodeOptions {
 export function decodeMessage(body: Uint8Array, o: DecodeOptions): EventInput[] {
   if (body.byteLength > o.maxBytes) throw reject.tooLarge(`message is ${body.byteLength} bytes; max_message_size is ${o.maxBytes} bytes`);
   const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-  if (text.trim() === '') throw reject.malformed('message body is empty');
   let payload: unknown;
   try {
-    payload = JSON.parse(text, (k, v) => (k === '__proto__' ? undefined : v));
+    payload = parseUntrustedJson(text, 'message body');
   } catch (err) {
-    throw reject.malformed(`message body is not valid JSON: ${(err as Error).message}`);
+    throw reject.malformed((err as Error).message);
   }
   if (o.map) {
     try {

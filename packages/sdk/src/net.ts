@@ -9,7 +9,7 @@ export interface TcpSendRequest {
   tls?: boolean;
   servername?: string;
   ca?: string;
-  /** Written whole; the connection is then closed. */
+  /** Written whole; our side of the connection is then closed. */
   data: string | Uint8Array;
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -23,7 +23,11 @@ export interface TcpConnectRequest {
 }
 
 export interface TcpClient {
-  /** Connects, writes `data`, closes; resolves once the peer has it. Rejects with a DeliveryError. */
+  /**
+   * Connects, writes `data`, half-closes; resolves once `data` and the FIN are flushed to the
+   * kernel (TCP has no application ack; the peer need not close its side). `timeoutMs` bounds
+   * connect and write. Rejects with a DeliveryError.
+   */
   send(req: TcpSendRequest): Promise<void>;
   /**
    * A connected plain TCP socket to a checked address, for protocol libraries

@@ -1,6 +1,7 @@
 import type { Static, TSchema } from 'typebox';
 import type { EventInput } from './event.js';
 import type { HttpClient } from './http.js';
+import { parseUntrustedJson } from './json.js';
 import type { TcpClient } from './net.js';
 import type { Clock, Logger, ReceiverState } from './receiver.js';
 import type { TemplateEngine } from './template.js';
@@ -122,10 +123,9 @@ export function jsonBody(req: HttpSourceRequest): unknown {
   let text = req.rawBody.toString('utf8');
   // Some senders (GitHub's form mode, Bitbucket Server) post JSON in a `payload` form field.
   if (/^application\/x-www-form-urlencoded/i.test(type)) text = new URLSearchParams(text).get('payload') ?? '';
-  if (text.trim() === '') throw reject.malformed('request body is empty');
   try {
-    return JSON.parse(text, (k, v) => (k === '__proto__' ? undefined : v));
+    return parseUntrustedJson(text, 'request body');
   } catch (err) {
-    throw reject.malformed(`request body is not valid JSON: ${(err as Error).message}`);
+    throw reject.malformed((err as Error).message);
   }
 }

@@ -11,8 +11,9 @@ interface LineServer {
   close(): Promise<void>;
 }
 
-async function lineServer(make: (onSocket: (s: import('node:net').Socket) => void) => Server): Promise<LineServer> {
+async function lineServer(make: (onSocket: (s: import('node:net').Socket) => void) => Server, opts: { keepOpen?: boolean } = {}): Promise<LineServer> {
   const ls: LineServer = { port: 0, lines: [], connections: 0, close: async () => {} };
+  const open = new Set<import('node:net').Socket>();
   const server = make((socket) => {
     ls.connections++;
     let buf = '';
@@ -25,18 +26,25 @@ async function lineServer(make: (onSocket: (s: import('node:net').Socket) => voi
         i = buf.indexOf('\n');
       }
     });
-    socket.on('end', () => socket.end());
+    // keepOpen: a listener that reads but never closes its side (as some log shippers do).
+    if (!opts.keepOpen) socket.on('end', () => socket.end());
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
     socket.on('error', () => {});
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   ls.port = (server.address() as { port: number }).port;
-  ls.close = () => new Promise<void>((r) => server.close(() => r()));
+  ls.close = () =>
+    new Promise<void>((r) => {
+      for (const s of open) s.destroy();
+      server.close(() => r());
+    });
   return ls;
 }
 
-const cfg = (receiver: string, allow = '["127.0.0.0/8"]') => `
+const cfg = (receiver: string, allow = '["127.0.0.0/8"]', delivery = '{poll_interval: 20ms}') => `
 outbound: {allow: ${allow}}
-delivery: {poll_interval: 20ms}
+delivery: ${delivery}
 receivers:
   - ${receiver}
 routes: [{receivers: [sock]}]
@@ -54,6 +62,26 @@ describe('tcp receiver', () => {
     assert.equal(frames.find((f) => f.event.title === 'a').event.text, 'multi\nline');
     assert.equal(frames[0].receiver, 'sock');
     await eventually(async () => (await deliveries(h)).every((d) => d.state === 'succeeded'), 5000, 'succeeded');
+  });
+
+  it('a flushed write is a delivery: a peer that never closes its side gets each event once', async (t) => {
+    // allowHalfOpen: Node would otherwise end the server's side as soon as ours ends.
+    const srv = await lineServer((on) => createServer({ allowHalfOpen: true }, on), { keepOpen: true });
+    t.after(() => srv.close());
+    // A short timeout: waiting for the peer's close would turn every attempt into a timeout and a retry.
+    const h = await startHerald(
+      t,
+      cfg(`{name: sock, type: tcp, host: 127.0.0.1, port: ${srv.port}, timeout: 300ms}`, undefined, '{poll_interval: 20ms, retry_schedule: [50ms]}'),
+    );
+    await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'once' } });
+    await eventually(async () => (await deliveries(h))[0]?.state === 'succeeded', 5000, 'succeeded on the first attempt');
+    const [d] = await deliveries(h);
+    assert.equal(d?.attempts, 1);
+    assert.deepEqual(
+      srv.lines.map((l) => JSON.parse(l).event.title),
+      ['once'],
+    );
+    assert.equal(srv.connections, 1);
   });
 
   it('text format renders the template onto one line', async (t) => {

@@ -4,6 +4,7 @@ import {
   Duration,
   defineSource,
   type EventInput,
+  listenError,
   parseBytes,
   parseDuration,
   SEVERITIES,
@@ -246,6 +247,13 @@ export default defineSource({
           ids.push(...r.ids);
           replayed &&= r.replayed === true;
         } catch (err) {
+          if (err instanceof SourceRejection && err.code === 'idempotency_conflict') {
+            // The same Message-ID with other content is, for mail, the same message by another relay
+            // path (which adds its own X-… headers, e.g. X-Spam-Status): the first copy stands, and
+            // the mail must not bounce.
+            ctx.log.info({ messageId: mail.messageId }, 'mail already received (same Message-ID, other headers); the first copy stands');
+            continue;
+          }
           if (err instanceof SourceRejection) {
             ctx.rejected(err.code, err.message);
             throw smtpError(554, `5.6.0 ${err.message}`);
@@ -318,7 +326,7 @@ export default defineSource({
         const s = new SMTPServer(options);
         s.on('error', (err: Error) => ctx.log.warn({ err: err.message }, 'smtp connection error'));
         await new Promise<void>((resolve, reject) => {
-          const onError = (err: Error) => reject(err);
+          const onError = (err: Error) => reject(listenError(err, 'listen', c.listen ?? `${host}:${port}`));
           s.server.once('error', onError);
           s.listen(port, host, () => {
             s.server.off('error', onError);

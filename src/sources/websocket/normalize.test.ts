@@ -157,6 +157,7 @@ describe('websocket message normalization', () => {
       ['', 'invalid_payload', /empty/],
       ['   ', 'invalid_payload', /empty/],
       ['hello', 'invalid_json', /not valid JSON/],
+      [`{"title":"x","data":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`, 'invalid_json', /^message nests arrays and objects deeper than 64 levels/],
       ['{"text":"no title"}', 'invalid_payload', /message: not a Herald event/],
       ['[{"title":"a"},42]', 'invalid_payload', /\[1\]: not a Herald event/],
       ['"just a string"', 'invalid_payload', /not a Herald event/],

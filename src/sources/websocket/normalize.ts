@@ -1,4 +1,4 @@
-import { type EventInput, reject, SourceRejection } from '@herald/sdk';
+import { type EventInput, parseUntrustedJson, reject, SourceRejection } from '@herald/sdk';
 
 /** A compiled declarative mapping (compileMapping's result). */
 export type MessageMapping = (vars: { payload: unknown; [k: string]: unknown }) => EventInput[];
@@ -29,9 +29,9 @@ export function normalizeMessage(text: string, map: MessageMapping | undefined, 
 export function parseMessage(text: string): unknown {
   if (text.trim() === '') throw reject.malformed('message is empty');
   try {
-    return JSON.parse(text, (k, v) => (k === '__proto__' ? undefined : v));
+    return parseUntrustedJson(text, 'message');
   } catch (err) {
-    throw new SourceRejection(400, 'invalid_json', `message is not valid JSON: ${(err as Error).message}; starts with ${JSON.stringify(text.slice(0, 60))}`);
+    throw new SourceRejection(400, 'invalid_json', `${(err as Error).message}; starts with ${JSON.stringify(text.slice(0, 60))}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { type DatabaseConnection, type Driver, Kysely, SqliteDialect, sql } from 'kysely';
 import { handedBack, KyselyStore, type StoreDialect } from '../kysely-store.js';
 import type { Database as Schema } from '../schema.js';
 import { StoreUnavailableError } from '../types.js';
@@ -18,6 +18,32 @@ export function sqlitePathFromUrl(url: string): string {
   const rest = url.replace(/^sqlite:/, '');
   if (rest.startsWith('//')) return rest.slice(2);
   return rest;
+}
+
+/**
+ * SQLite rolls a transaction back by itself when a statement fails with SQLITE_FULL, SQLITE_IOERR,
+ * SQLITE_NOMEM (and on some SQLITE_BUSY). Kysely then sends its own ROLLBACK, which fails with
+ * "cannot rollback - no transaction is active" (SQLITE_ERROR) and is thrown instead of the cause: a
+ * full disk looked like a bug (500) rather than an unavailable store (503). Skipping the ROLLBACK
+ * when SQLite has none open keeps the real error.
+ */
+class SelfRollbackAwareDialect extends SqliteDialect {
+  constructor(
+    private readonly raw: Database.Database,
+    config: ConstructorParameters<typeof SqliteDialect>[0],
+  ) {
+    super(config);
+  }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const rollback = driver.rollbackTransaction.bind(driver);
+    driver.rollbackTransaction = async (connection: DatabaseConnection, ...rest: unknown[]) => {
+      if (!this.raw.inTransaction) return;
+      await (rollback as (c: DatabaseConnection, ...r: unknown[]) => Promise<void>)(connection, ...rest);
+    };
+    return driver;
+  }
 }
 
 /**
@@ -42,7 +68,7 @@ export function openSqliteStore(options: SqliteOptions): KyselyStore {
     throw new StoreUnavailableError(`cannot open SQLite database ${options.path}: ${(err as Error).message}${hint}`, { cause: err });
   }
   const acceptance = options.synchronous ?? 'FULL';
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  const db = new Kysely<Schema>({ dialect: new SelfRollbackAwareDialect(raw, { database: withStatementCache(raw) }) });
   const dialect: StoreDialect = {
     name: 'sqlite',
     migrations: sqliteMigrations,
