@@ -289,13 +289,15 @@ export class KyselyStore implements Store {
     if (records.length === 0) return Promise.resolve();
     return wrapUnavailable(() =>
       this.d.bookkeeping(this.db, async (trx) => {
-        // Group successes by lease holder so the common case is one UPDATE.
-        const ok = new Map<string, string[]>();
+        // Group successes by lease holder and HTTP status so the common case is one UPDATE.
+        const ok = new Map<string, { workerId: string; status: number | null; ids: string[] }>();
         for (const r of records) {
           if (r.next.state === 'succeeded') {
-            const list = ok.get(r.workerId) ?? [];
-            list.push(r.deliveryId);
-            ok.set(r.workerId, list);
+            const status = r.status ?? null;
+            const group = `${r.workerId}\u0000${status}`;
+            const entry = ok.get(group) ?? { workerId: r.workerId, status, ids: [] };
+            entry.ids.push(r.deliveryId);
+            ok.set(group, entry);
             continue;
           }
           await trx
@@ -315,7 +317,7 @@ export class KyselyStore implements Store {
             .where('locked_by', '=', r.workerId)
             .execute();
         }
-        for (const [workerId, ids] of ok) {
+        for (const { workerId, status, ids } of ok.values()) {
           for (const part of chunks(ids, 500)) {
             await trx
               .updateTable('deliveries')
@@ -326,7 +328,7 @@ export class KyselyStore implements Store {
                 lease_until: null,
                 locked_by: null,
                 last_error: null,
-                last_status: null,
+                last_status: status,
                 updated_at: now,
               }))
               .where('id', 'in', part)
