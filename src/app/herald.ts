@@ -148,12 +148,12 @@ export class Herald {
           .all()
           .map(({ definition: d, origin }) => ({ type: d.type, version: d.version, displayName: d.displayName, docsUrl: d.docsUrl, origin, schema: d.config })),
       httpSource: (name) => this.sources.httpSource(name),
-      acknowledgeIncident: (id, by) => this.acknowledgeIncident(id, by),
-      resolveIncident: async (id) => {
+      acknowledgeIncident: (id, by, comment) => this.acknowledgeIncident(id, by, comment),
+      resolveIncident: async (id, by) => {
         const incident = await this.store.getIncident(id);
         if (!incident) return 'not_found';
         const policy = this.config.routes.find((r) => r.id === incident.route)?.policy;
-        if (!(await this.store.resolveIncident(id, this.clock.now(), { groupIntervalMs: policy?.groupIntervalMs ?? 0 }))) return 'not_firing';
+        if (!(await this.store.resolveIncident(id, this.clock.now(), { groupIntervalMs: policy?.groupIntervalMs ?? 0 }, by))) return 'not_firing';
         void this.dispatcher.tick();
         return 'resolved';
       },
@@ -339,11 +339,11 @@ export class Herald {
    * Stops an incident's repeats and sends an `acknowledge` event (same key) to
    * the receivers of its route that pass acknowledgements on.
    */
-  private async acknowledgeIncident(id: string, by: string): Promise<'not_found' | 'not_firing' | { notified: string[] }> {
+  private async acknowledgeIncident(id: string, by: string, comment?: string): Promise<'not_found' | 'not_firing' | { notified: string[] }> {
     const incident = await this.store.getIncident(id);
     if (!incident) return 'not_found';
     const now = this.clock.now();
-    if (!(await this.store.acknowledgeIncident(id, by, now))) return 'not_firing';
+    if (!(await this.store.acknowledgeIncident(id, by, now, comment))) return 'not_firing';
     const route = this.config.routes.find((r) => r.id === incident.route);
     const targets = (route?.receivers ?? []).filter((name) => this.config.receivers.find((r) => r.name === name)?.definition.capabilities?.acknowledge);
     if (targets.length === 0) return { notified: [] };
@@ -355,7 +355,7 @@ export class Herald {
         action: 'acknowledge',
         source: 'herald',
         labels: incident.labels,
-        text: `Acknowledged by ${by}`,
+        text: comment ? `Acknowledged by ${by}: ${comment}` : `Acknowledged by ${by}`,
       },
       newId(now),
       now,

@@ -218,9 +218,10 @@ export class KyselyStore implements Store {
     return wrapUnavailable(() => this.db.transaction().execute((trx) => autoResolve(trx, now)));
   }
 
-  async listIncidents(f: { status?: 'firing' | 'resolved'; route?: string; limit: number; before?: string }): Promise<Incident[]> {
+  async listIncidents(f: { status?: 'firing' | 'resolved'; acknowledged?: boolean; route?: string; limit: number; before?: string }): Promise<Incident[]> {
     let q = this.db.selectFrom('incidents').selectAll().orderBy('id', 'desc').limit(f.limit);
     if (f.status) q = q.where('status', '=', f.status);
+    if (f.acknowledged !== undefined) q = q.where('acknowledged_at', f.acknowledged ? 'is not' : 'is', null);
     if (f.route) q = q.where('route', '=', f.route);
     if (f.before) q = q.where('id', '<', f.before);
     return (await q.execute()).map(toIncident);
@@ -239,11 +240,11 @@ export class KyselyStore implements Store {
     return out;
   }
 
-  async acknowledgeIncident(id: string, by: string, now: number): Promise<boolean> {
+  async acknowledgeIncident(id: string, by: string, now: number, comment?: string): Promise<boolean> {
     const res = await wrapUnavailable(() =>
       this.db
         .updateTable('incidents')
-        .set({ acknowledged_at: now, acknowledged_by: by, repeat_at: null })
+        .set({ acknowledged_at: now, acknowledged_by: by, acknowledged_comment: comment ?? null, repeat_at: null })
         .where('id', '=', id)
         .where('status', '=', 'firing')
         .where('acknowledged_at', 'is', null)
@@ -252,12 +253,16 @@ export class KyselyStore implements Store {
     return Number(res.numUpdatedRows) === 1;
   }
 
-  resolveIncident(id: string, now: number, policy: { groupIntervalMs: number }): Promise<boolean> {
+  resolveIncident(id: string, now: number, policy: { groupIntervalMs: number }, by?: string): Promise<boolean> {
     return wrapUnavailable(() =>
       this.db.transaction().execute(async (trx) => {
         const row = await trx.selectFrom('incidents').selectAll().where('id', '=', id).where('status', '=', 'firing').executeTakeFirst();
         if (!row) return false;
-        await trx.updateTable('incidents').set({ status: 'resolved', resolved_at: now, repeat_at: null }).where('id', '=', id).execute();
+        await trx
+          .updateTable('incidents')
+          .set({ status: 'resolved', resolved_at: now, resolved_by: by ?? null, repeat_at: null })
+          .where('id', '=', id)
+          .execute();
         await markGroupChanged(trx, row.route, row.group_key, now, 0, policy.groupIntervalMs);
         return true;
       }),

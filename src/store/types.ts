@@ -158,13 +158,14 @@ export interface Store {
   commitRepeat(incident: Incident, deliveries: NewDelivery[], nextRepeatAt: number, now: number): Promise<boolean>;
   /** Resolves firing incidents whose ends_at has passed; returns how many. */
   autoResolve(now: number): Promise<number>;
-  listIncidents(filter: { status?: 'firing' | 'resolved'; route?: string; limit: number; before?: string }): Promise<Incident[]>;
+  /** `acknowledged`: only (un)acknowledged ones. */
+  listIncidents(filter: { status?: 'firing' | 'resolved'; acknowledged?: boolean; route?: string; limit: number; before?: string }): Promise<Incident[]>;
   getIncident(id: string): Promise<Incident | undefined>;
   loadIncidents(ids: string[]): Promise<Incident[]>;
   /** Acknowledges a firing incident (stops repeats); false when it is not firing. */
-  acknowledgeIncident(id: string, by: string, now: number): Promise<boolean>;
+  acknowledgeIncident(id: string, by: string, now: number, comment?: string): Promise<boolean>;
   /** Resolves a firing incident by hand, as a resolved event would; false when it is not firing. */
-  resolveIncident(id: string, now: number, policy: { groupIntervalMs: number }): Promise<boolean>;
+  resolveIncident(id: string, now: number, policy: { groupIntervalMs: number }, by?: string): Promise<boolean>;
   /** Stores a silence created through the API. */
   createSilence(silence: NewSilence): Promise<void>;
   /**

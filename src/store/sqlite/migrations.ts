@@ -141,4 +141,11 @@ export const sqliteMigrations: Record<string, Migration> = {
       await db.schema.createIndex('silences_ends').on('silences').column('ends_at').execute();
     },
   },
+  '0004_incident_notes': {
+    async up(db: Kysely<unknown>) {
+      // What the acknowledger said (`herald incidents ack --comment`) and who resolved by hand.
+      await sql`ALTER TABLE incidents ADD COLUMN acknowledged_comment text`.execute(db);
+      await sql`ALTER TABLE incidents ADD COLUMN resolved_by text`.execute(db);
+    },
+  },
 };
