@@ -48,7 +48,22 @@ routes:
   it('--help documents every command', async () => {
     const r = await herald(['--help']);
     assert.equal(r.code, 0);
-    for (const c of ['serve', 'check-config', 'send', 'test', 'routes', 'deliveries', 'replay', 'reload', 'receivers', 'plugins', 'oncall', 'silence'])
+    for (const c of [
+      'serve',
+      'check-config',
+      'send',
+      'test',
+      'routes',
+      'sources',
+      'deliveries',
+      'incidents',
+      'replay',
+      'reload',
+      'receivers',
+      'plugins',
+      'oncall',
+      'silence',
+    ])
       assert.match(r.out, new RegExp(`\\n  ${c}\\b`), c);
   });
 
@@ -118,6 +133,35 @@ routes:
     const bad = await herald(['routes', 'test', '-c', cfg, '--label', 'oops']);
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--label "oops": expected key=value/);
+  });
+
+  it('test --event refuses a sender payload with a pointer to `sources test`', async () => {
+    const r = await herald(['test', 'hook', '-c', cfg, '--event', 'src/sources/github/fixtures/push.json']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /invalid event in src\/sources\/github\/fixtures\/push\.json:\n {2}title: is required/);
+    assert.match(r.err, /is not a Herald event \(it has no "title"\)/);
+    assert.match(r.err, /herald sources test <source> --payload src\/sources\/github\/fixtures\/push\.json/);
+    assert.equal(sink.requests.filter((q) => q.body.includes('Hello-World')).length, 0, 'nothing sent');
+  });
+
+  it('plugins and receivers -c list types without the secrets of unrelated config values', async () => {
+    const withSecrets = join(dir, 'secrets.yaml');
+    writeFileSync(
+      withSecrets,
+      'receivers:\n  - {name: hook, type: webhook, url: "${HOOK_URL_NOT_SET}", secret: "${HOOK_SECRET_NOT_SET}"}\nroutes: [{receivers: [hook]}]\n',
+    );
+    const r = await herald(['plugins', '-c', withSecrets]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^webhook\s+1\.0\.0\s+built-in$/m);
+    assert.match(r.out, /^source github\s+1\.0\.0\s+built-in$/m);
+    assert.match(r.out, /no plugins configured/);
+    assert.equal((await herald(['receivers', '-c', withSecrets])).code, 0);
+    // A variable inside plugins: is still needed, and named.
+    const pluginVar = join(dir, 'plugin-var.yaml');
+    writeFileSync(pluginVar, 'plugins: ["${PLUGIN_DIR_NOT_SET}/x"]\n');
+    const missing = await herald(['plugins', '-c', pluginVar]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /plugins\[0\]: environment variable PLUGIN_DIR_NOT_SET is not set/);
   });
 
   it('receivers lists types and prints a JSON Schema', async () => {

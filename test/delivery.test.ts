@@ -86,6 +86,9 @@ describe('webhook delivery', () => {
     assert.ok(Math.abs(Date.parse(d?.run_at ?? '') - (clock.now() + 600_000)) <= 1000, 'HTTP-date Retry-After honoured');
     clock.advance(600_000);
     await eventually(async () => (await deliveries(h))[0]?.state === 'succeeded', 5000, 'success');
+    [d] = await deliveries(h);
+    assert.equal(d?.last_status, 200, 'the 200 of the successful attempt, not null');
+    assert.equal(d?.last_error, null);
     assert.equal(new Set(sink.requests.map((r) => r.headers['webhook-id'])).size, 1, 'same webhook-id on every attempt');
     assert.deepEqual(
       sink.requests.map((r) => JSON.parse(r.body).attempt),

@@ -234,3 +234,52 @@ routes: [{name: ops, policy: {group_by: [service], group_wait: 30s}, receivers: 
     await eventually(() => sink.requests.length === 3, 15_000, 'three deliveries');
   });
 });
+
+describe('who acknowledges and resolves', () => {
+  const TOKEN = 'ops-token-0123456789abcdef';
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  it("records the token's name, or the name given; a bad body is refused and changes nothing; the acknowledge text carries the comment", async (t) => {
+    const sink = await startSink();
+    t.after(() => sink.close());
+    const h = await startHerald(
+      t,
+      `auth: {tokens: [{name: ops-bot, token: "${TOKEN}", scopes: [admin]}]}
+outbound: {allow: ["127.0.0.0/8"]}
+delivery: {poll_interval: 20ms}
+receivers: [{name: out, type: webhook, url: "${sink.url}/hook"}]
+routes: [{name: ops, policy: {repeat_interval: 1h}, receivers: [out]}]
+`,
+    );
+    const inject = (method: 'GET' | 'POST', url: string, payload?: object) =>
+      h.herald.server.inject({ method, url, headers: auth, ...(payload ? { payload } : {}) });
+    for (const key of ['a', 'b']) await inject('POST', '/api/v1/events', { title: `down ${key}`, status: 'firing', key });
+    await eventually(async () => (await inject('GET', '/api/v1/incidents')).json().incidents.length === 2, 15_000, 'two incidents');
+    const [b, a] = (await inject('GET', '/api/v1/incidents')).json().incidents;
+
+    for (const bad of [{ by: '' }, { by: 'x\ny' }, { comment: 7 }, { who: 'alice' }, { by: 'x'.repeat(257) }]) {
+      const res = await inject('POST', `/api/v1/incidents/${a.id}/ack`, bad);
+      assert.equal(res.statusCode, 400, JSON.stringify(bad));
+      assert.equal(res.json().error, 'invalid_body');
+    }
+    assert.equal((await inject('GET', `/api/v1/incidents/${a.id}`)).json().state, 'firing', 'nothing stored by refused requests');
+
+    const byToken = await inject('POST', `/api/v1/incidents/${a.id}/ack`);
+    assert.equal(byToken.statusCode, 200);
+    assert.equal(byToken.json().by, 'ops-bot');
+    const named = await inject('POST', `/api/v1/incidents/${b.id}/ack`, { by: 'alice', comment: 'on it' });
+    assert.equal(named.json().by, 'alice');
+    const shown = (await inject('GET', `/api/v1/incidents/${b.id}`)).json();
+    assert.deepEqual([shown.state, shown.acknowledged_by, shown.acknowledged_comment], ['acknowledged', 'alice', 'on it']);
+    assert.equal((await inject('GET', `/api/v1/incidents/${a.id}`)).json().acknowledged_by, 'ops-bot');
+    const acked = (await inject('GET', '/api/v1/incidents?state=acknowledged')).json().incidents;
+    assert.deepEqual(acked.map((i: { id: string }) => i.id).sort(), [a.id, b.id].sort());
+    assert.equal((await inject('GET', '/api/v1/incidents?state=firing')).json().incidents.length, 0);
+    assert.equal((await inject('GET', '/api/v1/incidents?state=firing&status=firing')).statusCode, 400);
+
+    const resolved = await inject('POST', `/api/v1/incidents/${b.id}/resolve`, { by: 'bob' });
+    assert.equal(resolved.json().by, 'bob');
+    await inject('POST', `/api/v1/incidents/${a.id}/resolve`);
+    const [rb, ra] = (await inject('GET', '/api/v1/incidents?state=resolved')).json().incidents;
+    assert.deepEqual([rb.resolved_by, ra.resolved_by], ['bob', 'ops-bot']);
+  });
+});

@@ -201,12 +201,12 @@ export class Herald {
           .all()
           .map(({ definition: d, origin }) => ({ type: d.type, version: d.version, displayName: d.displayName, docsUrl: d.docsUrl, origin, schema: d.config })),
       httpSource: (name) => this.sources.httpSource(name),
-      acknowledgeIncident: (id, by) => this.dispatcher.acknowledge(id, by),
-      resolveIncident: async (id) => {
+      acknowledgeIncident: (id, by, comment) => this.dispatcher.acknowledge(id, by, comment),
+      resolveIncident: async (id, by) => {
         const incident = await this.store.getIncident(id);
         if (!incident) return 'not_found';
         const policy = this.config.routes.find((r) => r.id === incident.route)?.policy;
-        if (!(await this.store.resolveIncident(id, this.clock.now(), { groupIntervalMs: policy?.groupIntervalMs ?? 0 }))) return 'not_firing';
+        if (!(await this.store.resolveIncident(id, this.clock.now(), { groupIntervalMs: policy?.groupIntervalMs ?? 0 }, by))) return 'not_firing';
         void this.dispatcher.tick();
         return 'resolved';
       },

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { request } from 'undici';
 
 export interface RemoteOptions {
   server?: string;
@@ -31,7 +30,10 @@ export function serverUrl(o: RemoteOptions): string {
   return 'http://127.0.0.1:9470';
 }
 
-/** Calls Herald's own API (the operator's command, so no SSRF guard applies). */
+/** Calls Herald's own API (the op/**
+ * Calls Herald's own API (the operator's command, so no SSRF guard applies).
+ * Node's built-in fetch, not the undici package: API commands must start fast.
+ */
 export async function callApi(
   o: RemoteOptions,
   method: 'GET' | 'POST' | 'DELETE',
@@ -45,28 +47,31 @@ export async function callApi(
   const headers: Record<string, string> = raw ? { 'content-type': 'application/json', ...raw.headers } : {};
   if (token && !raw) headers.authorization = `Bearer ${token}`;
   if (body !== undefined && !raw) headers['content-type'] = 'application/json';
-  let res: Awaited<ReturnType<typeof request>>;
+  let res: Response;
+  let text: string;
   try {
-    res = await request(`${base}${path}`, {
+    res = await fetch(`${base}${path}`, {
       method,
       headers,
       body: raw ? raw.body : body === undefined ? undefined : JSON.stringify(body),
-      headersTimeout: 30_000,
-      bodyTimeout: 30_000,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(30_000),
     });
+    text = await res.text();
   } catch (err) {
-    throw new CliError(`cannot reach Herald at ${base}: ${(err as Error).message} (is \`herald serve\` running? use --server or HERALD_URL)`);
+    const e = err as Error & { cause?: Error };
+    const why = e.name === 'TimeoutError' ? 'no answer within 30 s' : (e.cause?.message ?? e.message);
+    throw new CliError(`cannot reach Herald at ${base}: ${why} (is \`herald serve\` running? use --server or HERALD_URL)`);
   }
-  const text = await res.body.text();
   let json: unknown = text;
   try {
     json = JSON.parse(text);
   } catch {
     // Not JSON: show the text as is.
   }
-  if (res.statusCode >= 400) {
+  if (res.status >= 400) {
     const e = json as { error?: string; detail?: string };
-    throw new CliError(`Herald answered ${res.statusCode}${e?.error ? ` ${e.error}` : ''}: ${e?.detail ?? text}`);
+    throw new CliError(`Herald answered ${res.status}${e?.error ? ` ${e.error}` : ''}: ${e?.detail ?? text}`);
   }
-  return { status: res.statusCode, json };
+  return { status: res.status, json };
 }

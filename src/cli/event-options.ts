@@ -63,3 +63,23 @@ export function readPayload(file: string): string {
     throw new CliError(`cannot read ${file}: ${(err as Error).message}`, 2);
   }
 }
+
+/** A raw payload file (or - for stdin) as bytes: signatures are computed over exactly these. */
+export function readPayloadBytes(file: string): Buffer {
+  try {
+    return readFileSync(file === '-' ? 0 : file);
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`, 2);
+  }
+}
+
+/** `--header "Name: value"` options → lower-case header names. */
+export function parseHeaders(list: string[] = []): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const h of list) {
+    const i = h.indexOf(':');
+    if (i <= 0) throw new CliError(`--header ${JSON.stringify(h)}: use "Name: value"`, 2);
+    headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
+  }
+  return headers;
+}

@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { EventInput, HttpClient, HttpResponse, TcpClient } from '@herald/sdk';
 import { DeliveryError } from '@herald/sdk';
 import { memoryState } from '@herald/sdk/testing';
 import { loadConfigAndPlugins } from '../app/load-config.js';
-import type { HeraldConfig } from '../config/load.js';
+import { interpolateNode } from '../config/interpolate.js';
+import { ConfigError, type HeraldConfig, pluginSpecs } from '../config/load.js';
 import { toHeraldEvent, validateEvent } from '../core/event.js';
 import { notificationPeople } from '../core/people.js';
 import { route } from '../core/routing.js';
@@ -14,6 +17,7 @@ import { createGuardedClient } from '../outbound/guarded-client.js';
 import { createGuardedTcp } from '../outbound/guarded-tcp.js';
 import { renderDryRun } from '../pipeline/dry-run.js';
 import { builtinRegistry } from '../plugins/builtins.js';
+import { buildRegistry, type LoadedPlugin } from '../plugins/loader.js';
 import { instantiateReceiver } from '../registry/instantiate.js';
 import type { Registry } from '../registry/registry.js';
 import { CliError } from './api-client.js';
@@ -27,10 +31,54 @@ export async function loadConfig(file: string): Promise<HeraldConfig> {
   return (await loadConfigAndPlugins(file)).config;
 }
 
-function checkedEvent(input: unknown): EventInput {
+/**
+ * The registry a config file's `plugins:` give, reading nothing else of the
+ * file: listing types must not need every receiver's secret in the environment.
+ * Only `${VAR}`s inside `plugins:` are expanded.
+ */
+export async function loadPluginsOnly(file: string, env: NodeJS.ProcessEnv = process.env): Promise<{ registry: Registry; plugins: LoadedPlugin[] }> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ path: '(file)', message: `cannot read: ${(err as Error).message}` }], file);
+  }
+  const { parseDocument } = await import('yaml');
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) throw new ConfigError([{ path: '(yaml)', message: doc.errors[0]?.message.split('\n')[0] ?? 'invalid YAML' }], file);
+  const plugins = doc.get('plugins', true);
+  const issues = interpolateNode(plugins, 'plugins', env);
+  if (issues.length > 0) throw new ConfigError(issues, file);
+  const raw = { plugins: doc.toJS()?.plugins === undefined ? undefined : (plugins as { toJSON(): unknown } | undefined)?.toJSON() };
+  return buildRegistry(pluginSpecs(raw, file), dirname(resolve(file)));
+}
+
+/** Whether something that fails as an event is more likely a sender's own payload. */
+function looksLikeSenderPayload(input: unknown): boolean {
+  const items = Array.isArray(input) ? input : [input];
+  return items.some((i) => i !== null && typeof i === 'object' && typeof (i as { title?: unknown }).title !== 'string');
+}
+
+function checkedEvent(input: unknown, file?: string): EventInput {
   const issues = validateEvent(input);
-  if (issues.length > 0) throw new CliError(`invalid event:\n${issues.map((i) => `  ${i.path || '(event)'}: ${i.message}`).join('\n')}`, 2);
-  return input as EventInput;
+  if (issues.length === 0) return input as EventInput;
+  const hint =
+    file && looksLikeSenderPayload(input)
+      ? `\n${file} is not a Herald event (it has no "title"). If it is what a sender posts (GitHub, Alertmanager, Sentry, a mail, …), ` +
+        `run it through the source that takes it instead:\n  herald sources test <source> --payload ${file} [--header 'Name: value']…`
+      : '';
+  throw new CliError(`invalid event${file ? ` in ${file}` : ''}:\n${issues.map((i) => `  ${i.path || '(event)'}: ${i.message}`).join('\n')}${hint}`, 2);
+}
+
+/** `herald test --event <file>`: a Herald event, refused with a pointer to `sources test` when it is a sender payload. */
+export function readEventFile(file: string): EventInput {
+  let input: unknown;
+  try {
+    input = JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8'));
+  } catch (err) {
+    throw new CliError(`--event ${file}: ${(err as Error).message}`, 2);
+  }
+  return checkedEvent(input, file === '-' ? '(stdin)' : file);
 }
 
 /** `herald test <receiver>`: one real send through one configured receiver, printed. */

@@ -1,14 +1,12 @@
 #!/usr/bin/env node
+// Only light modules load up front: each command imports what it needs when it runs, so the
+// API commands (deliveries, incidents, send, …) load no receivers, sources, schemas or protocol
+// libraries (timings in bench/RESULTS.md, "CLI start-up").
 import { Command, Option } from 'commander';
-import { checkExposure, Herald } from '../app/herald.js';
-import { loadConfigAndPlugins } from '../app/load-config.js';
-import { ConfigError, maskReceiverConfig } from '../config/load.js';
-import { createLogger } from '../lib/logger.js';
-import { PluginError } from '../plugins/errors.js';
+import type { Herald as HeraldApp } from '../app/herald.js';
 import { CliError, callApi, type RemoteOptions } from './api-client.js';
-import { collect, type EventFlags, eventFromFlags, readPayload, SAMPLE_EVENT } from './event-options.js';
-import { defaultRegistry, loadConfig, routesTest, testReceiver } from './local.js';
-import { formatOnCall, parseAtOption } from './oncall.js';
+import { collect, type EventFlags, eventFromFlags, parseHeaders, readPayload, readPayloadBytes, SAMPLE_EVENT } from './event-options.js';
+import { type DeliveryLine, formatDelivery, formatIncident, formatIncidentLine, type IncidentDetail, type IncidentView } from './format.js';
 
 const out = (s: string): void => {
   process.stdout.write(`${s}\n`);
@@ -51,12 +49,19 @@ program
     // Until the real handler is installed, a SIGHUP must not end the process (its default action).
     const early = () => process.stderr.write('herald: SIGHUP during start-up ignored; send it again once Herald is up\n');
     process.on('SIGHUP', early);
+    const [{ Herald }, { loadConfigAndPlugins }, { createLogger }, { serveBanner }] = await Promise.all([
+      import('../app/herald.js'),
+      import('../app/load-config.js'),
+      import('../lib/logger.js'),
+      import('./banner.js'),
+    ]);
     const { config, registry } = await loadConfigAndPlugins(o.config);
     const log = createLogger({ level: config.log.level, format: config.log.format, secrets: () => herald?.currentConfig().secrets ?? config.secrets });
-    let herald: Herald | undefined;
+    let herald: HeraldApp | undefined;
     herald = await Herald.start({ config, registry, log });
     const h = herald;
     process.off('SIGHUP', early);
+    process.stderr.write(serveBanner(h.address(), o.config, config.auth.tokens.length > 0));
     process.on('SIGHUP', () => {
       h.reload().catch((err: unknown) => log.error(`reload refused, the running configuration stays: ${(err as Error).message}`));
     });
@@ -83,6 +88,11 @@ program
   .addOption(configOption())
   .option('--show', 'print the resolved receivers and routes')
   .action(async (o: { config: string; show?: boolean }) => {
+    const [{ loadConfig }, { checkExposure }, { maskReceiverConfig }] = await Promise.all([
+      import('./local.js'),
+      import('../app/herald.js'),
+      import('../config/load.js'),
+    ]);
     const config = await loadConfig(o.config);
     try {
       checkExposure(config);
@@ -109,12 +119,7 @@ eventFlags(remote(program.command('send').description('post one event to a runni
       const { json: body } = await callApi(o, 'POST', '/api/v1/events', eventFromFlags(o));
       return json(body);
     }
-    const headers: Record<string, string> = {};
-    for (const h of o.header ?? []) {
-      const i = h.indexOf(':');
-      if (i <= 0) throw new CliError(`--header ${JSON.stringify(h)}: use "Name: value"`, 2);
-      headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
-    }
+    const headers = parseHeaders(o.header);
     const payload = o.body ? readPayload(o.body) : JSON.stringify(eventFromFlags(o));
     const { json: body } = await callApi(o, 'POST', `/hooks/${encodeURIComponent(o.hook)}`, undefined, { body: payload, headers });
     json(body);
@@ -125,9 +130,10 @@ program
   .description('send a sample event through one configured receiver now and print the attempt')
   .argument('<receiver>', 'receiver name from the config')
   .addOption(configOption())
-  .option('--event <file>', 'event JSON to send instead of the built-in sample')
+  .option('--event <file>', 'event JSON to send instead of the built-in sample (a Herald event; a sender payload goes through `sources test`)')
   .action(async (name: string, o: { config: string; event?: string }) => {
-    const input = o.event ? eventFromFlags({ file: o.event }) : SAMPLE_EVENT;
+    const { loadConfig, readEventFile, testReceiver } = await import('./local.js');
+    const input = o.event ? readEventFile(o.event) : SAMPLE_EVENT;
     const ok = await testReceiver(await loadConfig(o.config), name, input, out);
     process.exitCode = ok ? 0 : 1;
   });
@@ -136,11 +142,36 @@ const routes = program.command('routes').description('inspect routing');
 eventFlags(
   routes.command('test').description('dry run: which receivers an event reaches and what each would send (sends nothing)').addOption(configOption()),
 ).action(async (o: EventFlags & { config: string }) => {
+  const { loadConfig, routesTest } = await import('./local.js');
   json(await routesTest(await loadConfig(o.config), eventFromFlags(o)));
 });
 
+const sources = program.command('sources').description('inspect sources');
+sources
+  .command('test')
+  .description("dry run: a sender's raw payload through a configured source's mapping and the routes (stores and sends nothing)")
+  .argument('<source>', 'source name from the config')
+  .addOption(configOption())
+  .requiredOption('--payload <file>', 'the raw payload as the sender posts it (for smtp: the raw mail, headers and body); - for stdin')
+  .option('--header <name:value>', 'a request header the sender sends, e.g. "X-GitHub-Event: push" (repeatable)', collect)
+  .option('--skip-verify', 'accept the payload when the headers carry no signature or token (given ones are still checked)')
+  .option('--from <address>', "smtp: envelope sender (default: the mail's From:)")
+  .option('--to <address>', "smtp: envelope recipient (repeatable; default: the mail's To: and Cc:)", collect)
+  .action(async (name: string, o: { config: string; payload: string; header?: string[]; skipVerify?: boolean; from?: string; to?: string[] }) => {
+    const [{ loadConfig }, { sourcesTest }] = await Promise.all([import('./local.js'), import('./sources-test.js')]);
+    const config = await loadConfig(o.config);
+    const result = await sourcesTest(config, name, {
+      payload: readPayloadBytes(o.payload),
+      headers: parseHeaders(o.header),
+      skipVerify: o.skipVerify === true,
+      from: o.from,
+      to: o.to,
+    });
+    json(result);
+  });
+
 remote(program.command('deliveries').description('list deliveries of a running Herald'))
-  .addOption(new Option('--state <state>', 'filter by state').choices(['pending', 'running', 'failed', 'succeeded', 'dead']))
+  .addOption(new Option('--state <state>', 'filter by state').choices(['pending', 'running', 'failed', 'succeeded', 'dead', 'suppressed']))
   .option('--receiver <name>', 'filter by receiver')
   .option('--limit <n>', 'how many (1–500)', '50')
   .option('--json', 'print JSON')
@@ -149,12 +180,58 @@ remote(program.command('deliveries').description('list deliveries of a running H
     if (o.state) q.set('state', o.state);
     if (o.receiver) q.set('receiver', o.receiver);
     const { json: body } = await callApi(o, 'GET', `/api/v1/deliveries?${q}`);
-    const list = (body as { deliveries: { id: string; receiver: string; state: string; attempts: number; run_at: string; last_error: string | null }[] })
-      .deliveries;
     if (o.json) return json(body);
+    const list = (body as { deliveries: DeliveryLine[] }).deliveries;
     if (list.length === 0) return out('no deliveries');
-    for (const d of list)
-      out(`${d.id}  ${d.state.padEnd(9)} ${d.receiver.padEnd(16)} attempts=${d.attempts}  next=${d.run_at}${d.last_error ? `  error: ${d.last_error}` : ''}`);
+    for (const d of list) out(formatDelivery(d));
+  });
+
+const incidents = program.command('incidents').description('incidents of a running Herald: list, show, acknowledge, resolve');
+
+remote(incidents.command('ls', { isDefault: true }).description('list incidents, newest first (the default: `herald incidents`)'))
+  .addOption(
+    new Option('--state <state>', 'firing (not acknowledged), acknowledged (still firing) or resolved').choices(['firing', 'acknowledged', 'resolved']),
+  )
+  .option('--route <route>', 'only this route')
+  .option('--limit <n>', 'how many (1–500)', '50')
+  .option('--json', 'print JSON')
+  .action(async (o: RemoteOptions & { state?: string; route?: string; limit: string; json?: boolean }) => {
+    const q = new URLSearchParams({ limit: o.limit });
+    if (o.state) q.set('state', o.state);
+    if (o.route) q.set('route', o.route);
+    const { json: body } = await callApi(o, 'GET', `/api/v1/incidents?${q}`);
+    if (o.json) return json(body);
+    const list = (body as { incidents: IncidentView[] }).incidents;
+    if (list.length === 0) return out(o.state ? `no ${o.state} incidents` : 'no incidents');
+    for (const i of list) out(formatIncidentLine(i));
+  });
+
+remote(incidents.command('show').description('one incident: state, who acknowledged or resolved it, its events and notifications'))
+  .argument('<id>', 'incident id (from `herald incidents`)')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: RemoteOptions & { json?: boolean }) => {
+    const { json: body } = await callApi(o, 'GET', `/api/v1/incidents/${encodeURIComponent(id)}`);
+    if (o.json) return json(body);
+    out(formatIncident(body as IncidentDetail));
+  });
+
+remote(incidents.command('ack').description('acknowledge a firing incident: stops its repeats and tells receivers that take acknowledgements'))
+  .argument('<id>', 'incident id')
+  .option('--by <name>', "who acknowledges (default: the token's name)")
+  .option('--comment <text>', 'why, or what happens next; shown by `incidents show`')
+  .action(async (id: string, o: RemoteOptions & { by?: string; comment?: string }) => {
+    const body = { ...(o.by !== undefined ? { by: o.by } : {}), ...(o.comment !== undefined ? { comment: o.comment } : {}) };
+    const { json: r } = await callApi(o, 'POST', `/api/v1/incidents/${encodeURIComponent(id)}/ack`, body);
+    const { by, notified } = r as { by: string; notified: string[] };
+    out(`acknowledged incident ${id} as ${by}${notified.length > 0 ? `; told ${notified.join(', ')}` : ''}`);
+  });
+
+remote(incidents.command('resolve').description('resolve a firing incident by hand; the route sends its resolved notification'))
+  .argument('<id>', 'incident id')
+  .option('--by <name>', "who resolves (default: the token's name)")
+  .action(async (id: string, o: RemoteOptions & { by?: string }) => {
+    const { json: r } = await callApi(o, 'POST', `/api/v1/incidents/${encodeURIComponent(id)}/resolve`, o.by !== undefined ? { by: o.by } : {});
+    out(`resolved incident ${id} as ${(r as { by: string }).by}`);
   });
 
 remote(program.command('replay').description('send a delivery again, or every dead one with --dead'))
@@ -234,7 +311,8 @@ program
   .option('--schema <type>', 'print the JSON Schema of a receiver type')
   .option('-c, --config <file>', 'also list the plugins this config loads')
   .action(async (o: { schema?: string; config?: string }) => {
-    const registry = o.config ? (await loadConfigAndPlugins(o.config)).registry : defaultRegistry();
+    const { defaultRegistry, loadPluginsOnly } = await import('./local.js');
+    const registry = o.config ? (await loadPluginsOnly(o.config)).registry : defaultRegistry();
     if (o.schema) {
       const r = registry.get(o.schema);
       if (!r) throw new CliError(`unknown receiver type "${o.schema}" (known: ${registry.types().join(', ')})`, 2);
@@ -248,7 +326,9 @@ program
   .description('list every receiver and source type with its origin (built-in or plugin package) and version')
   .addOption(configOption())
   .action(async (o: { config: string }) => {
-    const { registry, plugins } = await loadConfigAndPlugins(o.config);
+    // Listing types needs only the `plugins:` list: the rest of the file (and its ${SECRET}s) is not read.
+    const { loadPluginsOnly } = await import('./local.js');
+    const { registry, plugins } = await loadPluginsOnly(o.config);
     for (const { definition: d, origin } of registry.all()) out(`${d.type.padEnd(14)} ${d.version.padEnd(8)} ${origin}`);
     out('');
     for (const { definition: d, origin } of registry.sources.all()) out(`source ${d.type.padEnd(14)} ${d.version.padEnd(8)} ${origin}`);
@@ -262,6 +342,7 @@ program
   .addOption(configOption())
   .option('--at <time>', 'RFC 3339, or "YYYY-MM-DD[ HH:MM]" in the schedule\'s time zone')
   .action(async (name: string, o: { config: string; at?: string }) => {
+    const [{ loadConfig }, { formatOnCall, parseAtOption }] = await Promise.all([import('./local.js'), import('./oncall.js')]);
     const config = await loadConfig(o.config);
     const schedule = config.people.schedules.get(name);
     if (!schedule) {
@@ -280,12 +361,14 @@ program
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`${err.message}\n`);
+  // By name, not instanceof: importing their modules here would load the config schemas for every command.
+  const name = (err as Error | undefined)?.name;
+  if (name === 'ConfigError') {
+    process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }
-  if (err instanceof PluginError) {
-    process.stderr.write(`herald: ${err.message}\n`);
+  if (name === 'PluginError') {
+    process.stderr.write(`herald: ${(err as Error).message}\n`);
     process.exit(2);
   }
   if (err instanceof CliError) {

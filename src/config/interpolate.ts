@@ -13,6 +13,11 @@ const VAR_RE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
  * is a literal `${`. A variable that is unset (and has no default) is an error.
  */
 export function interpolate(doc: Document, env: NodeJS.ProcessEnv): InterpolationIssue[] {
+  return interpolateNode(doc.contents as Node, '', env);
+}
+
+/** The same for one part of a document (e.g. only `plugins:`); `path` prefixes the issues' paths. */
+export function interpolateNode(root: unknown, rootPath: string, env: NodeJS.ProcessEnv): InterpolationIssue[] {
   const issues: InterpolationIssue[] = [];
   const walk = (node: Node | null | undefined, path: string) => {
     if (!node) return;
@@ -36,6 +41,6 @@ export function interpolate(doc: Document, env: NodeJS.ProcessEnv): Interpolatio
       });
     }
   };
-  walk(doc.contents as Node, '');
+  walk(root as Node, rootPath);
   return issues;
 }

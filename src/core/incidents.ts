@@ -95,6 +95,10 @@ export interface Incident {
   resolvedAt: number | null;
   acknowledgedAt: number | null;
   acknowledgedBy: string | null;
+  /** What the acknowledger said, if anything. */
+  acknowledgedComment?: string | null;
+  /** Who resolved it by hand; null when an event or a timer resolved it. */
+  resolvedBy?: string | null;
   /** The status receivers last heard about; null until the first notification. */
   notified: 'firing' | 'resolved' | null;
   repeatAt: number | null;

@@ -1,5 +1,6 @@
 import { EventInputSchema } from '../core/event.js';
 import { DELIVERY_STATES } from '../store/types.js';
+import { AckBodySchema, ResolveBodySchema } from './routes/incidents.js';
 import { NewSilenceSchema } from './routes/silences.js';
 
 /** TypeBox schemas are JSON Schema plus internal `~` keys; drop those. */
@@ -39,6 +40,8 @@ export const openApiDocument = {
         },
       },
       NewSilence: clean(NewSilenceSchema),
+      IncidentAck: clean(AckBodySchema),
+      IncidentResolve: clean(ResolveBodySchema),
       Silence: {
         type: 'object',
         properties: {
@@ -215,6 +218,13 @@ export const openApiDocument = {
     '/api/v1/incidents': {
       get: {
         summary: 'Incidents of routes with a policy, newest first (scope: read)',
+        parameters: listParams([
+          ['state', 'firing (not acknowledged), acknowledged (still firing) or resolved'],
+          ['status', 'firing (acknowledged or not) or resolved; not with state'],
+          ['route', 'route name'],
+          ['cursor', 'next_cursor of the previous page'],
+          ['limit', '1–500, default 50'],
+        ]),
         responses: { '200': { description: 'incidents' }, ...errors(400, 401, 403) },
       },
     },
@@ -227,16 +237,18 @@ export const openApiDocument = {
     },
     '/api/v1/incidents/{id}/ack': {
       post: {
-        summary: 'Acknowledge: stops repeats, tells receivers that support it (scope: admin)',
+        summary: 'Acknowledge: stops repeats, tells receivers that support it; records `by` (default: the token name) and `comment` (scope: admin)',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { '200': { description: 'acknowledged' }, ...errors(401, 403, 404, 409) },
+        requestBody: { required: false, content: json({ $ref: '#/components/schemas/IncidentAck' }) },
+        responses: { '200': { description: 'acknowledged' }, ...errors(400, 401, 403, 404, 409) },
       },
     },
     '/api/v1/incidents/{id}/resolve': {
       post: {
-        summary: 'Resolve by hand (scope: admin)',
+        summary: 'Resolve by hand; records `by` (default: the token name) (scope: admin)',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { '200': { description: 'resolved' }, ...errors(401, 403, 404, 409) },
+        requestBody: { required: false, content: json({ $ref: '#/components/schemas/IncidentResolve' }) },
+        responses: { '200': { description: 'resolved' }, ...errors(400, 401, 403, 404, 409) },
       },
     },
     '/api/v1/checks': {

@@ -36,9 +36,9 @@ export interface ApiDeps {
   /** Prometheus' alert list → events, or why it is not one. */
   prometheusAlerts: (body: unknown) => { events: EventInput[] } | { error: string };
   /** Acknowledges a firing incident and passes it on to the route's receivers that can (PagerDuty). */
-  acknowledgeIncident: (id: string, by: string) => Promise<'not_found' | 'not_firing' | { notified: string[] }>;
+  acknowledgeIncident: (id: string, by: string, comment?: string) => Promise<'not_found' | 'not_firing' | { notified: string[] }>;
   /** Resolves a firing incident by hand; the route's policy sends the resolved notification. */
-  resolveIncident: (id: string) => Promise<'not_found' | 'not_firing' | 'resolved'>;
+  resolveIncident: (id: string, by?: string) => Promise<'not_found' | 'not_firing' | 'resolved'>;
   /** Health checks' state and recent results (all, or by name). */
   checks: () => { name: string; inspect(): unknown }[];
   /** Fits, validates and durably commits a source's events. */

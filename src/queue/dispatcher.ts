@@ -285,7 +285,7 @@ export class Dispatcher {
         source: 'herald',
         labels: i.labels,
         ...(i.severity ? { severity: i.severity } : {}),
-        text: `Acknowledged by ${i.acknowledgedBy ?? 'unknown'}`,
+        text: `Acknowledged by ${i.acknowledgedBy ?? 'unknown'}${i.acknowledgedComment ? `: ${i.acknowledgedComment}` : ''}`,
       },
       newId(now),
       now,
@@ -302,7 +302,7 @@ export class Dispatcher {
    * gets the acknowledgement right after its trigger, see planGroup). Runs in
    * the dispatcher's queue, so it never races a flush of the same incident.
    */
-  acknowledge(id: string, by: string): Promise<'not_found' | 'not_firing' | { notified: string[] }> {
+  acknowledge(id: string, by: string, comment?: string): Promise<'not_found' | 'not_firing' | { notified: string[] }> {
     const run = this.ticking.then(async () => {
       const incident = await this.o.store.getIncident(id);
       if (!incident) return 'not_found' as const;
@@ -312,8 +312,9 @@ export class Dispatcher {
       const { keyed, plain } = route ? this.split(route) : { keyed: [], plain: [] };
       const triggered = keyed.length > 0 ? ((await this.o.store.triggeredReceivers([incident.id])).get(incident.id) ?? new Set<string>()) : new Set<string>();
       const notice = { events: [] as HeraldEvent[], deliveries: [] as NewDelivery[] };
-      const notified = this.pushAcknowledge(notice, { ...incident, acknowledgedBy: by }, [...keyed.filter((r) => triggered.has(r)), ...plain], now);
-      if (!(await this.o.store.acknowledgeIncident(id, by, now, notice))) return 'not_firing' as const;
+      const acked = { ...incident, acknowledgedBy: by, acknowledgedComment: comment ?? null };
+      const notified = this.pushAcknowledge(notice, acked, [...keyed.filter((r) => triggered.has(r)), ...plain], now);
+      if (!(await this.o.store.acknowledgeIncident(id, by, now, { comment, notice }))) return 'not_firing' as const;
       if (notified.length > 0) this.o.onQueued();
       return { notified };
     });

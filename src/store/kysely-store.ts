@@ -236,9 +236,10 @@ export class KyselyStore implements Store {
     return wrapUnavailable(() => this.db.transaction().execute((trx) => autoResolve(trx, now)));
   }
 
-  async listIncidents(f: { status?: 'firing' | 'resolved'; route?: string; limit: number; before?: string }): Promise<Incident[]> {
+  async listIncidents(f: { status?: 'firing' | 'resolved'; acknowledged?: boolean; route?: string; limit: number; before?: string }): Promise<Incident[]> {
     let q = this.db.selectFrom('incidents').selectAll().orderBy('id', 'desc').limit(f.limit);
     if (f.status) q = q.where('status', '=', f.status);
+    if (f.acknowledged !== undefined) q = q.where('acknowledged_at', f.acknowledged ? 'is not' : 'is', null);
     if (f.route) q = q.where('route', '=', f.route);
     if (f.before) q = q.where('id', '<', f.before);
     return (await q.execute()).map(toIncident);
@@ -257,30 +258,39 @@ export class KyselyStore implements Store {
     return out;
   }
 
-  acknowledgeIncident(id: string, by: string, now: number, notice?: { events: HeraldEvent[]; deliveries: NewDelivery[] }): Promise<boolean> {
+  acknowledgeIncident(
+    id: string,
+    by: string,
+    now: number,
+    opts: { comment?: string; notice?: { events: HeraldEvent[]; deliveries: NewDelivery[] } } = {},
+  ): Promise<boolean> {
     return wrapUnavailable(() =>
       this.db.transaction().execute(async (trx) => {
         const res = await trx
           .updateTable('incidents')
-          .set({ acknowledged_at: now, acknowledged_by: by, repeat_at: null })
+          .set({ acknowledged_at: now, acknowledged_by: by, acknowledged_comment: opts.comment ?? null, repeat_at: null })
           .where('id', '=', id)
           .where('status', '=', 'firing')
           .where('acknowledged_at', 'is', null)
           .executeTakeFirst();
         if (Number(res.numUpdatedRows) !== 1) return false;
         // The acknowledge notices commit with the acknowledgement: neither without the other.
-        await insertNotice(trx, notice?.events ?? [], notice?.deliveries ?? [], now);
+        await insertNotice(trx, opts.notice?.events ?? [], opts.notice?.deliveries ?? [], now);
         return true;
       }),
     );
   }
 
-  resolveIncident(id: string, now: number, policy: { groupIntervalMs: number }): Promise<boolean> {
+  resolveIncident(id: string, now: number, policy: { groupIntervalMs: number }, by?: string): Promise<boolean> {
     return wrapUnavailable(() =>
       this.db.transaction().execute(async (trx) => {
         const row = await trx.selectFrom('incidents').selectAll().where('id', '=', id).where('status', '=', 'firing').executeTakeFirst();
         if (!row) return false;
-        await trx.updateTable('incidents').set({ status: 'resolved', resolved_at: now, repeat_at: null }).where('id', '=', id).execute();
+        await trx
+          .updateTable('incidents')
+          .set({ status: 'resolved', resolved_at: now, resolved_by: by ?? null, repeat_at: null })
+          .where('id', '=', id)
+          .execute();
         await markGroupChanged(trx, row.route, row.group_key, now, 0, policy.groupIntervalMs);
         return true;
       }),
@@ -312,13 +322,15 @@ export class KyselyStore implements Store {
     if (records.length === 0) return Promise.resolve();
     return wrapUnavailable(() =>
       this.d.bookkeeping(this.db, async (trx) => {
-        // Group successes by lease holder so the common case is one UPDATE.
-        const ok = new Map<string, string[]>();
+        // Group successes by lease holder and HTTP status so the common case is one UPDATE.
+        const ok = new Map<string, { workerId: string; status: number | null; ids: string[] }>();
         for (const r of records) {
           if (r.next.state === 'succeeded') {
-            const list = ok.get(r.workerId) ?? [];
-            list.push(r.deliveryId);
-            ok.set(r.workerId, list);
+            const status = r.status ?? null;
+            const group = `${r.workerId}\u0000${status}`;
+            const entry = ok.get(group) ?? { workerId: r.workerId, status, ids: [] };
+            entry.ids.push(r.deliveryId);
+            ok.set(group, entry);
             continue;
           }
           await trx
@@ -338,7 +350,7 @@ export class KyselyStore implements Store {
             .where('locked_by', '=', r.workerId)
             .execute();
         }
-        for (const [workerId, ids] of ok) {
+        for (const { workerId, status, ids } of ok.values()) {
           for (const part of chunks(ids, 500)) {
             await trx
               .updateTable('deliveries')
@@ -349,7 +361,7 @@ export class KyselyStore implements Store {
                 lease_until: null,
                 locked_by: null,
                 last_error: null,
-                last_status: null,
+                last_status: status,
                 updated_at: now,
               }))
               .where('id', 'in', part)

@@ -75,6 +75,8 @@ export interface IncidentsTable {
   resolved_at: number | null;
   acknowledged_at: number | null;
   acknowledged_by: string | null;
+  acknowledged_comment: string | null;
+  resolved_by: string | null;
   notified: string | null;
   repeat_at: number | null;
   ends_at: number | null;

@@ -163,17 +163,23 @@ export interface Store {
   commitRepeat(incident: Incident, deliveries: NewDelivery[], nextRepeatAt: number, now: number): Promise<boolean>;
   /** Resolves firing incidents whose ends_at has passed; returns how many. */
   autoResolve(now: number): Promise<number>;
-  listIncidents(filter: { status?: 'firing' | 'resolved'; route?: string; limit: number; before?: string }): Promise<Incident[]>;
+  /** `acknowledged`: only (un)acknowledged ones. */
+  listIncidents(filter: { status?: 'firing' | 'resolved'; acknowledged?: boolean; route?: string; limit: number; before?: string }): Promise<Incident[]>;
   getIncident(id: string): Promise<Incident | undefined>;
   loadIncidents(ids: string[]): Promise<Incident[]>;
   /**
-   * Acknowledges a firing incident (stops repeats) and stores the acknowledge
-   * notices with it, in one transaction; false (and nothing stored) when it is
-   * not firing or already acknowledged.
+   * Acknowledges a firing incident (stops repeats), with the acknowledger's
+   * comment, and stores the acknowledge notices with it, in one transaction;
+   * false (and nothing stored) when it is not firing or already acknowledged.
    */
-  acknowledgeIncident(id: string, by: string, now: number, notice?: { events: HeraldEvent[]; deliveries: NewDelivery[] }): Promise<boolean>;
+  acknowledgeIncident(
+    id: string,
+    by: string,
+    now: number,
+    opts?: { comment?: string; notice?: { events: HeraldEvent[]; deliveries: NewDelivery[] } },
+  ): Promise<boolean>;
   /** Resolves a firing incident by hand, as a resolved event would; false when it is not firing. */
-  resolveIncident(id: string, now: number, policy: { groupIntervalMs: number }): Promise<boolean>;
+  resolveIncident(id: string, now: number, policy: { groupIntervalMs: number }, by?: string): Promise<boolean>;
   /** Stores a silence created through the API. */
   createSilence(silence: NewSilence): Promise<void>;
   /**

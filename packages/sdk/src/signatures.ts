@@ -1,5 +1,26 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { type HttpSourceRequest, reject } from './source.js';
+
+const missingAllowed = new AsyncLocalStorage<(what: string) => void>();
+
+/**
+ * Dry runs only (`herald sources test --skip-verify`): runs `fn` so that the
+ * checks below let a request through when it carries no signature or token at
+ * all, telling `skipped` what went unverified. A signature or token that is
+ * given is still verified, so a wrong secret still shows. Never used on the
+ * serving path.
+ */
+export function withMissingCredentialsAllowed<T>(skipped: (what: string) => void, fn: () => T): T {
+  return missingAllowed.run(skipped, fn);
+}
+
+/** No credentials in the request: refused, unless a dry run allows it (then reported). */
+function missing(message: string): void {
+  const skipped = missingAllowed.getStore();
+  if (!skipped) throw reject.unauthorized(message);
+  skipped(message);
+}
 
 /**
  * Compares two secrets in constant time whatever their lengths: both sides are
@@ -31,7 +52,10 @@ export function hmacSignature(body: Buffer | string, o: HmacOptions): string {
  */
 export function requireHmac(req: HttpSourceRequest, headerName: string, o: HmacOptions): void {
   const given = req.headers[headerName.toLowerCase()];
-  if (!given) throw reject.unauthorized(`missing ${headerName} header: this source requires a signed request`);
+  if (!given) {
+    missing(`missing ${headerName} header: this source requires a signed request`);
+    return;
+  }
   const expected = hmacSignature(req.rawBody, o);
   const normalized = o.encoding === 'base64' ? given.trim() : given.trim().toLowerCase();
   if (!safeEqual(normalized, expected)) throw reject.unauthorized(`${headerName} does not match the body: wrong secret or altered payload`);
@@ -40,7 +64,10 @@ export function requireHmac(req: HttpSourceRequest, headerName: string, o: HmacO
 /** Refuses a request without the expected shared token in `headerName`. */
 export function requireToken(req: HttpSourceRequest, headerName: string, token: string): void {
   let given = req.headers[headerName.toLowerCase()];
-  if (!given) throw reject.unauthorized(`missing ${headerName} header: this source requires a token`);
+  if (!given) {
+    missing(`missing ${headerName} header: this source requires a token`);
+    return;
+  }
   if (headerName.toLowerCase() === 'authorization') given = given.replace(/^Bearer\s+/i, '');
   if (!safeEqual(given.trim(), token)) throw reject.unauthorized(`${headerName} does not match the configured token`);
 }
@@ -65,6 +92,10 @@ export function requireStandardWebhook(req: HttpSourceRequest, secret: string, n
   const id = req.headers['webhook-id'];
   const ts = req.headers['webhook-timestamp'];
   const sigs = req.headers['webhook-signature'];
+  if (!id && !ts && !sigs) {
+    missing('missing webhook-id, webhook-timestamp or webhook-signature header (Standard Webhooks)');
+    return '';
+  }
   if (!id || !ts || !sigs) throw reject.unauthorized('missing webhook-id, webhook-timestamp or webhook-signature header (Standard Webhooks)');
   if (!/^\d{1,12}$/.test(ts)) throw reject.unauthorized('webhook-timestamp must be Unix seconds');
   if (Math.abs(nowMs / 1000 - Number(ts)) > toleranceSeconds) {

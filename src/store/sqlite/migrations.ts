@@ -149,4 +149,11 @@ export const sqliteMigrations: Record<string, Migration> = {
       await sql`CREATE INDEX deliveries_incident ON deliveries (incident_id) WHERE incident_id IS NOT NULL`.execute(db);
     },
   },
+  '0005_incident_notes': {
+    async up(db: Kysely<unknown>) {
+      // What the acknowledger said (`herald incidents ack --comment`) and who resolved by hand.
+      await sql`ALTER TABLE incidents ADD COLUMN acknowledged_comment text`.execute(db);
+      await sql`ALTER TABLE incidents ADD COLUMN resolved_by text`.execute(db);
+    },
+  },
 };
