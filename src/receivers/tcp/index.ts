@@ -1,6 +1,8 @@
 import { Duration, defineReceiver, parseDuration, Type, templateVars } from '@herald/sdk';
 
-const DEFAULT_TEXT = '[{{ event.status | upcase }}] {{ event.title }}{% if event.url %} {{ event.url }}{% endif %}';
+/** `[FIRING] title url`; a group notification's title states its status and counts already. */
+export const DEFAULT_TEXT =
+  "{% unless event.source == 'herald' and event.type == 'group' %}[{{ event.status | upcase }}] {% endunless %}{{ event.title }}{% if event.url %} {{ event.url }}{% endif %}";
 
 /**
  * One framed message per notification to a raw TCP (or TLS) socket: a JSON

@@ -3,6 +3,9 @@ import { createServer, type Server } from 'node:net';
 import { describe, it } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
 import { deliveries, eventually, selfSignedCert, startHerald } from '../../../test/helpers/harness.js';
+import { groupEvent, type Incident } from '../../core/incidents.js';
+import { createTemplateEngine } from '../../templates/liquid-engine.js';
+import { DEFAULT_TEXT } from './index.js';
 
 interface LineServer {
   port: number;
@@ -51,6 +54,35 @@ routes: [{receivers: [sock]}]
 `;
 
 describe('tcp receiver', () => {
+  it('the default text line states a status once: [FIRING] title, but a group title as it is', () => {
+    const line = createTemplateEngine().compile(DEFAULT_TEXT, { name: 't', escape: 'none' });
+    const one = { id: 'e', title: 'db down', status: 'firing', labels: {}, received_at: '2026-01-01T00:00:00Z', url: 'https://x.test/1' };
+    assert.equal(line.render({ event: one }), '[FIRING] db down https://x.test/1');
+    const member = (id: string): Incident =>
+      ({
+        id,
+        route: 'ops',
+        key: id,
+        groupKey: 'g',
+        status: 'firing',
+        title: id,
+        labels: { svc: 'api' },
+        timesSeen: 1,
+        firstSeen: 0,
+        lastSeen: 0,
+        lastEventId: 'e',
+        resolvedAt: null,
+        acknowledgedAt: null,
+        acknowledgedBy: null,
+        notified: null,
+        repeatAt: null,
+        endsAt: null,
+        severity: null,
+      }) as Incident;
+    const group = { ...groupEvent('ops', 'g', [member('a'), member('b')]), id: 'g1', labels: { svc: 'api' }, received_at: '2026-01-01T00:00:00Z' };
+    assert.equal(line.render({ event: group }), '[FIRING:2] svc=api');
+  });
+
   it('sends one newline-delimited JSON frame per notification', async (t) => {
     const srv = await lineServer((on) => createServer(on));
     t.after(() => srv.close());
