@@ -61,7 +61,8 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   const raw = Array.isArray(value) ? value[0] : value;
   if (raw === undefined) return undefined;
   const text = raw.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // delay-seconds; some APIs (Zulip, Discord) send fractions such as `1.5`, which are seconds too, not a date.
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text) * 1000);
   if (text === '') return undefined;
   const at = Date.parse(text);
   if (Number.isNaN(at)) return undefined;
