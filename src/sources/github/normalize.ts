@@ -29,7 +29,7 @@ export function normalizeGitHub(eventName: string, payload: unknown): EventInput
   const action = s(p.action);
   const labels: Record<string, string> = { repository: repoName, event: eventName };
   if (sender) labels.sender = sender;
-  const base = { source: 'github', type: eventName, action, labels, data: payload as Json };
+  const base = { type: eventName, action, labels, data: payload as Json };
 
   switch (eventName) {
     case 'push': {
