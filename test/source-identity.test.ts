@@ -49,7 +49,7 @@ async function silentUdp(t: TestContext): Promise<number> {
   return sock.address().port;
 }
 
-async function stored(h: TestHerald, source: string): Promise<{ source: string; labels: Record<string, string> }[]> {
+async function stored(h: TestHerald, source: string): Promise<{ source: string; source_type?: string; labels: Record<string, string> }[]> {
   return (await h.herald.server.inject({ method: 'GET', url: `/api/v1/events?source=${encodeURIComponent(source)}&limit=50` })).json().events;
 }
 
@@ -111,13 +111,14 @@ routes:
     assert.equal((await post('gh-globex', secrets['gh-globex'], 'd-2')).statusCode, 202);
     assert.equal((await post('gh-globex', secrets['gh-acme'], 'd-3')).statusCode, 401, "one org's secret does not open the other's source");
     await eventually(() => acme.requests.length === 1 && globex.requests.length === 1 && everyGit.requests.length === 2, 5000, 'delivered');
-    const event = (r: { body: string }) => JSON.parse(r.body).event as { source: string; labels: Record<string, string> };
+    const event = (r: { body: string }) => JSON.parse(r.body).event as { source: string; source_type: string; labels: Record<string, string> };
     assert.deepEqual(
-      acme.requests.map((r) => [event(r).source, event(r).labels.source_type]),
+      acme.requests.map((r) => [event(r).source, event(r).source_type]),
       [['gh-acme', 'github']],
     );
+    assert.equal(event(acme.requests[0] as { body: string }).labels.source_type, undefined, "the sender's labels are left alone");
     assert.deepEqual(
-      globex.requests.map((r) => [event(r).source, event(r).labels.source_type]),
+      globex.requests.map((r) => [event(r).source, event(r).source_type]),
       [['gh-globex', 'github']],
     );
     assert.deepEqual(everyGit.requests.map((r) => event(r).source).sort(), ['gh-acme', 'gh-globex']);
@@ -125,7 +126,7 @@ routes:
     assert.equal(acme.requests.length + globex.requests.length, 2, 'each event reached only its own route');
   });
 
-  it('every source type: source is the configured name, labels.source_type the type; the API stamps api and prometheus', async (t) => {
+  it('every source type: source is the configured name, source_type the type; the API stamps api and prometheus', async (t) => {
     const brokers = { mqtt: await reachable(1883), amqp: await reachable(5672), nats: await reachable(4222) };
     for (const [name, up] of Object.entries(brokers)) {
       if (!up && process.env.CI === 'true') assert.fail(`${name} broker not reachable on 127.0.0.1 (CI=true: it must run)`);
@@ -269,22 +270,26 @@ ${rows.map(([type, row]) => `  - {name: ${name(type)}, type: ${type}, ${row.conf
       await eventually(async () => (await stored(h, name(type))).length > 0, 8000, `an event from the ${type} source`);
       for (const e of await stored(h, name(type))) {
         assert.equal(e.source, name(type), `${type}: source is the configured name`);
-        assert.equal(e.labels.source_type, type, `${type}: labels.source_type is the type`);
+        assert.equal(e.source_type, type, `${type}: source_type is the type`);
       }
     }
 
     const api = await h.herald.server.inject({
       method: 'POST',
       url: '/api/v1/events',
-      payload: { title: 'by hand', source: 'ci', labels: { source_type: 'github' } },
+      payload: { title: 'by hand', source: 'ci' },
     });
     assert.equal(api.statusCode, 202);
     const [byHand] = await stored(h, 'ci');
-    assert.equal(byHand?.labels.source_type, 'api', 'only Herald says what an event came through');
+    assert.equal(byHand?.source_type, 'api');
+    const claimed = await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'forged', source: 'ci', source_type: 'github' } });
+    assert.equal(claimed.statusCode, 400, 'only Herald says what an event came through');
+    assert.match(claimed.json().detail, /source_type/);
+    assert.equal((await stored(h, 'ci')).length, 1, 'nothing stored');
     const prom = await h.herald.server.inject({ method: 'POST', url: '/api/v2/alerts', payload: [{ labels: { alertname: 'Down', job: 'web' } }] });
     assert.equal(prom.statusCode, 200);
     const [alert] = await stored(h, 'prometheus');
-    assert.equal(alert?.labels.source_type, 'prometheus');
+    assert.equal(alert?.source_type, 'prometheus');
     assert.equal(alert?.labels.alertname, 'Down');
   });
 });

@@ -185,7 +185,6 @@ export class SourceHost {
     if (issues.length > 0) {
       throw new SourceRejection(422, 'invalid_event', `the mapped event is invalid: ${issues.map((i) => `${i.path || '(event)'}: ${i.message}`).join('; ')}`);
     }
-    // After validation: the reserved label does not count against the sender's 64.
     const stamped = fitted.map((e) => stampSourceType(e, from.type));
     const idempotency = options.deliveryId
       ? {

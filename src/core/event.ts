@@ -87,21 +87,16 @@ export function toHeraldEvent(input: EventInput, id: string, receivedAt: number)
 }
 
 /**
- * The reserved label that names the kind of input an event came through: the
- * source's `type` (`github`, `smtp`, `http-check` …), `api` for
- * `POST /api/v1/events`, `prometheus` for `POST /api/v2/alerts`. `source` is
- * the configured name, so two sources of one type stay apart in routes, and
- * this label keeps the sender type matchable the same way for every source.
+ * Stamps `source_type`, the kind of input an event came through: the source's
+ * `type` (`github`, `smtp`, `http-check` …), `api` for `POST /api/v1/events`,
+ * `prometheus` for `POST /api/v2/alerts`. `source` is the configured name, so
+ * two sources of one type stay apart in routes; this field keeps the sender
+ * type matchable the same way for every source. It is a field Herald adds,
+ * like `id`, not a label: labels are the sender's, and receivers show them.
+ * Applied after validation, which refuses a `source_type` sent in. Pure.
  */
-export const SOURCE_TYPE_LABEL = 'source_type';
-
-/**
- * Sets the `source_type` label, replacing any value sent in: only Herald says
- * what an event came through. Applied after validation, so it never counts
- * against the labels a sender may use. Pure.
- */
-export function stampSourceType<E extends EventInput>(event: E, type: string): E {
-  return { ...event, labels: { ...event.labels, [SOURCE_TYPE_LABEL]: type } };
+export function stampSourceType<E extends EventInput>(event: E, type: string): E & { source_type: string } {
+  return { ...event, source_type: type };
 }
 
 const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);

@@ -1,5 +1,4 @@
 import type { EventInput, HeraldEvent, Json } from '@herald/sdk';
-import { SOURCE_TYPE_LABEL } from './event.js';
 
 /**
  * A route's notification policy. A route with a policy tracks incidents: events
@@ -135,8 +134,6 @@ export function groupEvent(route: string, groupKey: string, incidents: readonly 
   const counts = [firing.length ? `FIRING:${firing.length}` : '', resolved.length ? `RESOLVED:${resolved.length}` : ''].filter(Boolean).join(', ');
   const common = commonLabels(incidents.map((i) => i.labels));
   const name = Object.entries(common)
-    // source_type says what the events came through, not what the group is about: it stays a label, not the name.
-    .filter(([k]) => k !== SOURCE_TYPE_LABEL)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
   return {

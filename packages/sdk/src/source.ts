@@ -40,7 +40,7 @@ export interface SourceContext {
   /**
    * The configured source name. Events get it as their `source` (leave
    * `source` unset in a mapping), so two sources of one type are told apart
-   * by routes; Herald adds the source's type as the `source_type` label.
+   * by routes; Herald adds the source's type as the event's `source_type`.
    */
   name: string;
   log: Logger;

@@ -100,8 +100,8 @@ describe('amqp source', { timeout: 30_000 }, () => {
     assert.deepEqual(
       got.map((e) => [e.title, e.status, e.key, e.labels, e.source]),
       [
-        ['disk full', 'firing', 'disk:db-1', { host: 'db-1', source_type: 'amqp' }, 'bus'],
-        ['web-1: cpu at 97', 'firing', 'cpu:web-1', { host: 'web-1', routing_key: 'metrics.cpu', source_type: 'amqp' }, 'metrics'],
+        ['disk full', 'firing', 'disk:db-1', { host: 'db-1' }, 'bus'],
+        ['web-1: cpu at 97', 'firing', 'cpu:web-1', { host: 'web-1', routing_key: 'metrics.cpu' }, 'metrics'],
       ],
     );
     await new Promise((r) => setTimeout(r, 300));

@@ -114,7 +114,7 @@ describe('dns-check', () => {
     const [firing, resolved] = await storedEvents(h, 'moving');
     assert.equal(resolved?.status, 'resolved');
     assert.equal(resolved?.key, firing?.key);
-    assert.deepEqual(resolved?.labels, { check: 'moving', check_type: 'dns', source_type: 'dns-check' });
+    assert.deepEqual(resolved?.labels, { check: 'moving', check_type: 'dns' });
     assert.match(resolved?.title ?? '', /^moving recovered: A moving\.test → 10\.1\.2\.3 in \d+ ms$/);
     assert.ok(dns.queries.some((q) => q.name === 'app.test' && q.type === TYPE.TXT));
     assert.equal((await storedEvents(h, 'a')).length, 0);

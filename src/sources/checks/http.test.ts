@@ -127,7 +127,7 @@ describe('http-check: end to end', () => {
     assert.equal(firing.severity, 'critical');
     assert.equal(firing.key, 'check:web');
     assert.equal(firing.type, 'check');
-    assert.deepEqual(firing.labels, { team: 'web', check: 'web', check_type: 'http', source_type: 'http-check' });
+    assert.deepEqual(firing.labels, { team: 'web', check: 'web', check_type: 'http' });
     assert.equal(firing.url, `${web.url}/health`);
     // Fired by the third failure, not earlier: its results are 3 ok, then 3 failed.
     assert.deepEqual(

@@ -50,7 +50,7 @@ sources:
     const [down] = await storedEvents(h, 'down');
     assert.equal(down?.title, `down is failing: TCP 127.0.0.1:${downPort} failed: ECONNREFUSED`);
     assert.equal(down?.severity, 'warning');
-    assert.deepEqual(down?.labels, { check: 'down', check_type: 'tcp', source_type: 'tcp-check' });
+    assert.deepEqual(down?.labels, { check: 'down', check_type: 'tcp' });
     assert.equal(down?.key, 'check:down');
     assert.equal(down?.url, undefined);
 

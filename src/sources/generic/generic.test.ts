@@ -77,8 +77,8 @@ describe('generic source', () => {
     assert.deepEqual(
       events.map((e) => [e.title, e.status, e.key, e.severity, e.labels, e.source]),
       [
-        ['cpu on db-2', 'resolved', 'cpu:db-2', 'warning', { host: 'db-2', team: 'db', source_type: 'generic' }, 'mapped'],
-        ['disk on db-1', 'firing', 'disk:db-1', 'critical', { host: 'db-1', team: 'db', source_type: 'generic' }, 'mapped'],
+        ['cpu on db-2', 'resolved', 'cpu:db-2', 'warning', { host: 'db-2', team: 'db' }, 'mapped'],
+        ['disk on db-1', 'firing', 'disk:db-1', 'critical', { host: 'db-1', team: 'db' }, 'mapped'],
       ],
     );
   });

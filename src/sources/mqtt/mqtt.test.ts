@@ -99,8 +99,8 @@ describe('mqtt source', { timeout: 30_000 }, () => {
     assert.deepEqual(
       got.map((e) => [e.title, e.status, e.key, e.labels, e.source]),
       [
-        ['backup failed', 'firing', 'backup:db-1', { source_type: 'mqtt' }, 'bus'],
-        ['kitchen temperature 35°C', 'firing', 'temperature:kitchen', { room: 'kitchen', source_type: 'mqtt' }, 'sensors'],
+        ['backup failed', 'firing', 'backup:db-1', {}, 'bus'],
+        ['kitchen temperature 35°C', 'firing', 'temperature:kitchen', { room: 'kitchen' }, 'sensors'],
       ],
     );
     await new Promise((r) => setTimeout(r, 300));

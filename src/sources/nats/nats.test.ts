@@ -100,8 +100,8 @@ describe('nats source', { timeout: 30_000 }, () => {
     assert.deepEqual(
       got.map((e) => [e.title, e.status, e.key, e.labels, e.source]),
       [
-        ['http is down', 'firing', 'http', { subject: `${prefix}.core.web`, source_type: 'nats' }, 'core'],
-        ['replica lag', 'firing', 'lag:db-2', { host: 'db-2', source_type: 'nats' }, 'js'],
+        ['http is down', 'firing', 'http', { subject: `${prefix}.core.web` }, 'core'],
+        ['replica lag', 'firing', 'lag:db-2', { host: 'db-2' }, 'js'],
       ],
     );
     assert.ok((await events()).some((e) => e.id === answer.ids[0]));

@@ -190,7 +190,7 @@ describe('smtp source', () => {
     assert.equal(e.status, 'firing');
     assert.equal(e.source, 'ci');
     assert.equal(e.key, 'ci:bamboo');
-    assert.deepEqual(e.labels, { from: 'bamboo@ci.example', to: 'ci+bamboo@herald.test', tag: 'bamboo', team: 'core', source_type: 'smtp' });
+    assert.deepEqual(e.labels, { from: 'bamboo@ci.example', to: 'ci+bamboo@herald.test', tag: 'bamboo', team: 'core' });
     const data = e.data as Record<string, unknown>;
     assert.equal(data.subject, 'Build #7 failed');
     assert.equal(data.message_id, info.messageId);

@@ -155,12 +155,12 @@ describe('websocket source', () => {
     assert.deepEqual(
       events.map((e) => [e.title, e.status, e.key, e.source, e.labels]),
       [
-        ['test create', 'info', 'docker:test', 'docker', { image: 'alpine', source_type: 'websocket' }],
-        ['test start', 'resolved', 'docker:test', 'docker', { image: 'alpine', source_type: 'websocket' }],
-        ['shop-web-1 health_status: unhealthy', 'info', 'docker:shop-web-1', 'docker', { image: 'nginx:1.25', source_type: 'websocket' }],
-        ['shop-web-1 oom', 'firing', 'docker:shop-web-1', 'docker', { image: 'nginx:1.25', source_type: 'websocket' }],
-        ['shop-web-1 die', 'firing', 'docker:shop-web-1', 'docker', { image: 'nginx:1.25', source_type: 'websocket' }],
-        ['shop-web-1 health_status: healthy', 'info', 'docker:shop-web-1', 'docker', { image: 'nginx:1.25', source_type: 'websocket' }],
+        ['test create', 'info', 'docker:test', 'docker', { image: 'alpine' }],
+        ['test start', 'resolved', 'docker:test', 'docker', { image: 'alpine' }],
+        ['shop-web-1 health_status: unhealthy', 'info', 'docker:shop-web-1', 'docker', { image: 'nginx:1.25' }],
+        ['shop-web-1 oom', 'firing', 'docker:shop-web-1', 'docker', { image: 'nginx:1.25' }],
+        ['shop-web-1 die', 'firing', 'docker:shop-web-1', 'docker', { image: 'nginx:1.25' }],
+        ['shop-web-1 health_status: healthy', 'info', 'docker:shop-web-1', 'docker', { image: 'nginx:1.25' }],
       ],
       'in stream order; the network and image events are filtered out',
     );
@@ -214,7 +214,7 @@ describe('websocket source', () => {
     assert.equal(firing?.status, 'firing');
     assert.equal(firing?.severity, 'error');
     assert.equal(firing?.source, 'docker');
-    assert.deepEqual(firing?.labels, { source_name: 'docker', source_type: 'websocket' });
+    assert.deepEqual(firing?.labels, { source_name: 'docker' });
     assert.match(String(firing?.title), /^stream docker is down: /);
     assert.match(String(firing?.title), /ECONNREFUSED|closed/);
 
