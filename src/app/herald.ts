@@ -220,6 +220,7 @@ export class Herald {
         }
       },
       emit: (source, events, options) => this.sources.emit(source, events, options),
+      emitUnconfigured: (name, events) => this.sources.emitUnconfigured(name, events),
     });
   }
 

@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
-import { type Clock, type EventInput, type HttpSourceInstance, type Logger, type SourceContext, type SourceInstance, SourceRejection } from '@herald/sdk';
+import {
+  type Clock,
+  type EmitOptions,
+  type EventInput,
+  type HttpSourceInstance,
+  type Logger,
+  type SourceContext,
+  type SourceInstance,
+  SourceRejection,
+} from '@herald/sdk';
 import type { SourceConfig } from '../config/load.js';
-import { fitEvent, validateEvent } from '../core/event.js';
+import { fitEvent, stampSourceType, validateEvent } from '../core/event.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createGuardedClient } from '../outbound/guarded-client.js';
 import { createGuardedTcp } from '../outbound/guarded-tcp.js';
@@ -93,7 +102,7 @@ export class SourceHost {
       net,
       templates,
       state: this.o.state(c.name),
-      emit: (events, options) => this.emit(c.name, events, options, enricher),
+      emit: (events, options) => this.commitFrom({ name: c.name, type: c.type, enricher }, events, options ?? {}),
       rejected: (reason, detail) => {
         this.o.metrics.sourceRejected(c.name, reason);
         log.warn({ reason, detail }, 'input refused');
@@ -133,29 +142,59 @@ export class SourceHost {
     };
   }
 
-  /** Fits, validates and commits what a source produced; refuses what cannot be stored. */
+  /**
+   * Commits what an HTTP source mapped from a request to `/hooks/<name>`.
+   * A source removed by a reload while the request was in flight is refused
+   * (404) rather than stored under a name no longer configured.
+   */
   async emit(
     source: string,
     events: EventInput[],
     options: { deliveryId?: string; fingerprint?: string } = {},
-    enricher = this.running.find((r) => r.name === source)?.enricher,
+  ): Promise<{ ids: string[]; replayed?: boolean }> {
+    const r = this.running.find((x) => x.name === source);
+    if (!r) throw new SourceRejection(404, 'not_found', `no source named "${source}" is running (removed by a reload?)`);
+    return this.commitFrom(r, events, options);
+  }
+
+  /**
+   * Commits events that arrive through an API endpoint rather than a
+   * configured source (Prometheus' `POST /api/v2/alerts`): `source` and
+   * `source_type` are `name`, and no source's enrichment applies, even one
+   * that happens to share the name.
+   */
+  emitUnconfigured(name: string, events: EventInput[]): Promise<{ ids: string[]; replayed?: boolean }> {
+    return this.commitFrom({ name, type: name }, events, {});
+  }
+
+  /** Fits, validates, stamps and commits what a source produced; refuses what cannot be stored. */
+  private async commitFrom(
+    from: { name: string; type: string; enricher?: Enricher },
+    events: EventInput[],
+    options: EmitOptions & { fingerprint?: string },
   ): Promise<{ ids: string[]; replayed?: boolean }> {
     if (events.length === 0) return { ids: [] };
-    const enriched = enricher && !enricher.empty ? await Promise.all(events.map((e) => enricher.enrich(e))) : events;
-    const fitted = enriched.map((e) => fitEvent({ ...e, source: e.source ?? source }));
+    const { enricher } = from;
+    // Enrichment looks up what the sender sent (its resource_uri, its ids); events Herald makes about
+    // the source itself carry none of that, and a lookup for them only fails, delays the page and
+    // sends the lookup's credentials to whatever the empty template renders to.
+    const enrich = enricher && !enricher.empty && options.origin !== 'herald';
+    const enriched = enrich ? await Promise.all(events.map((e) => enricher.enrich(e))) : events;
+    const fitted = enriched.map((e) => fitEvent({ ...e, source: e.source ?? from.name }));
     const issues = fitted.flatMap((e, i) => validateEvent(e, events.length > 1 ? `[${i}]` : ''));
     if (issues.length > 0) {
       throw new SourceRejection(422, 'invalid_event', `the mapped event is invalid: ${issues.map((i) => `${i.path || '(event)'}: ${i.message}`).join('; ')}`);
     }
+    const stamped = fitted.map((e) => stampSourceType(e, from.type));
     const idempotency = options.deliveryId
       ? {
-          key: `source:${source}:${options.deliveryId}`,
+          key: `source:${from.name}:${options.deliveryId}`,
           // Over the input as the source produced it: enrichment results may differ between redeliveries.
           fingerprint: options.fingerprint ?? createHash('sha256').update(JSON.stringify(events)).digest('hex'),
         }
       : undefined;
-    const result = await this.o.commit(fitted, idempotency);
-    if (!result.replayed) for (const [name, n] of countBy(fitted.map((e) => e.source as string))) this.o.metrics.eventsReceived(name, n);
+    const result = await this.o.commit(stamped, idempotency);
+    if (!result.replayed) for (const [name, n] of countBy(stamped.map((e) => e.source as string))) this.o.metrics.eventsReceived(name, n);
     return result;
   }
 

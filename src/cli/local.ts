@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { EventInput, HttpClient, HttpResponse, TcpClient } from '@herald/sdk';
+import type { EventInput, HeraldEvent, HttpClient, HttpResponse, TcpClient } from '@herald/sdk';
 import { DeliveryError } from '@herald/sdk';
 import { memoryState } from '@herald/sdk/testing';
 import { loadConfigAndPlugins } from '../app/load-config.js';
@@ -141,7 +141,15 @@ export async function testReceiver(config: HeraldConfig, name: string, input: un
 
 /** `herald routes test`: the routing decision and what each receiver would send. Sends nothing. */
 export async function routesTest(config: HeraldConfig, input: unknown): Promise<unknown> {
-  const event = toHeraldEvent(checkedEvent(input), newId(), Date.now());
+  return routeStored(config, toHeraldEvent(checkedEvent(input), newId(), Date.now()));
+}
+
+/**
+ * The routing decision and rendered output for an event as Herald would have
+ * stored it (e.g. one a source emitted in `sources test`, already stamped with
+ * its `source_type`): not validated again as input.
+ */
+export async function routeStored(config: HeraldConfig, event: HeraldEvent): Promise<{ matched_routes: unknown; receivers: unknown[] }> {
   const decision = route(config.routes, event);
   const redact = makeRedactor(config.secrets);
   const log = createLogger({ level: 'silent', format: 'json' });

@@ -11,6 +11,7 @@ import {
 import { memoryState } from '@herald/sdk/testing';
 import { SourceHost } from '../app/source-host.js';
 import type { HeraldConfig, SourceConfig } from '../config/load.js';
+import { toHeraldEvent } from '../core/event.js';
 import { systemClock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { createLogger } from '../lib/logger.js';
@@ -18,7 +19,7 @@ import { makeRedactor } from '../lib/redact.js';
 import { Metrics } from '../metrics/metrics.js';
 import { createTemplateEngine } from '../templates/liquid-engine.js';
 import { CliError } from './api-client.js';
-import { routesTest } from './local.js';
+import { routeStored } from './local.js';
 
 export interface SourcesTestInput {
   /** The raw payload, byte for byte as the sender sends it (signatures cover these bytes). */
@@ -153,7 +154,7 @@ export async function sourcesTest(config: HeraldConfig, name: string, input: Sou
 
   const events = committed.flatMap((c) => c.events);
   const routed = [];
-  for (const event of events) routed.push({ event, ...((await routesTest(config, event)) as Record<string, unknown>) });
+  for (const event of events) routed.push({ event, ...(await routeStored(config, toHeraldEvent(event, newId(), Date.now()))) });
   return {
     source: name,
     type: source.type,

@@ -86,6 +86,19 @@ export function toHeraldEvent(input: EventInput, id: string, receivedAt: number)
   return event;
 }
 
+/**
+ * Stamps `source_type`, the kind of input an event came through: the source's
+ * `type` (`github`, `smtp`, `http-check` …), `api` for `POST /api/v1/events`,
+ * `prometheus` for `POST /api/v2/alerts`. `source` is the configured name, so
+ * two sources of one type stay apart in routes; this field keeps the sender
+ * type matchable the same way for every source. It is a field Herald adds,
+ * like `id`, not a label: labels are the sender's, and receivers show them.
+ * Applied after validation, which refuses a `source_type` sent in. Pure.
+ */
+export function stampSourceType<E extends EventInput>(event: E, type: string): E & { source_type: string } {
+  return { ...event, source_type: type };
+}
+
 const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 const LABEL_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.\-/]{0,127}$/;
 

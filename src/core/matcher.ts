@@ -3,7 +3,7 @@ import { EVENT_STATUSES, type HeraldEvent, SEVERITIES } from '@herald/sdk';
 export type MatchOp = '=' | '!=' | '=~' | '!~';
 
 /** Event fields a matcher can name directly; any other name is a label. */
-export const MATCHABLE_FIELDS = ['source', 'type', 'action', 'status', 'severity', 'key', 'title'] as const;
+export const MATCHABLE_FIELDS = ['source', 'source_type', 'type', 'action', 'status', 'severity', 'key', 'title'] as const;
 type MatchableField = (typeof MATCHABLE_FIELDS)[number];
 
 export interface Matcher {

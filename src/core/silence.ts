@@ -146,7 +146,7 @@ export function labelsMatch(matchers: readonly Matcher[], labels: Labels): boole
 
 /**
  * The label set of an event: its labels plus the matchable event fields
- * (`source`, `type`, `action`, `status`, `severity`, `key`, `title`) under
+ * (`source`, `source_type`, `type`, `action`, `status`, `severity`, `key`, `title`) under
  * their own names, so `severity="critical"` means the same here as in a
  * route. A field that is set hides a label of the same name.
  */

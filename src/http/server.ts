@@ -41,8 +41,10 @@ export interface ApiDeps {
   resolveIncident: (id: string, by?: string) => Promise<'not_found' | 'not_firing' | 'resolved'>;
   /** Health checks' state and recent results (all, or by name). */
   checks: () => { name: string; inspect(): unknown }[];
-  /** Fits, validates and durably commits a source's events. */
+  /** Fits, validates and durably commits the events of the configured source `source` (an HTTP source's request). */
   emit: (source: string, events: EventInput[], options?: { deliveryId?: string; fingerprint?: string }) => Promise<{ ids: string[]; replayed?: boolean }>;
+  /** The same for events an API endpoint maps itself (`/api/v2/alerts`): `source` and `source_type` are `name`; never enriched. */
+  emitUnconfigured: (name: string, events: EventInput[]) => Promise<{ ids: string[]; replayed?: boolean }>;
 }
 
 declare module 'fastify' {

@@ -36,6 +36,12 @@ export interface EventInput {
 /** A stored event, as every receiver sees it. */
 export interface HeraldEvent extends EventInput {
   id: string;
+  /**
+   * What the event came through: the source's type (`github`, `smtp` …), `api`
+   * or `prometheus`; `source` is the configured source's name. Set by Herald
+   * (absent on events stored before it existed).
+   */
+  source_type?: string;
   status: EventStatus;
   labels: Record<string, string>;
   received_at: string;

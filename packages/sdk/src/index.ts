@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './event.js';
+export * from './git.js';
 export type * from './http.js';
 export * from './json.js';
 export * from './listen.js';

@@ -30,9 +30,19 @@ export const reject = {
   tooLarge: (message: string) => new SourceRejection(413, 'payload_too_large', message),
 };
 
+export interface EmitOptions {
+  deliveryId?: string;
+  /** `sender` (default): received from the sender. `herald`: made by Herald about the source itself; never enriched. */
+  origin?: 'sender' | 'herald';
+}
+
 /** Everything a source may touch. */
 export interface SourceContext {
-  /** The configured source name; events default to it as their `source`. */
+  /**
+   * The configured source name. Events get it as their `source` (leave
+   * `source` unset in a mapping), so two sources of one type are told apart
+   * by routes; Herald adds the source's type as the event's `source_type`.
+   */
   name: string;
   log: Logger;
   clock: Clock;
@@ -53,8 +63,11 @@ export interface SourceContext {
    * acknowledged (answer 451, leave the broker message unacked).
    * `deliveryId` (a sender's delivery or message id) makes a redelivery of the
    * same input within 24 hours return the first ids instead of storing twice.
+   * `origin: 'herald'` marks events Herald makes itself rather than receives
+   * (a stream's outage notice, a check's state change): the source's
+   * enrichment steps look up what the sender sent, so they skip these.
    */
-  emit(events: EventInput[], options?: { deliveryId?: string }): Promise<{ ids: string[]; replayed?: boolean }>;
+  emit(events: EventInput[], options?: EmitOptions): Promise<{ ids: string[]; replayed?: boolean }>;
   /** Counts and logs input a listener source refused (HTTP sources throw SourceRejection instead). */
   rejected(reason: string, detail?: string): void;
 }

@@ -19,7 +19,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: ApiDeps): void {
       throw new ApiError(400, 'invalid_alerts', mapped.error);
     }
     try {
-      const { ids } = await deps.emit('prometheus', mapped.events);
+      const { ids } = await deps.emitUnconfigured('prometheus', mapped.events);
       return reply.code(200).send({ ids });
     } catch (err) {
       if (err instanceof SourceRejection) throw new ApiError(err.status, err.code, err.message);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EventInput } from '@herald/sdk';
 import type { FastifyInstance } from 'fastify';
-import { EVENT_LIMITS, validateEvent } from '../../core/event.js';
+import { EVENT_LIMITS, stampSourceType, validateEvent } from '../../core/event.js';
 import { ApiError } from '../errors.js';
 import type { ApiDeps } from '../server.js';
 import { parseListQuery } from './query.js';
@@ -41,7 +41,9 @@ export function registerEventRoutes(app: FastifyInstance, deps: ApiDeps): void {
         .digest('hex');
       idempotency = { key: `${req.principal.name}:${key}`, fingerprint };
     }
-    const outcome = await deps.ingestor.submit(deps.ingestor.prepare(inputs as EventInput[], idempotency));
+    // Posted straight to the API: `source` is whatever the client says, `source_type` is always `api`.
+    const stamped = (inputs as EventInput[]).map((e) => stampSourceType(e, 'api'));
+    const outcome = await deps.ingestor.submit(deps.ingestor.prepare(stamped, idempotency));
     if (outcome.kind === 'conflict') {
       throw new ApiError(422, 'idempotency_conflict', 'this Idempotency-Key was already used with a different body in the last 24 hours');
     }

@@ -56,7 +56,7 @@ interface AlertInput {
   extra?: Obj;
 }
 
-function toEvent(a: AlertInput, source: string): EventInput {
+function toEvent(a: AlertInput): EventInput {
   const name = a.labels.alertname ?? 'alert';
   const severity = SEVERITY[(a.labels.severity ?? '').toLowerCase()];
   const abs = (u: string | undefined) =>
@@ -66,7 +66,6 @@ function toEvent(a: AlertInput, source: string): EventInput {
   return {
     title: a.annotations.summary ?? a.annotations.title ?? name,
     text: a.annotations.description ?? a.annotations.message,
-    source,
     type: name,
     status: a.status,
     severity,
@@ -93,19 +92,16 @@ export function normalizeAlertmanager(payload: unknown): EventInput[] {
     if (Object.keys(labels).length === 0) throw new PayloadError(`alerts[${i}].labels must be a non-empty object`);
     const status = a.status === 'resolved' ? 'resolved' : a.status === 'firing' ? 'firing' : undefined;
     if (!status) throw new PayloadError(`alerts[${i}].status must be "firing" or "resolved"`);
-    return toEvent(
-      {
-        labels,
-        annotations: strings(a.annotations),
-        status,
-        startsAt: str(a.startsAt),
-        endsAt: str(a.endsAt),
-        generatorURL: str(a.generatorURL),
-        base,
-        extra: { receiver: p.receiver, groupKey: p.groupKey, externalURL: base } as Obj,
-      },
-      'alertmanager',
-    );
+    return toEvent({
+      labels,
+      annotations: strings(a.annotations),
+      status,
+      startsAt: str(a.startsAt),
+      endsAt: str(a.endsAt),
+      generatorURL: str(a.generatorURL),
+      base,
+      extra: { receiver: p.receiver, groupKey: p.groupKey, externalURL: base } as Obj,
+    });
   });
 }
 
@@ -123,16 +119,13 @@ export function normalizePrometheusAlerts(payload: unknown, now: number): EventI
     const endsAt = str(a.endsAt);
     if (endsAt !== undefined && Number.isNaN(Date.parse(endsAt))) throw new PayloadError(`[${i}].endsAt is not a date-time`);
     const ended = endsAt !== undefined && !ZERO_TIME.test(endsAt) && Date.parse(endsAt) <= now;
-    return toEvent(
-      {
-        labels,
-        annotations: strings(a.annotations),
-        status: ended ? 'resolved' : 'firing',
-        startsAt: str(a.startsAt),
-        endsAt,
-        generatorURL: str(a.generatorURL),
-      },
-      'prometheus',
-    );
+    return toEvent({
+      labels,
+      annotations: strings(a.annotations),
+      status: ended ? 'resolved' : 'firing',
+      startsAt: str(a.startsAt),
+      endsAt,
+      generatorURL: str(a.generatorURL),
+    });
   });
 }

@@ -11,13 +11,13 @@ describe('bitbucket normalize', () => {
     assert.equal(rest.length, 0);
     assert.equal(e?.title, '[team_name/repo_name] 1 commit pushed to name-of-branch by Emma');
     assert.deepEqual([e?.status, e?.type, e?.action, e?.key], ['info', 'push', 'pushed', undefined]);
-    assert.equal(e?.text, '03f4a727 commit message (Emma)');
+    assert.equal(e?.text, '03f4a72 commit message (Emma)');
     assert.deepEqual(e?.labels, { repository: 'team_name/repo_name', event: 'repo:push', branch: 'name-of-branch', user: 'Emma' });
     assert.equal(
       e?.url,
       'https://bitbucket.org/user_name/repo_name/branches/compare/c4b2b7914156a878aa7c9da452a09fb50c2091f2..b99ea6dad8f416e57c5ca78c1ccef590600d841b',
     );
-    assert.deepEqual(e?.links, [{ title: '03f4a727 commit message', url: 'https://bitbucket.org/user/repo/commits/03f4a7270240708834de475bcf21532d6134777e' }]);
+    assert.deepEqual(e?.links, [{ title: '03f4a72 commit message', url: 'https://bitbucket.org/user/repo/commits/03f4a7270240708834de475bcf21532d6134777e' }]);
     assert.deepEqual(e?.data, {
       repository: { name: 'repo_name', full_name: 'team_name/repo_name', url: 'https://api.bitbucket.org/bitbucket/bitbucket' },
       commits: [
@@ -25,8 +25,9 @@ describe('bitbucket normalize', () => {
           id: '03f4a7270240708834de475bcf21532d6134777e',
           message: 'commit message\n',
           url: 'https://bitbucket.org/user/repo/commits/03f4a7270240708834de475bcf21532d6134777e',
-          author: 'Emma',
+          author: { name: 'Emma', email: null },
           timestamp: null,
+          files: [],
         },
       ],
       ref: 'name-of-branch',
@@ -38,6 +39,7 @@ describe('bitbucket normalize', () => {
       deleted: false,
       truncated: false,
       user: 'Emma',
+      payload: fixture('repo-push'),
     });
     assert.equal(e?.occurred_at, '2015-06-09T03:34:49.000Z');
   });
@@ -61,7 +63,12 @@ describe('bitbucket normalize', () => {
     );
     assert.equal(events[0]?.links?.length, 5);
     assert.deepEqual([events[1]?.action, events[1]?.text, (events[1]?.data as { after: unknown } | undefined)?.after], ['deleted', undefined, null]);
-    assert.equal(events[2]?.text, '03f4a727 commit message (Jo Doe)');
+    assert.equal(events[2]?.text, '03f4a72 commit message (Jo Doe)');
+    assert.deepEqual(
+      (events[2]?.data as { commits: { author: unknown }[] } | undefined)?.commits[0]?.author,
+      { name: 'Jo Doe', email: 'jo@example.com' },
+      'the e-mail is kept',
+    );
   });
 
   it('maps pull request events to info events keyed bitbucket:pr:<repo>#<id>', () => {

@@ -1,11 +1,10 @@
-import type { EventInput, EventStatus, Json, Severity } from '@herald/sdk';
+import { type EventInput, type EventStatus, type GitPush, gitPushEvent, gitTime, type Json, type Severity } from '@herald/sdk';
 
 type Obj = Record<string, unknown>;
 const o = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 const s = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);
 const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(o) : []);
 const href = (links: unknown, name: string): string | undefined => s(o(o(links)[name]).href);
-const firstLine = (text: string | undefined) => (text ?? '').split('\n')[0]?.trim() ?? '';
 
 /** Bitbucket writes RFC 3339 with microseconds (`2015-04-06T15:23:38.179678+00:00`); anything unreadable is dropped. */
 export function bitbucketTime(value: unknown): string | undefined {
@@ -20,11 +19,15 @@ function who(account: unknown): string | undefined {
   return s(a.display_name) ?? s(a.nickname) ?? s(a.username);
 }
 
-/** A commit author: `{raw: "Name <mail>", user: {account}}` in Bitbucket Cloud, a bare account in older captures. */
-function author(value: unknown): string | null {
+/**
+ * A commit author: `{raw: "Name <mail>", user: {account}}` in Bitbucket Cloud, a bare
+ * account in older captures. The e-mail is only ever in `raw`.
+ */
+function author(value: unknown): { name: string | null; email: string | null } {
   const a = o(value);
-  const raw = s(a.raw)?.replace(/\s*<[^>]*>\s*$/, '');
-  return who(a.user) ?? (raw || undefined) ?? who(a) ?? null;
+  const m = /^\s*(.*?)\s*<([^>]*)>\s*$/.exec(s(a.raw) ?? '');
+  const rawName = m ? m[1] : s(a.raw);
+  return { name: who(a.user) ?? (rawName || undefined) ?? who(a) ?? null, email: m?.[2] || null };
 }
 
 function repoName(p: Obj): string {
@@ -32,62 +35,43 @@ function repoName(p: Obj): string {
   return s(r.full_name) ?? s(r.name) ?? 'bitbucket';
 }
 
-/** The uniform `{repository, commits}` view every git source puts in `data` (the shape the old Bitbucket brokers posted). */
-function commitsView(p: Obj, repo: string, commits: Obj[]) {
-  const r = o(p.repository);
-  return {
-    repository: { name: s(r.name) ?? repo, full_name: repo, url: href(r.links, 'html') ?? null },
-    commits: commits.map((c) => ({
-      id: s(c.hash) ?? '',
-      message: s(c.message) ?? '',
-      url: href(c.links, 'html') ?? null,
-      author: author(c.author),
-      timestamp: bitbucketTime(c.date) ?? null,
-    })),
-  };
-}
-
-/** One `push.changes[]` entry: a ref updated, created or deleted by one push. */
+/**
+ * One `push.changes[]` entry (a ref updated, created or deleted by one push) → the uniform
+ * push event (docs/events.md#git-pushes). Payload: "Repository events → Push" at
+ * https://support.atlassian.com/bitbucket-cloud/docs/event-payloads/ — it lists no files.
+ */
 function pushChange(p: Obj, repo: string, actor: string, change: Obj, eventKey: string): EventInput {
   const now = o(change.new);
   const old = o(change.old);
+  const r = o(p.repository);
   const deleted = change.new === null || change.closed === true;
-  const ref = deleted ? o(change.old) : now;
-  const refType = s(ref.type) === 'tag' ? 'tag' : 'branch';
-  const name = s(ref.name) ?? 'unknown';
-  const commits = list(change.commits);
-  const view = commitsView(p, repo, commits);
-  const truncated = change.truncated === true;
-  const n = view.commits.length;
-  let what: string;
-  if (deleted) what = `${refType} ${name} deleted`;
-  else if (refType === 'tag') what = `tag ${name} pushed`;
-  else what = `${n}${truncated ? '+' : ''} commit${n === 1 && !truncated ? '' : 's'} pushed to ${name}`;
-  const labels: Record<string, string> = { repository: repo, event: eventKey, [refType]: name, user: actor };
-  const links = view.commits.flatMap((c) => (c.url ? [{ title: `${c.id.slice(0, 8)} ${firstLine(c.message)}`.trim().slice(0, 128), url: c.url }] : []));
-  return {
-    title: `[${repo}] ${what} by ${actor}`,
-    text: view.commits.map((c) => `${c.id.slice(0, 8)} ${firstLine(c.message)}${c.author ? ` (${c.author})` : ''}`).join('\n') || undefined,
-    type: 'push',
-    action: deleted ? 'deleted' : change.created === true ? 'created' : 'pushed',
-    status: 'info',
-    url: href(change.links, 'html') ?? href(now.links, 'html') ?? view.commits[0]?.url ?? view.repository.url ?? undefined,
-    links,
-    labels,
-    data: {
-      ...view,
-      ref: name,
-      ref_type: refType,
-      before: s(o(old.target).hash) ?? null,
-      after: deleted ? null : (s(o(now.target).hash) ?? null),
-      created: change.created === true,
-      forced: change.forced === true,
-      deleted,
-      truncated,
-      user: actor,
-    } as Json,
-    occurred_at: bitbucketTime(o(now.target).date) ?? view.commits[0]?.timestamp ?? undefined,
+  const ref = deleted ? old : now;
+  const view: GitPush = {
+    repository: { name: s(r.name) ?? repo, full_name: repo, url: href(r.links, 'html') ?? null },
+    commits: list(change.commits).map((c) => ({
+      id: s(c.hash) ?? '',
+      message: s(c.message) ?? '',
+      url: href(c.links, 'html') ?? null,
+      timestamp: gitTime(c.date),
+      author: author(c.author),
+      files: [],
+    })),
+    ref: s(ref.name) ?? 'unknown',
+    ref_type: s(ref.type) === 'tag' ? 'tag' : 'branch',
+    before: s(o(old.target).hash) ?? null,
+    after: deleted ? null : (s(o(now.target).hash) ?? null),
+    created: change.created === true,
+    deleted,
+    forced: change.forced === true,
+    truncated: change.truncated === true,
+    user: actor,
+    payload: p as Json,
   };
+  return gitPushEvent(view, {
+    labels: { repository: repo, event: eventKey },
+    url: href(change.links, 'html') ?? href(now.links, 'html') ?? view.commits[0]?.url ?? view.repository.url ?? undefined,
+    occurred_at: bitbucketTime(o(now.target).date) ?? view.commits[0]?.timestamp ?? undefined,
+  });
 }
 
 const PR_VERBS: Record<string, string> = {

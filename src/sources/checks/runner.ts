@@ -333,7 +333,8 @@ export class CheckRunner implements CheckListener {
     if (this.outbox.length === 0) return;
     const batch = this.outbox.slice();
     try {
-      await this.o.emit(batch);
+      // A check's state change is Herald's own finding, not something a sender sent: never enriched.
+      await this.o.emit(batch, { origin: 'herald' });
       this.outbox.splice(0, batch.length);
       const announced = batch.at(-1)?.status === 'firing' ? 'failing' : 'ok';
       await this.o.state?.set('state', announced).catch((err: unknown) => this.o.log.warn({ err: errorMessage(err) }, 'could not store the check state'));

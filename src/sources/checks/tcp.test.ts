@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { describe, it } from 'node:test';
 import { eventually, startHerald } from '../../../test/helpers/harness.js';
@@ -76,6 +77,40 @@ sources:
     const after = up.connections();
     await pause(200);
     assert.equal(up.connections(), after, 'no run after stop()');
+  });
+
+  it("never enriches a state change: it is Herald's own event, so the lookup API sees no request", async (t) => {
+    const downPort = await closedPort(t);
+    let lookups = 0;
+    const api = createHttpServer((_req, res) => {
+      lookups++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"owner":"team-a"}');
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((r) => api.close(() => r())));
+    const apiPort = (api.address() as { port: number }).port;
+    const h = await startHerald(
+      t,
+      `outbound: {allow: ["127.0.0.0/8"]}
+sources:
+  - name: down
+    type: tcp-check
+    host: 127.0.0.1
+    port: ${downPort}
+    interval: 30s
+    timeout: 2s
+    failures_before_alert: 1
+    enrich: [{name: owner, url: "http://127.0.0.1:${apiPort}/owners/{{ event.labels.check }}", headers: {Authorization: "ApiKey k"}}]
+`,
+      { clock: new PacedClock() },
+    );
+    await eventually(async () => (await storedEvents(h, 'down')).length > 0, 5000, 'down fired');
+    const [down] = await storedEvents(h, 'down');
+    assert.equal(down?.status, 'firing');
+    const data = (down?.data ?? {}) as { enriched?: unknown; enrichment_errors?: unknown };
+    assert.equal(data.enriched, undefined);
+    assert.equal(data.enrichment_errors, undefined);
+    assert.equal(lookups, 0, 'no enrichment lookup for a check state change');
   });
 
   it('connects through the outbound guard: without outbound.allow the port sees no connection', async (t) => {

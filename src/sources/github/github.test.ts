@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { requireHmac } from '@herald/sdk';
 import { eventually, startHerald, startSink } from '../../../test/helpers/harness.js';
@@ -30,7 +31,7 @@ describe('github source', () => {
     const [push] = normalizeGitHub('push', JSON.parse(fixture('push')));
     assert.equal(push?.title, '[Codertocat/Hello-World] 2 commits pushed to main by Codertocat');
     assert.equal(push?.text, 'a10867b Update README.md (Codertocat)\nb20867b Fix <script>alert(1)</script> in docs (Codertocat)');
-    assert.deepEqual(push?.labels, { repository: 'Codertocat/Hello-World', event: 'push', sender: 'Codertocat', branch: 'main' });
+    assert.deepEqual(push?.labels, { repository: 'Codertocat/Hello-World', event: 'push', sender: 'Codertocat', branch: 'main', user: 'Codertocat' });
     assert.equal(push?.links?.length, 2);
     assert.equal(push?.url, 'https://github.com/Codertocat/Hello-World/compare/6113728f27ae...a10867b14bb7');
 
@@ -49,6 +50,41 @@ describe('github source', () => {
     assert.equal(pr?.key, 'github:pr:Codertocat/Hello-World#2');
     assert.deepEqual(normalizeGitHub('ping', JSON.parse(fixture('ping'))), []);
     assert.equal(normalizeGitHub('star', { action: 'created', repository: { full_name: 'a/b' }, sender: { login: 'x' } })[0]?.title, '[a/b] star created by x');
+  });
+
+  it('maps every example in @octokit/webhooks-examples; events without a repository are titled by the account they concern, never "[github]"', () => {
+    const all = createRequire(import.meta.url)('@octokit/webhooks-examples') as { name: string; examples: Record<string, unknown>[] }[];
+    let repoless = 0;
+    for (const { name, examples } of all) {
+      for (const [i, payload] of examples.entries()) {
+        const events = normalizeGitHub(name, payload);
+        if (name === 'ping') continue;
+        assert.equal(events.length, 1, `${name}[${i}]`);
+        const title = events[0]?.title ?? '';
+        assert.doesNotMatch(title, /\b0 commits\b/, `${name}[${i}]: ${title}`);
+        const repo = (payload.repository as { full_name?: string } | undefined)?.full_name;
+        if (repo) {
+          assert.ok(title.startsWith(`[${repo}] `), `${name}[${i}]: ${title}`);
+          continue;
+        }
+        repoless++;
+        const org = (payload.organization as { login?: string } | undefined)?.login;
+        const account =
+          org ??
+          (payload.installation as { account?: { login?: string } } | undefined)?.account?.login ??
+          (payload.sponsorship as { sponsorable?: { login?: string } } | undefined)?.sponsorable?.login ??
+          (payload.marketplace_purchase as { account?: { login?: string } } | undefined)?.account?.login ??
+          (payload.sender as { login?: string } | undefined)?.login ??
+          'GitHub';
+        assert.ok(title.startsWith(`[${account}] `), `${name}[${i}]: ${title} (expected the prefix [${account}])`);
+        if (org) assert.equal(events[0]?.labels?.organization, org, `${name}[${i}]: an organization label`);
+      }
+    }
+    assert.ok(repoless >= 40, `the package has many repository-less examples (${repoless})`);
+    const [sponsorship] = normalizeGitHub('sponsorship', all.find((e) => e.name === 'sponsorship')?.examples[0]);
+    assert.equal(sponsorship?.title, '[octocat] sponsorship created by monalisa');
+    const [advisory] = normalizeGitHub('security_advisory', all.find((e) => e.name === 'security_advisory')?.examples[0]);
+    assert.match(advisory?.title ?? '', /^\[GitHub\] Security advisory GHSA-rf4j-j272-fj86 published: /);
   });
 
   it('accepts signed deliveries end to end and refuses unsigned, tampered, wrong-secret and wrong-length ones with 401', async (t) => {

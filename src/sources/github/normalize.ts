@@ -1,4 +1,4 @@
-import type { EventInput, EventStatus, Json, Severity } from '@herald/sdk';
+import { type EventInput, type EventStatus, type GitPush, gitFiles, gitPushEvent, gitRef, gitSha, gitTime, type Json, type Severity } from '@herald/sdk';
 
 type Obj = Record<string, unknown>;
 const o = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
@@ -16,6 +16,25 @@ function conclusionStatus(conclusion: string | undefined): { status: EventStatus
 }
 
 /**
+ * What an event is about, for its title prefix and label: the repository; for events
+ * without one (organization, installation, sponsorship, marketplace, advisory events)
+ * the account they concern, so a title never reads "[github] …".
+ */
+function scopeOf(p: Obj): { name: string; label: string } {
+  const repo = s(o(p.repository).full_name);
+  if (repo) return { name: repo, label: 'repository' };
+  const org = s(o(p.organization).login);
+  if (org) return { name: org, label: 'organization' };
+  const enterprise = s(o(p.enterprise).slug) ?? s(o(p.enterprise).name);
+  if (enterprise) return { name: enterprise, label: 'enterprise' };
+  const account =
+    s(o(o(p.installation).account).login) ?? s(o(o(p.sponsorship).sponsorable).login) ?? s(o(o(p.marketplace_purchase).account).login) ?? s(o(p.sender).login);
+  if (account) return { name: account, label: 'account' };
+  // Global events (security_advisory) concern no account at all.
+  return { name: 'GitHub', label: 'scope' };
+}
+
+/**
  * One GitHub webhook delivery (`X-GitHub-Event` + JSON body) → events.
  * `ping` maps to none. Unknown events still become one informational event,
  * so a hook subscribed to "everything" loses nothing.
@@ -24,31 +43,42 @@ export function normalizeGitHub(eventName: string, payload: unknown): EventInput
   const p = o(payload);
   if (eventName === 'ping') return [];
   const repo = o(p.repository);
-  const repoName = s(repo.full_name) ?? s(o(p.organization).login) ?? 'github';
+  const scope = scopeOf(p);
+  const repoName = scope.name;
   const sender = s(o(p.sender).login);
   const action = s(p.action);
-  const labels: Record<string, string> = { repository: repoName, event: eventName };
+  const labels: Record<string, string> = { [scope.label]: repoName, event: eventName };
   if (sender) labels.sender = sender;
-  const base = { source: 'github', type: eventName, action, labels, data: payload as Json };
+  const base = { type: eventName, action, labels, data: payload as Json };
 
   switch (eventName) {
     case 'push': {
-      const ref = s(p.ref) ?? '';
-      const branch = ref.replace(/^refs\/(heads|tags)\//, '');
-      labels.branch = branch;
+      // GitHub's push payload: https://docs.github.com/en/webhooks/webhook-events-and-payloads#push
+      const { ref, ref_type } = gitRef(s(p.ref) ?? '');
       const commits = Array.isArray(p.commits) ? p.commits.map(o) : [];
-      const pusher = s(o(p.pusher).name) ?? sender ?? 'someone';
-      const what = p.deleted === true ? `deleted ${branch}` : `${commits.length} commit${commits.length === 1 ? '' : 's'} pushed to ${branch}`;
-      return [
-        {
-          ...base,
-          title: `[${repoName}] ${what} by ${pusher}`,
-          text: commits.map((c) => `${(s(c.id) ?? '').slice(0, 7)} ${firstLine(s(c.message))} (${s(o(c.author).name) ?? 'unknown'})`).join('\n'),
-          status: 'info',
-          url: s(p.compare) ?? s(repo.html_url),
-          links: commits.slice(0, 10).flatMap((c) => (s(c.url) ? [{ title: (s(c.id) ?? '').slice(0, 7), url: s(c.url) as string }] : [])),
-        },
-      ];
+      const push: GitPush = {
+        repository: { name: s(repo.name) ?? repoName, full_name: repoName, url: s(repo.html_url) ?? null },
+        commits: commits.map((c) => ({
+          id: s(c.id) ?? '',
+          message: s(c.message) ?? '',
+          url: s(c.url) ?? null,
+          timestamp: gitTime(c.timestamp),
+          author: { name: s(o(c.author).name) ?? null, email: s(o(c.author).email) ?? null },
+          files: gitFiles(c),
+        })),
+        ref,
+        ref_type,
+        before: gitSha(p.before),
+        after: gitSha(p.after),
+        created: p.created === true,
+        deleted: p.deleted === true,
+        forced: p.forced === true,
+        // GitHub lists at most 2,048 commits of a push.
+        truncated: commits.length >= 2048,
+        user: s(o(p.pusher).name) ?? sender ?? null,
+        payload: payload as Json,
+      };
+      return [gitPushEvent(push, { labels, url: s(p.compare) ?? s(repo.html_url), occurred_at: gitTime(o(p.head_commit).timestamp) ?? undefined })];
     }
     case 'workflow_run': {
       const run = o(p.workflow_run);
@@ -144,6 +174,18 @@ export function normalizeGitHub(eventName: string, payload: unknown): EventInput
           status: 'info',
           key: `github:issue:${repoName}#${n}`,
           url: s(issue.html_url),
+        },
+      ];
+    }
+    case 'security_advisory': {
+      const adv = o(p.security_advisory);
+      return [
+        {
+          ...base,
+          title: `[${repoName}] Security advisory ${s(adv.ghsa_id) ?? ''} ${action ?? 'updated'}: ${s(adv.summary) ?? ''}`.trim(),
+          text: s(adv.description),
+          status: 'info',
+          url: s(adv.html_url) ?? s(adv.permalink),
         },
       ];
     }

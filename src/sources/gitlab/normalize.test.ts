@@ -12,18 +12,18 @@ describe('gitlab normalize', () => {
     assert.equal(e?.title, '[mike/diaspora] 4 commits pushed to master by jsmith');
     assert.equal(e?.status, 'info');
     assert.equal(e?.type, 'push');
-    assert.equal(e?.text, 'b6568db1 Update Catalan translation to e38cb41. (Jordi Mallach)\nda156088 fixed readme (GitLab dev user)');
+    assert.equal(e?.text, 'b6568db Update Catalan translation to e38cb41. (Jordi Mallach)\nda15608 fixed readme (GitLab dev user)');
     assert.deepEqual(e?.labels, { project: 'mike/diaspora', event: 'Push Hook', branch: 'master', user: 'jsmith' });
     assert.equal(e?.url, 'http://example.com/mike/diaspora/-/compare/95790bf891e76fee5e1747ab589903a6a1f80f22...da1560886d4f094c3e6c9ef40349f7d38b5d27d7');
     assert.deepEqual(e?.links, [
-      { title: 'b6568db1 Update Catalan translation to e38cb41.', url: 'http://example.com/mike/diaspora/commit/b6568db1bc1dcd7f8b4d5a946b0b91f9dacd7327' },
-      { title: 'da156088 fixed readme', url: 'http://example.com/mike/diaspora/commit/da1560886d4f094c3e6c9ef40349f7d38b5d27d7' },
+      { title: 'b6568db Update Catalan translation to e38cb41.', url: 'http://example.com/mike/diaspora/commit/b6568db1bc1dcd7f8b4d5a946b0b91f9dacd7327' },
+      { title: 'da15608 fixed readme', url: 'http://example.com/mike/diaspora/commit/da1560886d4f094c3e6c9ef40349f7d38b5d27d7' },
     ]);
-    const data = e?.data as { repository: { full_name: string }; commits: { id: string; timestamp: string }[]; total_commits_count: number };
+    const data = e?.data as { repository: { full_name: string }; commits: { id: string; timestamp: string }[]; truncated: boolean };
     assert.equal(data.repository.full_name, 'mike/diaspora');
     assert.equal(data.commits.length, 2);
     assert.equal(data.commits[1]?.timestamp, '2012-01-03T21:36:29.000Z');
-    assert.equal(data.total_commits_count, 4);
+    assert.equal(data.truncated, true, 'GitLab listed 2 of the 4 commits');
     assert.equal(e?.occurred_at, '2012-01-03T21:36:29.000Z');
 
     const one = fixture('push');
@@ -79,11 +79,27 @@ describe('gitlab normalize', () => {
     });
   });
 
-  it('maps any other hook to a generic info event "[project] <event>"', () => {
+  it('maps a Tag Push Hook as a tag push, not "0 commits pushed to v1.0.0"', () => {
     const [e] = normalizeGitLab('Tag Push Hook', fixture('tag_push'));
-    assert.deepEqual([e?.title, e?.status, e?.type, e?.key], ['[jsmith/example] Tag Push Hook: v1.0.0', 'info', 'tag_push', undefined]);
-    assert.equal(e?.url, 'http://example.com/jsmith/example');
-    assert.equal((e?.data as { ref: string } | undefined)?.ref, 'refs/tags/v1.0.0');
+    assert.deepEqual(
+      [e?.title, e?.status, e?.type, e?.action, e?.key],
+      ['[jsmith/example] tag v1.0.0 pushed by John Smith', 'info', 'push', 'created', undefined],
+    );
+    assert.equal(e?.url, 'http://example.com/jsmith/example/-/tags/v1.0.0');
+    assert.deepEqual(e?.labels, { project: 'jsmith/example', event: 'Tag Push Hook', tag: 'v1.0.0', user: 'John Smith' });
+    const data = e?.data as { ref: string; ref_type: string; before: unknown; created: boolean };
+    assert.deepEqual([data.ref, data.ref_type, data.before, data.created], ['v1.0.0', 'tag', null, true]);
+    const removed = { ...fixture('tag_push'), before: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7', after: '0000000000000000000000000000000000000000' };
+    assert.equal(normalizeGitLab('Tag Push Hook', removed)[0]?.title, '[jsmith/example] tag v1.0.0 deleted by John Smith');
+  });
+
+  it('maps any other hook to a generic info event "[project] <event>"', () => {
+    const [e] = normalizeGitLab('Wiki Page Hook', {
+      object_kind: 'wiki_page',
+      project: { path_with_namespace: 'a/b', web_url: 'http://example.com/a/b' },
+      object_attributes: { title: 'Home', action: 'update' },
+    });
+    assert.deepEqual([e?.title, e?.status, e?.type, e?.action, e?.key], ['[a/b] Wiki Page Hook: Home', 'info', 'wiki_page', 'update', undefined]);
   });
 
   it('reads both of GitLab time formats and drops anything else', () => {

@@ -1,11 +1,10 @@
-import type { EventInput, EventStatus, Json, Severity } from '@herald/sdk';
+import { type EventInput, type EventStatus, type GitPush, gitFiles, gitPushEvent, gitRef, gitSha, gitTime, type Json, type Severity } from '@herald/sdk';
 
 type Obj = Record<string, unknown>;
 const o = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 const s = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);
 const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(o) : []);
 const firstLine = (text: string | undefined) => (text ?? '').split('\n')[0]?.trim() ?? '';
-const ZERO_SHA = /^0+$/;
 
 /** GitLab writes times as RFC 3339 or as `2016-08-12 15:23:28 UTC`; both become RFC 3339, anything else is dropped. */
 export function gitlabTime(value: unknown): string | undefined {
@@ -28,46 +27,44 @@ function projectPath(p: Obj): string {
   );
 }
 
-/** The uniform `{repository, commits}` view every git source puts in `data`. */
-function commitsView(p: Obj, project: string) {
+/**
+ * A Push Hook or Tag Push Hook → the uniform push event (docs/events.md#git-pushes).
+ * Payloads: https://docs.gitlab.com/user/project/integrations/webhook_events/#push-events
+ * and #tag-events. GitLab lists at most 20 commits (`total_commits_count` has the real
+ * number) and does not report force pushes.
+ */
+function push(p: Obj, project: string, labels: Record<string, string>, tagHook: boolean): EventInput {
   const proj = o(p.project);
-  return {
+  const { ref, ref_type } = gitRef(s(p.ref) ?? '', tagHook ? 'tag' : undefined);
+  const commits = list(p.commits);
+  const before = gitSha(p.before);
+  const after = gitSha(p.after);
+  const count = typeof p.total_commits_count === 'number' ? p.total_commits_count : commits.length;
+  const view: GitPush = {
     repository: { name: s(proj.name) ?? s(o(p.repository).name) ?? project, full_name: project, url: s(proj.web_url) ?? s(o(p.repository).homepage) ?? null },
-    commits: list(p.commits).map((c) => ({
+    commits: commits.map((c) => ({
       id: s(c.id) ?? '',
       message: s(c.message) ?? '',
       url: s(c.url) ?? null,
-      author: s(o(c.author).name) ?? null,
-      timestamp: gitlabTime(c.timestamp) ?? null,
+      timestamp: gitTime(c.timestamp),
+      author: { name: s(o(c.author).name) ?? null, email: s(o(c.author).email) ?? null },
+      files: gitFiles(c),
     })),
+    ref,
+    ref_type,
+    before,
+    after,
+    created: before === null && after !== null,
+    deleted: after === null,
+    forced: false,
+    truncated: count > commits.length,
+    user: s(p.user_username) ?? s(p.user_name) ?? null,
+    payload: p as Json,
   };
-}
-
-function push(p: Obj, project: string, labels: Record<string, string>): EventInput {
-  const ref = s(p.ref) ?? '';
-  const branch = ref.replace(/^refs\/heads\//, '');
-  const user = s(p.user_username) ?? s(p.user_name) ?? 'someone';
-  labels.branch = branch;
-  labels.user = user;
-  const view = commitsView(p, project);
-  const count = typeof p.total_commits_count === 'number' ? p.total_commits_count : view.commits.length;
-  const webUrl = s(o(p.project).web_url);
-  const deleted = ZERO_SHA.test(s(p.after) ?? '');
-  const what = deleted ? `branch ${branch} deleted` : `${count} commit${count === 1 ? '' : 's'} pushed to ${branch}`;
-  const before = s(p.before) ?? '';
-  const compare = webUrl && before && !ZERO_SHA.test(before) && !deleted ? `${webUrl}/-/compare/${before}...${s(p.after)}` : undefined;
-  return {
-    title: `[${project}] ${what} by ${user}`,
-    text: view.commits.map((c) => `${c.id.slice(0, 8)} ${firstLine(c.message)}${c.author ? ` (${c.author})` : ''}`).join('\n') || undefined,
-    type: 'push',
-    action: deleted ? 'deleted' : 'pushed',
-    status: 'info',
-    url: compare ?? view.commits.at(-1)?.url ?? webUrl,
-    links: view.commits.flatMap((c) => (c.url ? [{ title: `${c.id.slice(0, 8)} ${firstLine(c.message)}`.slice(0, 128), url: c.url }] : [])),
-    labels,
-    data: { ...view, ref, before: s(p.before) ?? null, after: s(p.after) ?? null, total_commits_count: count, user } as Json,
-    occurred_at: view.commits.at(-1)?.timestamp ?? undefined,
-  };
+  const webUrl = s(proj.web_url);
+  const compare = webUrl && before && after ? `${webUrl}/-/compare/${before}...${after}` : undefined;
+  const tagUrl = webUrl && ref_type === 'tag' && after ? `${webUrl}/-/tags/${encodeURIComponent(ref)}` : undefined;
+  return gitPushEvent(view, { labels, url: compare ?? tagUrl, totalCommits: count, occurred_at: view.commits.at(-1)?.timestamp ?? undefined });
 }
 
 /** A pipeline's status as a lifecycle: failed fires, success resolves, the rest inform. */
@@ -186,7 +183,9 @@ export function normalizeGitLab(eventName: string, payload: unknown): EventInput
   const labels: Record<string, string> = { project, event: eventName };
   switch (eventName) {
     case 'Push Hook':
-      return [push(p, project, labels)];
+      return [push(p, project, labels, false)];
+    case 'Tag Push Hook':
+      return [push(p, project, labels, true)];
     case 'Pipeline Hook':
       return [pipeline(p, project, labels)];
     case 'Merge Request Hook':

@@ -317,7 +317,8 @@ export class WebSocketStream implements ListenerSourceInstance {
     }
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
-        await this.ctx.emit(events);
+        // An outage notice is Herald's own: the source's enrichment (a lookup of what the sender sent) must not run on it.
+        await this.ctx.emit(events, item.kind === 'status' ? { origin: 'herald' } : undefined);
         if (item.kind === 'status') await this.remember(item.event);
         return;
       } catch (err) {

@@ -342,6 +342,56 @@ describe('websocket source', () => {
     assert.ok(gap >= 250, `the first connection lived about two ping intervals (${gap} ms)`);
   });
 
+  it('never enriches its own source-down and recovery events: no lookup is made, the outage is delivered without enrichment data', async (t) => {
+    const sink = await startSink();
+    t.after(() => sink.close());
+    // The user's REST API behind the enrichment step; every request is counted.
+    const api = await startSink();
+    t.after(() => api.close());
+    api.respond = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: 'web', state: 'Running' }));
+    };
+    let srv = await startWsServer();
+    t.after(() => srv.close());
+    const port = srv.port;
+    // One message from the sender first, so the step is shown to be live; the docs' example URL,
+    // which renders to the API's root for an event without resource_uri.
+    const message = { Type: 'container', Action: 'start', from: 'nginx:1.25', Actor: { Attributes: { name: 'web' } }, resource_uri: '/api/v1/service/42/' };
+    srv.onClient = (ws) => ws.send(JSON.stringify(message));
+    const enrich = `    enrich:
+      - name: resource
+        url: "${api.url}{{ event.data.resource_uri }}"
+        headers: {Authorization: "ApiKey enrich-secret-value"}
+        cache_ttl: 0s
+`;
+    const h = await startHerald(t, config(port, { extra: enrich, downAfter: '300ms', sink: sink.url }));
+    await eventually(async () => (await storedEvents(h)).length === 1, 5000, 'the sender message stored');
+    const [fromSender] = await storedEvents(h);
+    assert.deepEqual(((fromSender?.data ?? {}) as { enriched?: unknown }).enriched, { resource: { name: 'web', state: 'Running' } });
+    assert.deepEqual(
+      api.requests.map((r) => r.url),
+      ['/api/v1/service/42/'],
+    );
+
+    await srv.close();
+    await eventually(async () => (await downEvents(h, 'docker')).length === 1, 5000, 'source-down firing');
+    srv = await startWsServer({ port });
+    await eventually(async () => (await downEvents(h, 'docker')).length === 2, 5000, 'resolved after reconnect');
+    await eventually(
+      () => sink.requests.filter((r) => JSON.parse(r.body).event.key === 'source-down:docker').length === 2,
+      5000,
+      'firing and resolve delivered',
+    );
+    for (const e of await downEvents(h, 'docker')) {
+      assert.equal(e.data, undefined, `${String(e.status)}: no enrichment data and no enrichment error`);
+    }
+    assert.deepEqual(
+      api.requests.map((r) => r.url),
+      ['/api/v1/service/42/'],
+      'the outage and its end made no lookup (no GET / with the API key)',
+    );
+  });
+
   it('stop() closes the socket, cancels timers and never reconnects', async (t) => {
     const srv = await startWsServer();
     t.after(() => srv.close());
