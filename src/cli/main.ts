@@ -318,7 +318,10 @@ program
       if (!r) throw new CliError(`unknown receiver type "${o.schema}" (known: ${registry.types().join(', ')})`, 2);
       return json(r.definition.config);
     }
-    for (const { definition: d, origin } of registry.all()) out(`${d.type.padEnd(12)} ${d.version.padEnd(8)} ${origin.padEnd(10)} ${d.displayName}`);
+    const all = registry.all();
+    // As wide as the longest type, so a long one (github-issues, a plugin's) keeps the columns.
+    const width = Math.max(12, ...all.map(({ definition: d }) => d.type.length + 1));
+    for (const { definition: d, origin } of all) out(`${d.type.padEnd(width)} ${d.version.padEnd(8)} ${origin.padEnd(10)} ${d.displayName}`);
   });
 
 program
@@ -329,9 +332,10 @@ program
     // Listing types needs only the `plugins:` list: the rest of the file (and its ${SECRET}s) is not read.
     const { loadPluginsOnly } = await import('./local.js');
     const { registry, plugins } = await loadPluginsOnly(o.config);
-    for (const { definition: d, origin } of registry.all()) out(`${d.type.padEnd(14)} ${d.version.padEnd(8)} ${origin}`);
+    const width = Math.max(14, ...[...registry.all(), ...registry.sources.all()].map(({ definition: d }) => d.type.length + 1));
+    for (const { definition: d, origin } of registry.all()) out(`${d.type.padEnd(width)} ${d.version.padEnd(8)} ${origin}`);
     out('');
-    for (const { definition: d, origin } of registry.sources.all()) out(`source ${d.type.padEnd(14)} ${d.version.padEnd(8)} ${origin}`);
+    for (const { definition: d, origin } of registry.sources.all()) out(`source ${d.type.padEnd(width)} ${d.version.padEnd(8)} ${origin}`);
     if (plugins.length === 0) out('(no plugins configured; add `plugins: [package-or-path]` to the config)');
   });
 
