@@ -94,6 +94,10 @@ for (const [i, dir] of dirs.entries()) {
   }
 
   if (!files.has('LICENSE')) report('no LICENSE file in the package');
+  // The changelog is the version record (docs/plugins.md#versions): a bump without its entry fails.
+  const changelog = existsSync(join(dir, 'CHANGELOG.md')) ? readFileSync(join(dir, 'CHANGELOG.md'), 'utf8') : '';
+  const heading = new RegExp(`^## \\[?${pkg.version.replaceAll('.', '\\.')}\\]?( |$)`, 'm');
+  if (!heading.test(changelog)) report(`CHANGELOG.md has no "## ${pkg.version}" section for the version in package.json`);
   if (typeof pkg.license !== 'string') report('package.json has no "license"');
   if (!pkg.engines?.node || !semver.validRange(pkg.engines.node)) report('package.json has no valid "engines.node"');
   for (const file of files) {

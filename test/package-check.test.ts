@@ -15,8 +15,9 @@ import { ROOT } from './helpers/process.js';
 function copyPackages(dir: string): { herald: string; sdk: string } {
   const herald = join(dir, 'herald');
   const sdk = join(dir, 'sdk');
-  for (const f of ['package.json', 'LICENSE', 'README.md', 'src', 'dist']) cpSync(join(ROOT, f), join(herald, f), { recursive: true });
-  for (const f of ['package.json', 'LICENSE', 'README.md', 'src', 'dist']) cpSync(join(ROOT, 'packages/sdk', f), join(sdk, f), { recursive: true });
+  const parts = ['package.json', 'LICENSE', 'README.md', 'CHANGELOG.md', 'src', 'dist'];
+  for (const f of parts) cpSync(join(ROOT, f), join(herald, f), { recursive: true });
+  for (const f of parts) cpSync(join(ROOT, 'packages/sdk', f), join(sdk, f), { recursive: true });
   return { herald, sdk };
 }
 
@@ -80,6 +81,11 @@ describe('the packaging check', { timeout: 300_000 }, () => {
           (p.exports as Record<string, Record<string, string>>)['./testing'] = { types: './dist/nope.d.ts', default: './dist/testing/index.js' };
         }),
       /@herald\/sdk: (Are The Types Wrong|publint)/,
+    ],
+    [
+      'a version bump without its CHANGELOG.md section',
+      ({ herald }) => editJson(join(herald, 'package.json'), (p) => (p.version = '0.2.0')),
+      /herald: CHANGELOG\.md has no "## 0\.2\.0" section for the version in package\.json/,
     ],
     [
       'an SDK range the SDK beside it does not satisfy',
