@@ -114,6 +114,13 @@ for (const [i, dir] of dirs.entries()) {
       report(`bin ${name} → ${bin} does not start with #!/usr/bin/env node`);
   }
   checkImports(pkg, files, unpacked, report);
+  // The plugin loader checks peer ranges against SDK_VERSION: it must be the version that ships.
+  if (pkg.name === '@herald/sdk') {
+    const declared = /export const SDK_VERSION = '([^']+)'/.exec(
+      files.has('dist/manifest.js') ? readFileSync(join(unpacked, 'dist/manifest.js'), 'utf8') : '',
+    )?.[1];
+    if (declared !== pkg.version) report(`SDK_VERSION is ${declared ?? '(not found in dist/manifest.js)'}, but package.json says ${pkg.version}`);
+  }
 }
 
 // The packages checked together must agree: herald's @herald/sdk range takes the SDK beside it.

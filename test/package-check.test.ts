@@ -88,6 +88,14 @@ describe('the packaging check', { timeout: 300_000 }, () => {
       /herald: CHANGELOG\.md has no "## 0\.2\.0" section for the version in package\.json/,
     ],
     [
+      'an SDK_VERSION that is not the version in package.json',
+      ({ sdk }) => {
+        const file = join(sdk, 'dist/manifest.js');
+        writeFileSync(file, readFileSync(file, 'utf8').replace(/SDK_VERSION = '[^']+'/, "SDK_VERSION = '0.0.9'"));
+      },
+      /@herald\/sdk: SDK_VERSION is 0\.0\.9, but package\.json says 0\.1\.0/,
+    ],
+    [
       'an SDK range the SDK beside it does not satisfy',
       ({ herald }) => editJson(join(herald, 'package.json'), (p) => ((p.dependencies as Record<string, string>)['@herald/sdk'] = '^0.2.0')),
       /herald: depends on @herald\/sdk@\^0\.2\.0, but the package beside it is 0\.1\.0/,
