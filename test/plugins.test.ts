@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Herald } from '../src/app/herald.js';
@@ -111,6 +111,111 @@ routes: [{receivers: [phone]}]
     assert.equal(new Set(titles).size, ids.length, 'nothing lost');
     const versions = new Set(sink.requests.map((r) => (JSON.parse(r.body).title.startsWith('v1.1 ') ? '1.1.0' : '1.0.0')));
     assert.deepEqual([...versions].sort(), ['1.0.0', '1.1.0']);
+  });
+
+  it('a plugin linked from a sibling folder (npm install ../plugin) runs on the SDK Herald runs, not on its own dev copy', {
+    timeout: 60_000,
+  }, async (t) => {
+    const dir = tempDir(t);
+    const plugin = join(dir, 'plugin');
+    cpSync(EXAMPLE, plugin, { recursive: true, filter: (src) => !src.endsWith('.test.ts') });
+    // What `npm install` in the plugin's own folder leaves there: npm installs peers, so the
+    // author has a second @herald/sdk. Herald must never load it; this one says so if it is.
+    const foreign = join(plugin, 'node_modules/@herald/sdk');
+    mkdirSync(foreign, { recursive: true });
+    writeFileSync(join(foreign, 'package.json'), JSON.stringify({ name: '@herald/sdk', version: '0.1.0', type: 'module', exports: './index.js' }));
+    writeFileSync(join(foreign, 'index.js'), "throw new Error('the plugin loaded its own copy of @herald/sdk');\n");
+    const host = join(dir, 'host');
+    mkdirSync(host);
+    writeFileSync(join(host, 'package.json'), JSON.stringify({ name: 'herald-host', private: true }));
+    // No SDK in the host project at all: only Herald's own can answer the plugin's import.
+    execFileSync('npm', ['install', '../plugin', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: host, stdio: 'pipe' });
+    assert.ok(lstatSync(join(host, 'node_modules/herald-plugin-example')).isSymbolicLink(), 'npm links a folder install');
+    const sink = await startSink();
+    t.after(() => sink.close());
+    sink.respond = (req, res) => {
+      // A 400 is permanent only when the plugin's DeliveryError is the class Herald checks with instanceof.
+      res.statusCode = JSON.parse(req.body).title === 'bad' ? 400 : 200;
+      res.end('{}');
+    };
+    const cfg = join(host, 'herald.yaml');
+    writeFileSync(
+      cfg,
+      `plugins: [herald-plugin-example]
+storage: {url: "sqlite:${join(dir, 'h.db')}"}
+outbound: {allow: ["127.0.0.0/8"]}
+delivery: {poll_interval: 20ms, retry_schedule: [10s, 10s]}
+receivers: [{name: phone, type: ntfy, server: "${sink.url}", topic: alerts}]
+routes: [{receivers: [phone]}]
+`,
+    );
+    const loaded = await loadConfigAndPlugins(cfg);
+    assert.equal(loaded.registry.get('ntfy')?.origin, 'herald-plugin-example@1.0.0');
+    const { destination } = memoryLog();
+    const herald = await Herald.start({ ...loaded, log: createLogger({ level: 'warn', format: 'json', destination }), listen: false });
+    t.after(() => herald.stop());
+    for (const title of ['disk full', 'bad']) {
+      const res = await herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title, status: 'firing' } });
+      assert.equal(res.statusCode, 202, res.body);
+    }
+    await eventually(() => sink.requests.length >= 2, 10_000, 'both delivered once');
+    assert.deepEqual(sink.requests.map((r) => JSON.parse(r.body).title).sort(), ['bad', 'disk full']);
+    await eventually(
+      async () => (await herald.server.inject({ method: 'GET', url: '/api/v1/deliveries?state=dead' })).json().deliveries.length === 1,
+      10_000,
+      'the 400 dead at once, not retried as an unknown error',
+    );
+  });
+
+  it('a reload after an upgrade re-imports every module of the plugin, not only its entry file', { timeout: 60_000 }, async (t) => {
+    const dir = tempDir(t);
+    const plugin = join(dir, 'plugins/two-module');
+    const write = (version: string, prefix: string) => {
+      mkdirSync(join(plugin, 'lib'), { recursive: true });
+      const pkg = JSON.parse(readFileSync(join(EXAMPLE, 'package.json'), 'utf8'));
+      writeFileSync(join(plugin, 'package.json'), JSON.stringify({ ...pkg, name: 'herald-plugin-two', version }));
+      // Only the second module changes its behaviour between versions.
+      writeFileSync(join(plugin, 'lib/prefix.js'), `export const PREFIX = '${prefix}';\n`);
+      writeFileSync(
+        join(plugin, 'index.js'),
+        readFileSync(join(EXAMPLE, 'index.js'), 'utf8')
+          .replace(/const TITLE_PREFIX = '.*';/, "import { PREFIX as TITLE_PREFIX } from './lib/prefix.js';")
+          .replace(/version: '[^']+'/, `version: '${version}'`),
+      );
+    };
+    write('1.0.0', 'one: ');
+    const sink = await startSink();
+    t.after(() => sink.close());
+    const cfg = join(dir, 'herald.yaml');
+    writeFileSync(
+      cfg,
+      `plugins: [./plugins/two-module]
+storage: {url: "sqlite:${join(dir, 'h.db')}"}
+outbound: {allow: ["127.0.0.0/8"]}
+delivery: {poll_interval: 20ms}
+receivers: [{name: phone, type: ntfy, server: "${sink.url}", topic: alerts}]
+routes: [{receivers: [phone]}]
+`,
+    );
+    const { destination } = memoryLog();
+    const herald = await Herald.start({
+      ...(await loadConfigAndPlugins(cfg)),
+      log: createLogger({ level: 'warn', format: 'json', destination }),
+      listen: false,
+    });
+    t.after(() => herald.stop());
+    const send = async (title: string) =>
+      assert.equal((await herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title, status: 'firing' } })).statusCode, 202);
+    await send('a');
+    await eventually(() => sink.requests.length === 1, 10_000, 'v1 delivery');
+    write('1.1.0', 'two: ');
+    await herald.reload();
+    await send('b');
+    await eventually(() => sink.requests.length === 2, 10_000, 'v1.1 delivery');
+    assert.deepEqual(
+      sink.requests.map((r) => JSON.parse(r.body).title),
+      ['one: a', 'two: b'],
+    );
   });
 
   const broken: [string, (pkg: Record<string, unknown>) => Record<string, unknown>, string | undefined, RegExp][] = [

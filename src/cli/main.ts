@@ -83,6 +83,18 @@ program
   });
 
 program
+  .command('init')
+  .description('write a commented herald.yaml with a first receiver, ready for `herald serve`')
+  .option('--dir <dir>', 'folder to write herald.yaml into', '.')
+  .option('--listen <host:port>', 'API address (loopback needs no token)', '127.0.0.1:9470')
+  .option('--slack-webhook <url>', 'a Slack incoming webhook URL: a `slack` receiver')
+  .option('--webhook-url <url>', 'a URL to POST each event to: a signed `webhook` receiver')
+  .option('--webhook-secret <whsec_…>', 'with --webhook-url: its Standard Webhooks key (default: a new random one)')
+  .option('--pagerduty-routing-key <key>', 'an Events API v2 integration key: a `pagerduty` receiver')
+  .option('--force', 'overwrite an existing herald.yaml')
+  .action(async (o: import('./init.js').InitOptions) => (await import('./init.js')).runInit(o, out));
+
+program
   .command('check-config')
   .description('validate a config file and print a summary (secrets masked)')
   .addOption(configOption())

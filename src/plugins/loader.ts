@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, register as registerHooks } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type PluginManifest, type ReceiverDefinition, SDK_API_VERSION, SDK_VERSION, type SourceDefinition } from '@herald/sdk';
@@ -7,6 +7,7 @@ import semver from 'semver';
 import type { Registry } from '../registry/registry.js';
 import { builtinRegistry } from './builtins.js';
 import { PluginError } from './errors.js';
+import { PLUGIN_TAG, type SdkHooksData } from './sdk-hooks.js';
 
 export interface LoadedPlugin {
   name: string;
@@ -41,6 +42,20 @@ function readPackage(spec: string, dir: string): PackageJson {
   }
 }
 
+let hooksRegistered = false;
+
+/**
+ * Installs the resolution hooks of ADR 0008 once per process, before the first
+ * plugin import: from then on every `@herald/sdk` import resolves to the SDK this
+ * Herald runs, and a plugin's own imports carry its version tag. Only a config
+ * with plugins pays for them (they add a hop to the loader thread per import).
+ */
+function registerSdkHooks(): void {
+  if (hooksRegistered) return;
+  hooksRegistered = true;
+  registerHooks<SdkHooksData>(new URL('./sdk-hooks.js', import.meta.url), { data: { hostParent: import.meta.url } });
+}
+
 const TYPE_RE = /^[a-z][a-z0-9-]{0,63}$/;
 
 function checkDefinition<D extends ReceiverDefinition | SourceDefinition>(plugin: string, value: unknown): D {
@@ -61,13 +76,16 @@ function checkDefinition<D extends ReceiverDefinition | SourceDefinition>(plugin
 
 /**
  * Loads the listed plugins into a fresh registry beside the built-ins.
- * Nothing is scanned or installed: only what the config names. The module
- * URL carries the package version, so a reload after a version bump imports
- * the new code while the old instances finish their in-flight sends.
+ * Nothing is scanned or installed: only what the config names. Each module URL
+ * of a plugin carries its name and version (the hooks pass the tag on to every
+ * module the plugin imports), so a reload after a version bump imports the
+ * whole new module graph while the old instances finish their in-flight sends;
+ * the same version reloads nothing.
  */
 export async function buildRegistry(specs: readonly string[], baseDir: string): Promise<{ registry: Registry; plugins: LoadedPlugin[] }> {
   const registry = builtinRegistry();
   const plugins: LoadedPlugin[] = [];
+  if (specs.length > 0) registerSdkHooks();
   for (const spec of specs) {
     const dir = locate(spec, baseDir);
     const pkg = readPackage(spec, dir);
@@ -94,7 +112,9 @@ export async function buildRegistry(specs: readonly string[], baseDir: string): 
         const file = resolve(dir, rel);
         let mod: { default?: unknown };
         try {
-          mod = (await import(`${pathToFileURL(file).href}?v=${encodeURIComponent(version)}`)) as { default?: unknown };
+          const url = pathToFileURL(file);
+          url.searchParams.set(PLUGIN_TAG, `${name}@${version}`);
+          mod = (await import(url.href)) as { default?: unknown };
         } catch (err) {
           throw new PluginError('HERALD_ERR_PLUGIN_IMPORT', name, `cannot import ${rel}: ${(err as Error).message}`);
         }
