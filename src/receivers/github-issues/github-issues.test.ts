@@ -103,7 +103,8 @@ describe('github-issues receiver', () => {
     await eventually(async () => (await deliveries(h))[0]?.last_error?.includes('rate limited') === true, 15_000, 'rate limited');
     assert.equal(fake.issues.length, 0);
     clock.advance(61_000);
-    await eventually(() => fake.rejected.length === 2, 15_000, 'the create answered 502 after opening the issue');
+    // Advance only once Herald has recorded the 502: its retry is scheduled from the clock at that moment.
+    await eventually(async () => (await deliveries(h))[0]?.last_status === 502, 15_000, 'the create answered 502 after opening the issue');
     clock.advance(1000);
     await eventually(async () => (await deliveries(h))[0]?.state === 'succeeded', 15_000, 'delivered');
     const [d] = await deliveries(h);
