@@ -86,7 +86,7 @@ function pluginConfig(name: string, port: number, sink: Sink): string {
 storage: {url: "sqlite:./${name}.db"}
 outbound: {allow: ["127.0.0.1/32"]}
 plugins: [herald-plugin-example]
-receivers: [{name: phone, type: ntfy, server: "${sink.url}", topic: alerts}]
+receivers: [{name: phone, type: ntfy-example, server: "${sink.url}", topic: alerts}]
 routes: [{receivers: [phone]}]
 `,
   );
@@ -213,14 +213,14 @@ describe('the packed packages, installed with npm into an empty project', { time
     t.after(() => sink.close());
     const port = await freePort();
     const config = pluginConfig('sibling.yaml', port, sink);
-    assert.match(npx(['plugins', '-c', config]), /ntfy\s+1\.0\.0\s+herald-plugin-example@1\.0\.0/);
+    assert.match(npx(['plugins', '-c', config]), /ntfy-example\s+1\.0\.0\s+herald-plugin-example@1\.0\.0/);
     const server = await serve(config, port);
     t.after(() => server.stop());
     await post(port, 'from a linked plugin');
     await eventually(() => sink.requests.length === 1, 15_000, 'the ntfy message');
     assert.deepEqual(
       { ...JSON.parse(sink.requests[0]?.body ?? '{}'), message: undefined },
-      { topic: 'alerts', title: 'from a linked plugin', message: undefined, priority: 2, tags: ['firing'] },
+      { topic: 'alerts', title: 'from a linked plugin', message: undefined, priority: 4, tags: ['firing'] },
     );
   });
 
@@ -237,7 +237,7 @@ describe('the packed packages, installed with npm into an empty project', { time
     t.after(() => sink.close());
     const port = await freePort();
     const config = pluginConfig('tarball.yaml', port, sink);
-    assert.match(npx(['plugins', '-c', config]), /ntfy\s+1\.0\.0\s+herald-plugin-example@1\.1\.0/);
+    assert.match(npx(['plugins', '-c', config]), /ntfy-example\s+1\.0\.0\s+herald-plugin-example@1\.1\.0/);
     const server = await serve(config, port);
     t.after(() => server.stop());
     await post(port, 'from a packed plugin');

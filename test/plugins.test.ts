@@ -145,12 +145,12 @@ routes: [{receivers: [phone]}]
 storage: {url: "sqlite:${join(dir, 'h.db')}"}
 outbound: {allow: ["127.0.0.0/8"]}
 delivery: {poll_interval: 20ms, retry_schedule: [10s, 10s]}
-receivers: [{name: phone, type: ntfy, server: "${sink.url}", topic: alerts}]
+receivers: [{name: phone, type: ntfy-example, server: "${sink.url}", topic: alerts}]
 routes: [{receivers: [phone]}]
 `,
     );
     const loaded = await loadConfigAndPlugins(cfg);
-    assert.equal(loaded.registry.get('ntfy')?.origin, 'herald-plugin-example@1.0.0');
+    assert.equal(loaded.registry.get('ntfy-example')?.origin, 'herald-plugin-example@1.0.0');
     const { destination } = memoryLog();
     const herald = await Herald.start({ ...loaded, log: createLogger({ level: 'warn', format: 'json', destination }), listen: false });
     t.after(() => herald.stop());
@@ -193,7 +193,7 @@ routes: [{receivers: [phone]}]
 storage: {url: "sqlite:${join(dir, 'h.db')}"}
 outbound: {allow: ["127.0.0.0/8"]}
 delivery: {poll_interval: 20ms}
-receivers: [{name: phone, type: ntfy, server: "${sink.url}", topic: alerts}]
+receivers: [{name: phone, type: ntfy-example, server: "${sink.url}", topic: alerts}]
 routes: [{receivers: [phone]}]
 `,
     );

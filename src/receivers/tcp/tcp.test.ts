@@ -109,6 +109,8 @@ describe('tcp receiver', () => {
     await eventually(async () => (await deliveries(h))[0]?.state === 'succeeded', 5000, 'succeeded on the first attempt');
     const [d] = await deliveries(h);
     assert.equal(d?.attempts, 1);
+    // Delivered means handed to the kernel: the listener may read it a moment later.
+    await eventually(() => srv.lines.length > 0, 5000, 'the listener read the frame');
     assert.deepEqual(
       srv.lines.map((l) => JSON.parse(l).event.title),
       ['once'],
