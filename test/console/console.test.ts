@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Sink, startSink } from '../helpers/harness.js';
-import { CHROMIUM, type Console, launch, startConsole } from './browser.js';
+import { CHROMIUM, type Console, DOCS_SHOTS, launch, startConsole } from './browser.js';
 
 const ADMIN = 'console-admin-token-0001';
 const READ = 'console-read-token-00001';
@@ -316,7 +317,7 @@ describe('web console in Chromium', { skip, timeout: 240_000 }, () => {
       await page.goto(`${c.base}/incidents`);
       await page.waitForSelector('table.incidents tbody tr');
       assert.equal(await page.locator('table.incidents button:has-text("Acknowledge")').count(), 0);
-      await page.screenshot({ path: 'docs/console/phone-dark.png' });
+      await page.screenshot({ path: join(DOCS_SHOTS, 'phone-dark.png') });
     } finally {
       await ctx.close();
     }

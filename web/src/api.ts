@@ -103,10 +103,12 @@ export interface Incident {
 /** Matcher text for a label, quoted the way Herald writes it. */
 export const matcherText = (name: string, value: string) => `${name}=${JSON.stringify(value)}`;
 
+// One formatter for the page: toLocaleString() builds a new one per call, which showed in profiles of a busy feed.
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
 export const when = (iso: string | null | undefined): string => {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+  return Number.isNaN(d.getTime()) ? iso : DATE_TIME.format(d);
 };
 
 export const ago = (iso: string, now = Date.now()): string => {

@@ -1,10 +1,12 @@
-import { Fragment } from 'preact';
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { Component, Fragment } from 'preact';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ago, api, type Delivery, type HEvent, matcherText, when } from './api.js';
 import { Link, navigate, useKeys, useLocation } from './router.js';
 
 const FILTER_KEYS = ['source', 'status', 'severity', 'q'] as const;
 const MAX_ROWS = 500;
+/** Live events are applied in batches: each batch is one render and one repaint of the list. */
+const LIVE_BATCH_MS = 500;
 
 /** The filter from the URL, as the search and stream endpoints take it. */
 function filterQuery(query: URLSearchParams): URLSearchParams {
@@ -83,6 +85,80 @@ function Filters({ query }: { query: URLSearchParams }) {
   );
 }
 
+interface RowProps {
+  e: HEvent;
+  selected: boolean;
+  menuOpen: boolean;
+  admin: boolean;
+  /** Coarse clock for "5m ago": rows re-render when it ticks, not on every new event. */
+  now: number;
+  onSelect: (id: string) => void;
+  onMenu: (id: string) => void;
+}
+
+/**
+ * One event row. It renders again only when its own props change, so a new
+ * event on top costs one row, not the whole list (50 events/s on an open page).
+ */
+class Row extends Component<RowProps> {
+  override shouldComponentUpdate(next: RowProps): boolean {
+    const p = this.props;
+    return p.e !== next.e || p.selected !== next.selected || p.menuOpen !== next.menuOpen || p.admin !== next.admin || p.now !== next.now;
+  }
+
+  override render({ e, selected, menuOpen, admin, now, onSelect, onMenu }: RowProps) {
+    return (
+      <tr
+        key={e.id}
+        data-id={e.id}
+        class={selected ? 'selected' : ''}
+        aria-selected={selected}
+        onClick={() => onSelect(e.id)}
+        onDblClick={() => navigate(`/events/${e.id}`)}
+      >
+        <td title={when(e.received_at)}>{ago(e.received_at, now)}</td>
+        <td>
+          <span class={`status ${e.status}`}>{e.status}</span>
+        </td>
+        <td>{e.severity && <span class={`sev ${e.severity}`}>{e.severity}</span>}</td>
+        <td class="title">
+          <Link href={`/events/${e.id}`}>{e.title}</Link>
+        </td>
+        <td class="hide-s">{e.source}</td>
+        <td class="hide-s labels">
+          {Object.entries(e.labels).map(([k, v]) => (
+            <span key={k} class="label">
+              {k}={v}
+            </span>
+          ))}
+        </td>
+        <td class="menu-cell">
+          <button
+            type="button"
+            class="icon"
+            aria-label="actions"
+            onClick={(ev) => {
+              ev.stopPropagation();
+              onMenu(e.id);
+            }}
+          >
+            ⋯
+          </button>
+          {menuOpen && (
+            <div class="menu" role="menu">
+              <Link href={`/events/${e.id}`}>Details and why</Link>
+              {admin && <Link href={silenceHref(e.labels, { source: e.source, key: e.key })}>Silence like this…</Link>}
+              <button type="button" onClick={() => void navigator.clipboard?.writeText(e.id)}>
+                Copy id
+              </button>
+            </div>
+          )}
+        </td>
+      </tr>
+    );
+  }
+}
+
 export function EventsPage({ admin }: { admin: boolean }) {
   const loc = useLocation();
   const fq = filterQuery(loc.query).toString();
@@ -98,6 +174,15 @@ export function EventsPage({ admin }: { admin: boolean }) {
   const pausedRef = useRef(false);
   pausedRef.current = paused;
   const anchor = useRef<{ id: string; top: number } | null>(null);
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 10_000);
+    return () => clearInterval(t);
+  }, []);
+  const toggleMenu = useCallback((id: string) => setMenu((m) => (m === id ? null : id)), []);
+  // Live events are applied at most a few times a second, in one render each.
+  const pending = useRef<HEvent[]>([]);
+  const flushTimer = useRef<number | undefined>(undefined);
 
   useEffect(() => {
     let stop = false;
@@ -119,11 +204,20 @@ export function EventsPage({ admin }: { admin: boolean }) {
         setHeldCount(held.current.length);
         return;
       }
-      addOnTop(incoming);
+      pending.current = [...incoming, ...pending.current];
+      flushTimer.current ??= window.setTimeout(() => {
+        flushTimer.current = undefined;
+        const batch = pending.current;
+        pending.current = [];
+        addOnTop(batch);
+      }, LIVE_BATCH_MS);
     });
     return () => {
       stop = true;
       es.close();
+      window.clearTimeout(flushTimer.current);
+      flushTimer.current = undefined;
+      pending.current = [];
     };
   }, [fq]);
 
@@ -232,53 +326,7 @@ export function EventsPage({ admin }: { admin: boolean }) {
         </thead>
         <tbody>
           {events.map((e) => (
-            <tr
-              key={e.id}
-              data-id={e.id}
-              class={e.id === selected ? 'selected' : ''}
-              aria-selected={e.id === selected}
-              onClick={() => setSelected(e.id)}
-              onDblClick={() => navigate(`/events/${e.id}`)}
-            >
-              <td title={when(e.received_at)}>{ago(e.received_at)}</td>
-              <td>
-                <span class={`status ${e.status}`}>{e.status}</span>
-              </td>
-              <td>{e.severity && <span class={`sev ${e.severity}`}>{e.severity}</span>}</td>
-              <td class="title">
-                <Link href={`/events/${e.id}`}>{e.title}</Link>
-              </td>
-              <td class="hide-s">{e.source}</td>
-              <td class="hide-s labels">
-                {Object.entries(e.labels).map(([k, v]) => (
-                  <span key={k} class="label">
-                    {k}={v}
-                  </span>
-                ))}
-              </td>
-              <td class="menu-cell">
-                <button
-                  type="button"
-                  class="icon"
-                  aria-label="actions"
-                  onClick={(ev) => {
-                    ev.stopPropagation();
-                    setMenu(menu === e.id ? null : e.id);
-                  }}
-                >
-                  ⋯
-                </button>
-                {menu === e.id && (
-                  <div class="menu" role="menu">
-                    <Link href={`/events/${e.id}`}>Details and why</Link>
-                    {admin && <Link href={silenceHref(e.labels, { source: e.source, key: e.key })}>Silence like this…</Link>}
-                    <button type="button" onClick={() => void navigator.clipboard?.writeText(e.id)}>
-                      Copy id
-                    </button>
-                  </div>
-                )}
-              </td>
-            </tr>
+            <Row key={e.id} e={e} selected={e.id === selected} menuOpen={menu === e.id} admin={admin} now={now} onSelect={setSelected} onMenu={toggleMenu} />
           ))}
         </tbody>
       </table>
