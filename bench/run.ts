@@ -269,7 +269,14 @@ batched and 3,092/s single with p99 7.9 ms. Compare ratios.
 - Peak RSS without a heap limit was ~240–300 MB, almost all garbage awaiting a major GC (durable state
   lives in SQLite; in-memory structures are bounded); \`--max-old-space-size=128\` bounds it.
 `;
-  if (!phaseArg) writeFileSync(join(ROOT, 'bench/RESULTS.md'), md);
+  if (!phaseArg) {
+    // The web console's section (bench/console.ts) is its own run's; keep it.
+    const previous = readFileSync(join(ROOT, 'bench/RESULTS.md'), 'utf8');
+    const begin = previous.indexOf('<!-- console-bench:begin -->');
+    const end = previous.indexOf('<!-- console-bench:end -->');
+    const keep = begin >= 0 && end > begin ? `\n${previous.slice(begin, end + '<!-- console-bench:end -->'.length)}\n` : '';
+    writeFileSync(join(ROOT, 'bench/RESULTS.md'), `${md.trimEnd()}\n${keep}`);
+  }
   console.log(table);
 }
 

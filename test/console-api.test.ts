@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { eventually, FakeClock, type Sink, startHerald, startSink, type TestHerald } from './helpers/harness.js';
+import { freePort } from './helpers/process.js';
 
 type T = Parameters<typeof startHerald>[0];
 
@@ -225,6 +226,16 @@ describe('console API', () => {
       cursor = r.next_cursor;
     }
     assert.deepEqual(seen, ['e27', 'e24', 'e21', 'e18', 'e15', 'e12', 'e9', 'e6', 'e3', 'e0']);
+    // Unfiltered (one SQL page per request): the same contract.
+    const all: string[] = [];
+    cursor = '';
+    for (let i = 0; i < 10; i++) {
+      const r = (await h.herald.server.inject({ method: 'GET', url: `/api/v1/search/events?limit=7${cursor ? `&cursor=${cursor}` : ''}` })).json();
+      all.push(...r.events.map((e: { title: string }) => e.title));
+      if (!r.next_cursor) break;
+      cursor = r.next_cursor;
+    }
+    assert.deepEqual(all, batch.map((e) => e.title).reverse());
   });
 
   it('previews a silence: the firing incidents and the recent events it would mute', async (t) => {
@@ -333,5 +344,44 @@ describe('console API', () => {
       ['loud'],
     );
     ac.abort();
+  });
+
+  it('reports each source: SMTP listening, a stream disconnected since when and why, HTTP receiving; with counters', async (t) => {
+    const sink = await startSink();
+    t.after(() => sink.close());
+    const [smtpPort, closedPort] = [await freePort(), await freePort()];
+    const h = await startHerald(
+      t,
+      `outbound: {allow: ["127.0.0.0/8"]}
+receivers: [{name: out, type: log}]
+routes: [{receivers: [out]}]
+sources:
+  - {name: mail, type: smtp, listen: "127.0.0.1:${smtpPort}", domains: [herald.test]}
+  - {name: stream, type: websocket, url: "ws://127.0.0.1:${closedPort}/events", reconnect: {initial: 50ms, max: 100ms}}
+  - {name: gh, type: generic, token: "a-shared-token-0123456789"}
+`,
+    );
+    await eventually(
+      async () => {
+        const list = (await h.herald.server.inject({ method: 'GET', url: '/api/v1/sources' })).json().sources;
+        return list.find((x: { name: string }) => x.name === 'stream')?.detail?.includes('ECONNREFUSED') ?? false;
+      },
+      5000,
+      'the stream to fail to connect',
+    );
+    const list = (await h.herald.server.inject({ method: 'GET', url: '/api/v1/sources' })).json().sources as {
+      name: string;
+      state: string;
+      detail: string;
+      since: string | null;
+    }[];
+    const by = Object.fromEntries(list.map((x) => [x.name, x]));
+    assert.equal(by.mail?.state, 'listening');
+    assert.equal(by.mail?.detail, `127.0.0.1:${smtpPort}`);
+    assert.ok(by.mail?.since);
+    assert.equal(by.stream?.state, 'disconnected');
+    assert.match(by.stream?.detail ?? '', new RegExp(`^ws://127\\.0\\.0\\.1:${closedPort}: `));
+    assert.ok(by.stream?.since);
+    assert.deepEqual([by.gh?.state, by.gh?.detail], ['receiving', 'POST /hooks/gh']);
   });
 });

@@ -279,17 +279,22 @@ export const openApiDocument = {
     },
     '/api/v1/events/{id}/why': {
       get: {
-        summary: 'Why an event went where it went: each route matched, failed (naming the matcher and the value) or was not reached; silences, windows, muted notifications and the incident it joined (scope: read)',
+        summary:
+          'Why an event went where it went: each route matched, failed (naming the matcher and the value) or was not reached; silences, windows, muted notifications and the incident it joined (scope: read)',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
         responses: { '200': { description: 'the explanation' }, ...errors(401, 403, 404) },
       },
     },
     '/api/v1/routes': {
-      get: { summary: 'The configured routes, in order, with matchers as text (scope: read)', responses: { '200': { description: 'routes' }, ...errors(401, 403) } },
+      get: {
+        summary: 'The configured routes, in order, with matchers as text (scope: read)',
+        responses: { '200': { description: 'routes' }, ...errors(401, 403) },
+      },
     },
     '/api/v1/routes/test-payload': {
       post: {
-        summary: "Dry run from a sender's payload: {source, payload, headers?}; the named HTTP source (or prometheus) maps it, then as routes/test (scope: read)",
+        summary:
+          "Dry run from a sender's payload: {source, payload, headers?}; the named HTTP source (or prometheus) maps it, then as routes/test (scope: read)",
         requestBody: { required: true, content: json({ type: 'object', required: ['source', 'payload'] }) },
         responses: { '200': { description: 'one dry run per mapped event (at most 20)' }, ...errors(400, 401, 403, 404) },
       },
@@ -308,7 +313,10 @@ export const openApiDocument = {
       },
     },
     '/api/v1/sources': {
-      get: { summary: 'Running sources with their state and accepted/rejected counters (scope: read)', responses: { '200': { description: 'sources' }, ...errors(401, 403) } },
+      get: {
+        summary: 'Running sources with their state and accepted/rejected counters (scope: read)',
+        responses: { '200': { description: 'sources' }, ...errors(401, 403) },
+      },
     },
     '/api/v1/oncall': {
       get: {
@@ -320,7 +328,10 @@ export const openApiDocument = {
     '/api/v1/silences/preview': {
       post: {
         summary: 'What silence matchers would mute: firing incidents now and events of the last 24 hours (scope: read)',
-        requestBody: { required: true, content: json({ type: 'object', required: ['matchers'], properties: { matchers: { type: 'array', items: { type: 'string' } } } }) },
+        requestBody: {
+          required: true,
+          content: json({ type: 'object', required: ['matchers'], properties: { matchers: { type: 'array', items: { type: 'string' } } } }),
+        },
         responses: { '200': { description: 'incidents and events' }, ...errors(400, 401, 403) },
       },
     },

@@ -102,6 +102,13 @@ export function registerConsoleApiRoutes(app: FastifyInstance, deps: ApiDeps): v
     let scanned = 0;
     let exhausted = false;
     const cap = opts.scanLimit ?? SCAN_LIMIT;
+    // Only source and status filter in SQL: without the other filters one page is exactly the answer.
+    if (q.severity === undefined && q.matchers.length === 0 && q.text === undefined) {
+      const page = await deps.store().listEvents({ source: q.source, status: q.status, since: opts.since, before, limit: opts.limit + 1 });
+      const more = page.length > opts.limit;
+      if (more) page.pop();
+      return { found: page, scanned: page.length, cursor: more ? (page.at(-1)?.id ?? null) : null };
+    }
     while (found.length < opts.limit && scanned < cap) {
       const batch = await deps.store().listEvents({ source: q.source, status: q.status, since: opts.since, before, limit: BATCH });
       let rest = batch.length;
