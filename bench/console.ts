@@ -122,7 +122,7 @@ try {
   });
   // Every live event reached the page (the list keeps the newest 500).
   await page
-    .waitForFunction(`document.querySelectorAll('table.events tbody tr').length >= ${Math.min(500, rows + sent)}`, undefined, { timeout: 10_000 })
+    .waitForSelector(`table.events tbody tr:nth-child(${Math.min(500, rows + sent)})`, { timeout: 10_000 })
     .catch(() => console.error('not every live event reached the page'));
   const shown = await page.locator('table.events tbody tr').count();
   await context.close();

@@ -199,17 +199,16 @@ export function EventsPage({ admin }: { admin: boolean }) {
     es.onerror = () => setLive('lost');
     es.addEventListener('events', (m) => {
       const incoming = (JSON.parse((m as MessageEvent<string>).data) as HEvent[]).reverse();
-      if (pausedRef.current) {
-        held.current = [...incoming, ...held.current];
-        setHeldCount(held.current.length);
-        return;
-      }
       pending.current = [...incoming, ...pending.current];
       flushTimer.current ??= window.setTimeout(() => {
         flushTimer.current = undefined;
         const batch = pending.current;
         pending.current = [];
-        addOnTop(batch);
+        // Decided when the batch is applied: a pause clicked meanwhile holds it too.
+        if (pausedRef.current) {
+          held.current = [...batch, ...held.current];
+          setHeldCount(held.current.length);
+        } else addOnTop(batch);
       }, LIVE_BATCH_MS);
     });
     return () => {

@@ -558,6 +558,15 @@ interface DryRun {
   }[];
 }
 
+/** A JSON body indented for reading; anything else as it is. */
+function pretty(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+}
+
 export function RoutesPage() {
   const [routes, setRoutes] = useState<RouteView[]>([]);
   const [input, setInput] = useState('{\n  "title": "db-1 down",\n  "severity": "critical",\n  "labels": {"env": "prod"}\n}');
@@ -628,7 +637,10 @@ export function RoutesPage() {
         <h3>Dry run</h3>
         <p class="muted">Paste a Herald event, or a sender's payload and the name of the source that takes it. Nothing is sent or stored.</p>
         <label>
-          Source (empty: the text is a Herald event; <code>prometheus</code>: an Alertmanager alert list)
+          <span>
+            Source: empty when the text is a Herald event; an HTTP source's name for its sender's payload; <code>prometheus</code> for an Alertmanager alert
+            list
+          </span>
           <input name="source" value={source} onInput={(e) => setSource(e.currentTarget.value)} class="narrow" />
         </label>
         <textarea name="event" rows={8} value={input} onInput={(e) => setInput(e.currentTarget.value)} aria-label="event or payload" />
@@ -650,7 +662,7 @@ export function RoutesPage() {
                 {x.output.map((o, i) => (
                   <pre key={i}>
                     {o.kind === 'http' && o.request
-                      ? `${o.request.method} ${o.request.url}\n\n${o.request.body ?? ''}`
+                      ? `${o.request.method} ${o.request.url}\n\n${pretty(o.request.body ?? '')}`
                       : o.kind === 'log'
                         ? o.log?.message
                         : JSON.stringify(o.tcp ?? o)}
