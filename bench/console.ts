@@ -155,7 +155,10 @@ the bench posts the live events itself. CPU is a share of one core: the tab's fr
 | Rows on the page afterwards (the list keeps the newest 500) | ${shown} |
 
 Herald's CPU under load includes ingesting the ${RATE} requests/s itself (validation, fsynced commit), not only the
-stream. The first page is one indexed query (newest 100 by id), so the store's size barely shows in first render.
+stream. The tab's share beyond script, style and layout is paint and compositing, done in software here (headless,
+\`--disable-gpu\`); the page applies live events in 500 ms batches and re-renders only the new rows. The first page is
+one indexed query (newest 100 by id), so the store's size barely shows in first render; the cold figure includes
+Chromium's first navigation in a fresh profile.
 ${END}`;
   const path = join(ROOT, 'bench/RESULTS.md');
   const current = readFileSync(path, 'utf8');
