@@ -235,6 +235,13 @@ describe('web console in Chromium', { skip, timeout: 240_000 }, () => {
     await c.page.click('button:has-text("Create silence")');
     await c.page.waitForSelector('.notice');
     await c.page.waitForSelector('table.silences .state.active');
+    // A silence that mutes nothing firing and matched nothing for a day is flagged stale; this one is not.
+    const forgotten = await c.api('POST', '/api/v1/silences', { matchers: ['host="decommissioned-7"'], duration: '30d', author: 'bob', comment: 'old box' });
+    assert.equal(forgotten.status, 201);
+    await c.page.reload();
+    const stale = c.page.locator('table.silences tr', { hasText: 'decommissioned-7' }).locator('.badge', { hasText: 'stale' });
+    await stale.waitFor();
+    assert.equal(await c.page.locator('table.silences tr', { hasText: 'api rollout' }).locator('.badge', { hasText: 'stale' }).count(), 0);
     const [muted] = await post({ title: 'api latency in prod', key: 'api-latency', status: 'firing', labels: { env: 'prod', svc: 'api' } });
     await waitFor(async () => {
       const r = await c.api('GET', '/api/v1/deliveries?state=suppressed');
@@ -251,6 +258,9 @@ describe('web console in Chromium', { skip, timeout: 240_000 }, () => {
     await c.page.goto(`${c.base}/incidents`);
     const row = c.page.locator('table.incidents tr', { hasText: 'queue backlog growing' });
     await row.waitFor();
+    await row.locator('button.linkish').click();
+    await c.page.waitForSelector('#incident-detail .timeline li');
+    assert.match(String(await c.page.textContent('#incident-detail .timeline')), /firing: queue backlog growing/);
     await c.shot('incidents', true);
     await row.locator('button', { hasText: 'Acknowledge' }).click();
     await c.page.waitForSelector('.notice');
@@ -259,6 +269,14 @@ describe('web console in Chromium', { skip, timeout: 240_000 }, () => {
     assert.equal(list.incidents.find((i) => i.key === 'queue')?.acknowledged_by, 'ops');
     await c.page.click('.tabs button:has-text("acknowledged")');
     await c.page.locator('table.incidents tr', { hasText: 'queue backlog growing' }).waitFor();
+    // The keyboard way: select a row, press a.
+    await post({ title: 'cache hit rate low', key: 'cache', status: 'firing', labels: { env: 'prod', svc: 'cache' } });
+    await c.page.click('.tabs button:has-text("firing")');
+    const cache = c.page.locator('table.incidents tr', { hasText: 'cache hit rate low' });
+    await cache.waitFor();
+    await cache.locator('td').nth(1).click();
+    await c.page.keyboard.press('a');
+    await c.page.locator('.notice', { hasText: /Acknowledged "cache hit rate low"/ }).waitFor();
   });
 
   it('runs a dry run and shows the rendered message each receiver would get', async () => {

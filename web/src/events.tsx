@@ -274,18 +274,15 @@ export function EventsPage({ admin }: { admin: boolean }) {
     }
   };
   const sel = events.find((e) => e.id === selected);
-  useKeys(
-    {
-      '/': () => document.getElementById('search')?.focus(),
-      j: () => move(1),
-      k: () => move(-1),
-      Enter: () => sel && navigate(`/events/${sel.id}`),
-      p: () => (paused ? resume() : setPaused(true)),
-      s: () => sel && admin && navigate(silenceHref(sel.labels, { source: sel.source, key: sel.key })),
-      Escape: () => setMenu(null),
-    },
-    [events, selected, paused, admin],
-  );
+  useKeys({
+    '/': () => document.getElementById('search')?.focus(),
+    j: () => move(1),
+    k: () => move(-1),
+    Enter: () => sel && navigate(`/events/${sel.id}`),
+    p: () => (paused ? resume() : setPaused(true)),
+    s: () => sel && admin && navigate(silenceHref(sel.labels, { source: sel.source, key: sel.key })),
+    Escape: () => setMenu(null),
+  });
 
   return (
     <section>

@@ -86,16 +86,13 @@ export function IncidentsPage({ admin }: { admin: boolean }) {
     const next = list[Math.max(0, Math.min(list.length - 1, idx < 0 ? 0 : idx + d))];
     if (next) setSelected(next.id);
   };
-  useKeys(
-    {
-      j: () => move(1),
-      k: () => move(-1),
-      Enter: () => sel && setOpen(sel.id),
-      a: () => sel && admin && stateOf(sel) === 'firing' && void act(sel, 'ack'),
-      s: () => sel && admin && navigate(silenceHref(sel.labels)),
-    },
-    [list, selected, admin],
-  );
+  useKeys({
+    j: () => move(1),
+    k: () => move(-1),
+    Enter: () => sel && setOpen(sel.id),
+    a: () => sel && admin && stateOf(sel) === 'firing' && void act(sel, 'ack'),
+    s: () => sel && admin && navigate(silenceHref(sel.labels)),
+  });
 
   const labelNames = [...new Set(list.flatMap((i) => Object.keys(i.labels)))].sort();
   const groups = new Map<string, Incident[]>();

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 /** A tiny history router: the path and query are the state, so filters live in the URL. */
 export interface Loc {
@@ -45,8 +45,14 @@ export function Link({ href, class: cls, children }: { href: string; class?: str
   );
 }
 
-/** Single-key shortcuts, ignored while typing in a field. */
-export function useKeys(map: Record<string, (e: KeyboardEvent) => void>, deps: unknown[]): void {
+/**
+ * Single-key shortcuts, ignored while typing in a field. The handlers of the
+ * latest render are used (kept in a ref), so a key pressed right after a click
+ * acts on what that click selected, before any effect has run again.
+ */
+export function useKeys(map: Record<string, (e: KeyboardEvent) => void>): void {
+  const current = useRef(map);
+  current.current = map;
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement | null;
@@ -55,7 +61,7 @@ export function useKeys(map: Record<string, (e: KeyboardEvent) => void>, deps: u
         if (e.key === 'Escape') t.blur();
         return;
       }
-      const f = map[e.key];
+      const f = current.current[e.key];
       if (f) {
         e.preventDefault();
         f(e);
@@ -63,5 +69,5 @@ export function useKeys(map: Record<string, (e: KeyboardEvent) => void>, deps: u
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, deps);
+  }, []);
 }
