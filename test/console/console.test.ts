@@ -136,6 +136,23 @@ describe('web console in Chromium', { skip, timeout: 240_000 }, () => {
     assert.deepEqual((await rowIds()).slice(0, 2), [b, a]);
   });
 
+  it('keeps the scroll position: the row being read stays where it is when events arrive above it', async () => {
+    await post(Array.from({ length: 60 }, (_, i) => ({ title: `backfill ${i}`, labels: { n: String(i) } })));
+    await c.page.waitForSelector('tr:has-text("backfill 0")');
+    const target = c.page.locator('table.events tr', { hasText: 'backfill 20' }).first();
+    await target.scrollIntoViewIfNeeded();
+    await c.page.mouse.wheel(0, 200);
+    const before = (await target.boundingBox())?.y;
+    const scrolled = Number(await c.page.evaluate('window.scrollY'));
+    assert.ok(scrolled > 0, 'the page is scrolled');
+    const ids = await post([{ title: 'arrived while reading 1' }, { title: 'arrived while reading 2' }]);
+    await c.page.waitForSelector(`tr[data-id="${ids[1]}"]`, { state: 'attached' });
+    const after = (await target.boundingBox())?.y;
+    assert.ok(before !== undefined && after !== undefined && Math.abs(after - before) <= 2, `the row moved from ${before} to ${after}`);
+    assert.ok(Number(await c.page.evaluate('window.scrollY')) > scrolled, 'the page scrolled by the rows added above');
+    await c.page.evaluate('window.scrollTo(0, 0)');
+  });
+
   it('keeps the filter in the URL, streams only matching events, and moves the selection with the keyboard', async () => {
     await c.page.goto(`${c.base}/events?severity=error`);
     await c.page.waitForSelector('#live-state.ok');
