@@ -270,11 +270,15 @@ batched and 3,092/s single with p99 7.9 ms. Compare ratios.
   lives in SQLite; in-memory structures are bounded); \`--max-old-space-size=128\` bounds it.
 `;
   if (!phaseArg) {
-    // The CLI start-up section is measured by bench/cli-startup.mjs, not here: carry it over.
+    // Sections measured by their own runs are carried over: CLI start-up (bench/cli-startup.mjs)
+    // and the web console (bench/console.ts).
     const file = join(ROOT, 'bench/RESULTS.md');
     const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    const cliSection = /\n## CLI start-up\n[\s\S]*?(?=\n## |$)/.exec(previous)?.[0] ?? '';
-    writeFileSync(file, md + cliSection);
+    const cliSection = /\n## CLI start-up\n[\s\S]*?(?=\n## |\n<!-- console-bench:begin -->|$)/.exec(previous)?.[0] ?? '';
+    const begin = previous.indexOf('<!-- console-bench:begin -->');
+    const end = previous.indexOf('<!-- console-bench:end -->');
+    const consoleSection = begin >= 0 && end > begin ? `\n${previous.slice(begin, end + '<!-- console-bench:end -->'.length)}\n` : '';
+    writeFileSync(file, `${md.trimEnd()}\n${cliSection}${consoleSection}`);
   }
   console.log(table);
 }

@@ -8,9 +8,11 @@ import { fileURLToPath } from 'node:url';
 
 /** What the build reads: the TypeScript sources (tests excluded; fixtures do not count), the compiler configs, the package. */
 const INPUT_DIRS = ['src', 'packages/sdk/src'];
-const INPUT_FILES = ['tsconfig.json', 'tsconfig.build.json', 'packages/sdk/tsconfig.json', 'package.json'];
-/** What `npm run build` writes last in each of its two steps. */
-const OUTPUTS = ['packages/sdk/dist/index.js', 'dist/src/cli/main.js'];
+/** The web console's sources: every file counts (TSX, CSS, HTML, the manifest, the icon). */
+const WEB_DIR = 'web';
+const INPUT_FILES = ['tsconfig.json', 'tsconfig.build.json', 'packages/sdk/tsconfig.json', 'package.json', 'scripts/build-web.mjs'];
+/** What `npm run build` writes last in each of its steps. */
+const OUTPUTS = ['packages/sdk/dist/index.js', 'dist/src/cli/main.js', 'dist/web/app.js'];
 
 function mtime(file) {
   try {
@@ -26,7 +28,7 @@ function newestInput(root) {
     const ms = mtime(file);
     if (ms !== undefined && ms > newest.ms) newest = { file, ms };
   };
-  const walk = (dir) => {
+  const walk = (dir, every = false) => {
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -36,11 +38,12 @@ function newestInput(root) {
     for (const e of entries) {
       const p = join(dir, e.name);
       if (e.isDirectory()) {
-        if (e.name !== 'node_modules' && e.name !== 'dist') walk(p);
-      } else if (/\.m?ts$/.test(e.name) && !/\.test\.m?ts$/.test(e.name)) consider(p);
+        if (e.name !== 'node_modules' && e.name !== 'dist') walk(p, every);
+      } else if (every || (/\.m?ts$/.test(e.name) && !/\.test\.m?ts$/.test(e.name))) consider(p);
     }
   };
   for (const d of INPUT_DIRS) walk(join(root, d));
+  walk(join(root, WEB_DIR), true);
   for (const f of INPUT_FILES) consider(join(root, f));
   return newest;
 }

@@ -24,6 +24,8 @@ it('npm start builds only when the build is missing or older than a source', (t)
 
   at('packages/sdk/dist/index.js', 2000);
   at('dist/src/cli/main.js', 2000);
+  assert.deepEqual(check(root), { stale: true, reason: 'dist/web/app.js does not exist yet' }, 'the web console is built too');
+  at('dist/web/app.js', 2000);
   assert.deepEqual(check(root), { stale: false, reason: 'the build is current' });
 
   at('src/core/event.test.ts', 3000);
@@ -35,12 +37,19 @@ it('npm start builds only when the build is missing or older than a source', (t)
   at('dist/src/cli/main.js', 4000);
   assert.equal(check(root).stale, true, 'the SDK output is older than the source too');
   at('packages/sdk/dist/index.js', 4000);
+  at('dist/web/app.js', 4000);
   assert.equal(check(root).stale, false);
 
   at('packages/sdk/src/source.ts', 5000);
   assert.match(check(root).reason, /packages\/sdk\/src\/source\.ts changed/);
   at('packages/sdk/dist/index.js', 6000);
   at('dist/src/cli/main.js', 6000);
+  at('dist/web/app.js', 6000);
+  at('web/style.css', 6500);
+  assert.match(check(root).reason, /web\/style\.css changed/, 'every file of the console counts');
+  at('dist/web/app.js', 6600);
+  at('dist/src/cli/main.js', 6600);
+  at('packages/sdk/dist/index.js', 6600);
   at('tsconfig.json', 7000);
   assert.match(check(root).reason, /tsconfig\.json changed/);
 });

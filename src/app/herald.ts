@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
-import { type Clock, type HeraldEvent, type Logger, listenError, SourceRejection } from '@herald/sdk';
+import { type Clock, DeliveryError, type HeraldEvent, type HttpClient, type Logger, listenError, SourceRejection } from '@herald/sdk';
 import type { FastifyInstance } from 'fastify';
 import type { HeraldConfig, ReceiverConfig } from '../config/load.js';
+import { toHeraldEvent } from '../core/event.js';
 import { notificationPeople } from '../core/people.js';
 import { route } from '../core/routing.js';
 import { isLoopbackHost } from '../http/auth.js';
-import { buildServer } from '../http/server.js';
+import { buildServer, type ReceiverTestResult, type SourceStatusView } from '../http/server.js';
 import { systemClock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { makeRedactor } from '../lib/redact.js';
@@ -25,6 +26,18 @@ import type { Store } from '../store/types.js';
 import { loadConfigAndPlugins } from './load-config.js';
 import { SourceHost } from './source-host.js';
 import { makeSuppressor } from './suppression.js';
+
+/** The sample a console "Send test" sends (the same as `herald test`'s). */
+const TEST_EVENT = {
+  title: 'Herald test notification',
+  text: 'If you can read this, the receiver works.',
+  source: 'herald',
+  type: 'test',
+  status: 'firing',
+  severity: 'info',
+  key: 'herald-test',
+  labels: { env: 'test' },
+} as const;
 
 export interface HeraldOptions {
   config: HeraldConfig;
@@ -103,6 +116,8 @@ export class Herald {
   private readonly clock: Clock;
   private reloading: Promise<unknown> = Promise.resolve();
   private registry: Registry;
+  /** The console's live streams: told about every committed batch of events. */
+  private readonly listeners = new Set<(events: HeraldEvent[]) => void>();
 
   private constructor(o: HeraldOptions) {
     this.config = o.config;
@@ -137,6 +152,13 @@ export class Herald {
       clock: this.clock,
       routes: () => this.config.routes,
       onCommitted: (requests) => {
+        for (const listener of this.listeners) {
+          try {
+            listener(requests.flatMap((r) => r.events));
+          } catch (err) {
+            this.log.warn({ err }, 'a live-event listener failed');
+          }
+        }
         for (const r of requests) {
           const perEvent = new Map<string, number>();
           for (const d of r.deliveries) perEvent.set(d.eventId, (perEvent.get(d.eventId) ?? 0) + 1);
@@ -221,6 +243,12 @@ export class Herald {
       },
       emit: (source, events, options) => this.sources.emit(source, events, options),
       emitUnconfigured: (name, events) => this.sources.emitUnconfigured(name, events),
+      subscribe: (listener) => {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+      },
+      testReceiver: (name) => this.testReceiver(name),
+      sources: () => this.sourceStatus(),
     });
   }
 
@@ -398,6 +426,79 @@ export class Herald {
     });
     this.reloading = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * What `herald test <receiver>` does, with the running receiver: sends a
+   * sample event now through its guarded client and reports the outcome.
+   * Nothing is stored; the attempt is not a delivery.
+   */
+  private async testReceiver(name: string): Promise<'not_found' | ReceiverTestResult> {
+    const r = this.receivers.find((x) => x.name === name);
+    if (!r) return 'not_found';
+    let response: { status: number; body: string } | null = null;
+    const http: HttpClient = {
+      request: async (req) => {
+        const res = await r.http.request(req);
+        response = { status: res.status, body: r.redact(res.body.slice(0, 2000)) };
+        return res;
+      },
+    };
+    const now = this.clock.now();
+    const event = toHeraldEvent(TEST_EVENT, newId(now), now);
+    const people = notificationPeople(this.config.routes, this.config.people, event, name);
+    const t0 = performance.now();
+    const memory = new Map<string, string>();
+    try {
+      await r.instance.send(
+        { id: newId(now), receiver: name, event, people },
+        {
+          http,
+          net: r.net,
+          // A test must not disturb the receiver's real state (e.g. a thread it replies in).
+          state: {
+            get: async (k) => memory.get(k),
+            set: async (k, v) => void memory.set(k, v),
+            delete: async (k) => void memory.delete(k),
+          },
+          log: r.log,
+          clock: this.clock,
+          attempt: 1,
+          signal: AbortSignal.timeout(this.config.delivery.timeoutMs),
+        },
+      );
+      return { receiver: name, type: r.type, ok: true, duration_ms: Math.round(performance.now() - t0), reason: null, retryable: null, error: null, response };
+    } catch (err) {
+      const e = err instanceof DeliveryError ? err : undefined;
+      return {
+        receiver: name,
+        type: r.type,
+        ok: false,
+        duration_ms: Math.round(performance.now() - t0),
+        reason: e?.reason ?? 'config',
+        retryable: e?.retryable ?? null,
+        error: r.redact((err as Error).message),
+        response,
+      };
+    }
+  }
+
+  /** Sources for the console: how each is doing and what it took in or refused. */
+  private async sourceStatus(): Promise<SourceStatusView[]> {
+    const counts = await this.metrics.sourceCounts();
+    return this.sources.instances().map(({ name, type, instance }) => {
+      const reported = instance.kind === 'listener' ? instance.status?.() : undefined;
+      return {
+        name,
+        type,
+        kind: instance.kind,
+        state: instance.kind === 'http' ? 'receiving' : (reported?.state ?? 'running'),
+        since: reported?.since === undefined ? null : new Date(reported.since).toISOString(),
+        detail: instance.kind === 'http' ? `POST /hooks/${name}` : (reported?.detail ?? null),
+        accepted: counts.accepted.get(name) ?? 0,
+        rejected: counts.rejected.get(name) ?? 0,
+      };
+    });
   }
 
   private async dryRun(event: HeraldEvent) {

@@ -261,6 +261,92 @@ export const openApiDocument = {
         responses: { '200': { description: 'the check' }, ...errors(401, 403, 404) },
       },
     },
+    '/api/v1/search/events': {
+      get: {
+        summary: 'Events filtered by source, status, severity, label matchers (match, repeatable) and text (q), newest first (scope: read)',
+        parameters: listParams([
+          ['source', 'exact source'],
+          ['status', 'firing, resolved or info'],
+          ['severity', 'critical, error, warning or info'],
+          ['match', 'a matcher such as env="prod" or host=~"db-.*"; repeat for more (all must match)'],
+          ['q', 'case-insensitive text in title, text or key'],
+          ['cursor', 'next_cursor of the previous page'],
+          ['limit', '1-500, default 50'],
+        ]),
+        responses: { '200': { description: 'events (without data), next_cursor, scanned' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/api/v1/stream': {
+      get: {
+        summary: 'Server-sent events: every newly committed event matching the same filters as search (scope: read)',
+        parameters: listParams([
+          ['source', 'exact source'],
+          ['status', 'firing, resolved or info'],
+          ['severity', 'critical, error, warning or info'],
+          ['match', 'a matcher; repeatable'],
+          ['q', 'text'],
+        ]),
+        responses: { '200': { description: 'text/event-stream; `event: events` with a JSON array of events' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/api/v1/events/{id}/why': {
+      get: {
+        summary:
+          'Why an event went where it went: each route matched, failed (naming the matcher and the value) or was not reached; silences, windows, muted notifications and the incident it joined (scope: read)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'the explanation' }, ...errors(401, 403, 404) },
+      },
+    },
+    '/api/v1/routes': {
+      get: {
+        summary: 'The configured routes, in order, with matchers as text (scope: read)',
+        responses: { '200': { description: 'routes' }, ...errors(401, 403) },
+      },
+    },
+    '/api/v1/routes/test-payload': {
+      post: {
+        summary:
+          "Dry run from a sender's payload: {source, payload, headers?}; the named HTTP source (or prometheus) maps it, then as routes/test (scope: read)",
+        requestBody: { required: true, content: json({ type: 'object', required: ['source', 'payload'] }) },
+        responses: { '200': { description: 'one dry run per mapped event (at most 20)' }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    '/api/v1/receivers': {
+      get: {
+        summary: 'Configured receivers with health over their last 100 deliveries: success rate, queued/retrying/dead, last error, rate limit (scope: read)',
+        responses: { '200': { description: 'receivers' }, ...errors(401, 403) },
+      },
+    },
+    '/api/v1/receivers/{name}/test': {
+      post: {
+        summary: 'Send a sample event through one receiver now, as `herald test` does; nothing is stored (scope: admin)',
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'ok, duration_ms, reason, error, response' }, ...errors(401, 403, 404) },
+      },
+    },
+    '/api/v1/sources': {
+      get: {
+        summary: 'Running sources with their state and accepted/rejected counters (scope: read)',
+        responses: { '200': { description: 'sources' }, ...errors(401, 403) },
+      },
+    },
+    '/api/v1/oncall': {
+      get: {
+        summary: 'Each schedule: who is on call now and next, and every shift (overrides marked) over the next `days` (1-90, default 21) (scope: read)',
+        parameters: listParams([['days', 'how far ahead, 1-90']]),
+        responses: { '200': { description: 'schedules' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/api/v1/silences/preview': {
+      post: {
+        summary: 'What silence matchers would mute: firing incidents now and events of the last 24 hours (scope: read)',
+        requestBody: {
+          required: true,
+          content: json({ type: 'object', required: ['matchers'], properties: { matchers: { type: 'array', items: { type: 'string' } } } }),
+        },
+        responses: { '200': { description: 'incidents and events' }, ...errors(400, 401, 403) },
+      },
+    },
     '/healthz': { get: { summary: 'Process is up (public)', security: [], responses: { '200': { description: 'ok' } } } },
     '/readyz': {
       get: { summary: 'Store reachable (public)', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } },

@@ -8,11 +8,13 @@ import type { Ingestor } from '../pipeline/ingestor.js';
 import type { Store } from '../store/types.js';
 import { StoreUnavailableError } from '../store/types.js';
 import { authenticate, OPEN_PRINCIPAL, type Principal } from './auth.js';
+import { ConsoleSessions, registerConsole } from './console.js';
 import { ApiError, sendError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerCheckRoutes } from './routes/checks.js';
+import { registerConsoleApiRoutes } from './routes/console-api.js';
 import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHookRoutes } from './routes/hooks.js';
@@ -45,6 +47,36 @@ export interface ApiDeps {
   emit: (source: string, events: EventInput[], options?: { deliveryId?: string; fingerprint?: string }) => Promise<{ ids: string[]; replayed?: boolean }>;
   /** The same for events an API endpoint maps itself (`/api/v2/alerts`): `source` and `source_type` are `name`; never enriched. */
   emitUnconfigured: (name: string, events: EventInput[]) => Promise<{ ids: string[]; replayed?: boolean }>;
+  /** Calls `listener` with the events of every committed ingest (the console's live stream); returns the unsubscribe. */
+  subscribe: (listener: (events: HeraldEvent[]) => void) => () => void;
+  /** Sends a sample event through one configured receiver now (what `herald test` does). */
+  testReceiver: (name: string) => Promise<'not_found' | ReceiverTestResult>;
+  /** Each running source's status and counters. */
+  sources: () => Promise<SourceStatusView[]>;
+}
+
+export interface ReceiverTestResult {
+  receiver: string;
+  type: string;
+  ok: boolean;
+  duration_ms: number;
+  reason: string | null;
+  retryable: boolean | null;
+  error: string | null;
+  /** The target's answer to the last request, secrets masked. */
+  response: { status: number; body: string } | null;
+}
+
+export interface SourceStatusView {
+  name: string;
+  type: string;
+  kind: 'http' | 'listener';
+  /** `receiving` (HTTP sources at /hooks/<name>), or what a listener reports: `listening`, `connected`, `disconnected`, `running`. */
+  state: string;
+  since: string | null;
+  detail: string | null;
+  accepted: number;
+  rejected: number;
 }
 
 declare module 'fastify' {
@@ -88,12 +120,16 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     }
   });
 
+  // The web console signs in with a token and then rides on a session cookie (src/http/console.ts).
+  const sessions = new ConsoleSessions(deps.clock, () => deps.config().auth.tokens);
   app.addHook('onRequest', async (req, reply) => {
     const scope = req.routeOptions.config?.scope;
     if (!scope) return;
+    const forged = sessions.forgery(req);
+    if (forged) return sendError(reply, 403, 'csrf', forged);
     const tokens = deps.config().auth.tokens;
     if (tokens.length === 0) return;
-    const principal = authenticate(tokens, req.headers.authorization);
+    const principal = req.headers.authorization === undefined ? sessions.lookup(req)?.principal : authenticate(tokens, req.headers.authorization);
     if (!principal) {
       reply.header('www-authenticate', 'Bearer realm="herald"');
       if (isIngest(req)) deps.metrics.ingestRejected('unauthorized');
@@ -167,5 +203,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   registerIncidentRoutes(app, deps);
   registerSilenceRoutes(app, deps);
   registerCheckRoutes(app, deps);
+  registerConsoleApiRoutes(app, deps);
+  registerConsole(app, { clock: deps.clock, sessions, tokens: () => deps.config().auth.tokens });
   return app;
 }

@@ -83,6 +83,16 @@ export class Metrics implements DeliveryMetrics {
     });
   }
 
+  /** Events taken in and inputs refused, by source name (the console's sources page). */
+  async sourceCounts(): Promise<{ accepted: Map<string, number>; rejected: Map<string, number> }> {
+    const sum = (values: { labels: Record<string, string | number>; value: number }[]) => {
+      const m = new Map<string, number>();
+      for (const v of values) m.set(String(v.labels.source), (m.get(String(v.labels.source)) ?? 0) + v.value);
+      return m;
+    };
+    return { accepted: sum((await this.eventsIn.get()).values), rejected: sum((await this.sourceRejects.get()).values) };
+  }
+
   eventsReceived(source: string, n: number): void {
     this.eventsIn.inc({ source }, n);
   }

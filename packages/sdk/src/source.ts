@@ -102,6 +102,19 @@ export interface ListenerSourceInstance {
   start(signal: AbortSignal): Promise<void>;
   /** Stops taking input and releases everything; input in progress is not acknowledged. */
   stop(): Promise<void>;
+  /**
+   * Optional: how the listener is doing now, for the console and the sources
+   * API, e.g. `{state: 'connected', since}` for a stream client or
+   * `{state: 'listening', detail: '127.0.0.1:2525'}` for a server.
+   */
+  status?(): SourceStatus;
+}
+
+export interface SourceStatus {
+  state: 'listening' | 'connected' | 'disconnected' | 'connecting' | 'running';
+  /** Epoch ms since when this state holds. */
+  since?: number;
+  detail?: string;
 }
 
 export type SourceInstance = HttpSourceInstance | ListenerSourceInstance;

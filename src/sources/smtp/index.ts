@@ -319,6 +319,7 @@ export default defineSource({
       onData,
     };
 
+    let listening: { since: number; detail: string } | undefined;
     return {
       kind: 'listener',
       async start() {
@@ -337,6 +338,10 @@ export default defineSource({
         const bound = s.server.address();
         const at = typeof bound === 'object' && bound ? { address: bound.address, port: bound.port } : { address: host, port };
         ctx.log.info({ ...at, tls: tls !== undefined, auth: c.auth !== undefined }, 'smtp listening');
+        listening = { since: ctx.clock.now(), detail: `${at.address.includes(':') ? `[${at.address}]` : at.address}:${at.port}${tls ? ' (TLS)' : ''}` };
+      },
+      status() {
+        return listening && server ? { state: 'listening', ...listening } : { state: 'running', detail: 'not listening' };
       },
       async stop() {
         const s = server;

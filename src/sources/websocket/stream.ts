@@ -1,6 +1,6 @@
 import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { type EventInput, type ListenerSourceInstance, type SourceContext, SourceRejection } from '@herald/sdk';
+import { type EventInput, type ListenerSourceInstance, type SourceContext, SourceRejection, type SourceStatus } from '@herald/sdk';
 // Loaded on first connect, so processes that never stream (the CLI) do not pay for it.
 import type WebSocket from 'ws';
 import { type BackoffPolicy, backoffCap, backoffDelay } from './backoff.js';
@@ -58,6 +58,7 @@ export class WebSocketStream implements ListenerSourceInstance {
   /** Consecutive connections that failed or did not stay up for reset_after. */
   private failures = 0;
   private connected = false;
+  private connectedSinceMs?: number;
   private downSinceMs?: number;
   private downReason = 'not connected yet';
   private downFired = false;
@@ -244,6 +245,7 @@ export class WebSocketStream implements ListenerSourceInstance {
   private onConnected(): void {
     const now = this.ctx.clock.now();
     this.connected = true;
+    this.connectedSinceMs = now;
     this.ctx.log.info({ host: this.host, port: this.port, attempts: this.attemptsWhileDown }, 'stream connected');
     if (this.downTimer) {
       clearTimeout(this.downTimer);
@@ -256,6 +258,12 @@ export class WebSocketStream implements ListenerSourceInstance {
     this.downFired = false;
     this.downSinceMs = undefined;
     this.attemptsWhileDown = 0;
+  }
+
+  /** For the console and GET /api/v1/sources: connected since, or disconnected since and why. */
+  status(): SourceStatus {
+    if (this.connected) return { state: 'connected', since: this.connectedSinceMs, detail: this.where };
+    return { state: 'disconnected', since: this.downSinceMs, detail: `${this.where}: ${this.downReason}` };
   }
 
   /** Notes that the stream is down; after down_after without a connection, fires once. */
