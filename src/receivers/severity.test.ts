@@ -54,3 +54,18 @@ describe('every receiver maps severity by effectiveSeverity', () => {
     assert.equal(teamsColour(event({ status: 'resolved' })), 'Good');
   });
 });
+
+describe('group titles', () => {
+  it('no receiver keeps its own status-prefix title: each default title comes from STATUS_TITLE_TEMPLATE', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const dir = new URL('.', import.meta.url).pathname;
+    // The copied prefix template is what once titled a group "[FIRING] [FIRING:3] …".
+    const copies = readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .flatMap((d) => readdirSync(join(dir, d.name)).map((f) => join(d.name, f)))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .filter((f) => /\[FIRING\] \{% elsif/.test(readFileSync(join(dir, f), 'utf8')));
+    assert.deepEqual(copies, []);
+  });
+});

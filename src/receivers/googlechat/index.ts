@@ -8,11 +8,11 @@ import {
   type HeraldEvent,
   HttpUrl,
   rateLimited,
+  STATUS_TITLE_TEMPLATE,
   Type,
   templateVars,
 } from '@herald/sdk';
 
-const DEFAULT_TITLE = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
 const DEFAULT_TEXT = '{{ event.text }}';
 
 /** A message, text and cards together, is at most 32,000 bytes; thread keys up to 4,000 characters. */
@@ -142,7 +142,7 @@ export default defineReceiver({
     return [];
   },
   create(config, { templates, clock }) {
-    const title = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'none' });
+    const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'none' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'html' });
     const pacer = createPacer(config.max_per_second ?? 1, clock);
     const secrets = (() => {

@@ -8,11 +8,11 @@ import {
   HttpUrl,
   rateLimited,
   Secret,
+  STATUS_TITLE_TEMPLATE,
   Type,
   templateVars,
 } from '@herald/sdk';
 
-const DEFAULT_TITLE = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
 const DEFAULT_MESSAGE = '{{ event.text | default: event.title }}';
 
 /** Gotify priorities run 0–10; the Android app notifies silently up to 3, with sound from 4, and pops up from 8. */
@@ -71,7 +71,7 @@ export default defineReceiver({
   ),
   create(config, { templates, clock }) {
     const messageEscape = config.markdown ? 'markdown' : 'none';
-    const title = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'none' });
+    const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'none' });
     const message = templates.compile(config.message_template ?? DEFAULT_MESSAGE, { name: 'message_template', escape: messageEscape });
     const priorities = { ...DEFAULT_PRIORITIES, ...config.priorities };
     const pacer = createPacer(config.max_per_second ?? 10, clock);

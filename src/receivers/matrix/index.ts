@@ -12,11 +12,11 @@ import {
   rateLimited,
   Secret,
   type SendContext,
+  STATUS_TITLE_TEMPLATE,
   Type,
   templateVars,
 } from '@herald/sdk';
 
-const DEFAULT_TITLE = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
 const DEFAULT_TEXT = '{{ event.text }}';
 
 /**
@@ -185,9 +185,9 @@ export default defineReceiver({
     { additionalProperties: false },
   ),
   create(config, { templates, clock }) {
-    const titlePlain = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'none' });
+    const titlePlain = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'none' });
     const textPlain = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'none' });
-    const titleHtml = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'html' });
+    const titleHtml = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'html' });
     const textHtml = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'html' });
     const pacer: Pacer = createPacer(config.max_per_second ?? 1, clock);
     const base = `${config.homeserver.replace(/\/+$/, '')}/_matrix/client/v3/rooms/${encodeURIComponent(config.room_id)}/send/m.room.message/`;

@@ -10,12 +10,12 @@ import {
   type Person,
   permanent,
   rateLimited,
+  STATUS_TITLE_TEMPLATE,
   type TemplateVars,
   Type,
   templateVars,
 } from '@herald/sdk';
 
-const DEFAULT_TITLE = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
 const DEFAULT_TEXT = '{{ event.text }}';
 
 /** Rocket.Chat refuses messages over `Message_MaxAllowedSize`, 5,000 characters by default. */
@@ -181,7 +181,7 @@ export default defineReceiver({
     return [];
   },
   create(config, { templates, clock }) {
-    const title = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'none' });
+    const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'none' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'none' });
     const pacer = createPacer(config.max_per_second ?? 1, clock);
     // The token is the URL's last path segment (validate() checks the /hooks/{id}/{token} shape).

@@ -10,12 +10,12 @@ import {
   type Person,
   rateLimited,
   Secret,
+  STATUS_TITLE_TEMPLATE,
   type TemplateVars,
   Type,
   templateVars,
 } from '@herald/sdk';
 
-const DEFAULT_TITLE = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
 const DEFAULT_TEXT = '{{ event.text }}';
 
 /** Create a message: `text` and `markdown` are each at most 7,439 bytes. */
@@ -173,9 +173,9 @@ export default defineReceiver({
     return [];
   },
   create(config, { templates, clock }) {
-    const titlePlain = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'none' });
+    const titlePlain = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'none' });
     const textPlain = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'none' });
-    const titleMd = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'markdown' });
+    const titleMd = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'markdown' });
     const textMd = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'markdown' });
     const pacer = createPacer(config.max_per_second ?? 2, clock);
     const url = `${(config.api_url ?? 'https://webexapis.com/v1').replace(/\/+$/, '')}/messages`;

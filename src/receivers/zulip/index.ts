@@ -11,12 +11,12 @@ import {
   rateLimited,
   Secret,
   type SendContext,
+  STATUS_TITLE_TEMPLATE,
   type TemplateVars,
   Type,
   templateVars,
 } from '@herald/sdk';
 
-const DEFAULT_TITLE = "{% if event.status == 'firing' %}[FIRING] {% elsif event.status == 'resolved' %}[RESOLVED] {% endif %}{{ event.title }}";
 const DEFAULT_TEXT = '{{ event.text }}';
 const DEFAULT_TOPIC = '{{ event.title }}';
 
@@ -167,7 +167,7 @@ export default defineReceiver({
     return [];
   },
   create(config, { templates, clock }) {
-    const title = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'none' });
+    const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'none' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'none' });
     const topic = templates.compile(config.topic_template ?? DEFAULT_TOPIC, { name: 'topic_template', escape: 'none' });
     const pacer = createPacer(config.max_per_second ?? 2, clock);
