@@ -48,6 +48,7 @@ describe('herald.example.yaml with a real `herald serve`: first run, incidents, 
     await eventually(() => proc.output().includes('Herald is listening on'), 10_000, 'the banner');
     assert.match(proc.output(), new RegExp(`Herald is listening on http://127\\.0\\.0\\.1:${port} \\(config herald\\.example\\.yaml\\)`));
     assert.match(proc.output(), new RegExp(`curl -sS -X POST http://127\\.0\\.0\\.1:${port}/api/v1/events -H 'content-type: application/json'`));
+    assert.match(proc.output(), new RegExp(`web console: http://127\\.0\\.0\\.1:${port}/ `), 'and where the console is');
   });
 
   it('incidents: list by state, show, ack --by --comment, resolve --by; who did it is recorded and shown', async () => {

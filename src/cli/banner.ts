@@ -11,7 +11,8 @@ export function serveBanner(address: string, configFile: string, tokens: boolean
     `Herald is listening on ${url} (config ${configFile}). Post a first event:`,
     `  curl -sS -X POST ${url}/api/v1/events${auth} -H 'content-type: application/json' \\`,
     `    -d '{"title": "Deploy finished", "source": "ci", "status": "info", "labels": {"env": "prod"}}'`,
-    `then list it: curl -sS '${url}/api/v1/events?source=ci'${auth}  — more in README.md (Quick start) and docs/cli.md.`,
+    `then list it: curl -sS '${url}/api/v1/events?source=ci'${auth}`,
+    `or watch it arrive in the web console: ${url}/  (\`herald --help\` lists every command)`,
     '',
   ].join('\n');
 }

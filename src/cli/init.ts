@@ -198,5 +198,5 @@ export function runInit(o: InitOptions, out: (line: string) => void): void {
   out('  herald serve               # run Herald with it');
   out(`  herald send --title "Hello from Herald" --status info   # in another terminal: a first event`);
   out('');
-  out('Reference: docs/configuration.md; receivers: docs/receivers/; `herald --help` for every command.');
+  out('Reference: docs/configuration.md and docs/receivers/ in the Herald repository; `herald --help` for every command.');
 }
