@@ -2,7 +2,7 @@ import type { HeraldEvent } from '@herald/sdk';
 import type { HeraldConfig } from '../config/load.js';
 import type { Incident } from '../core/incidents.js';
 import { parseStoredMatcher } from '../core/matcher.js';
-import { alertLabels, type FiringAlert, type Labels, type Silence, type Suppression, suppression } from '../core/silence.js';
+import { addLabels, alertLabels, type FiringAlert, type Labels, type Silence, type Suppression, suppression } from '../core/silence.js';
 import type { Store, StoredSilence } from '../store/types.js';
 
 /** Most firing incidents read as inhibition sources per check. */
@@ -15,7 +15,7 @@ const FIRING_LIMIT = 10_000;
  */
 export function incidentLabels(incident: Incident, event?: HeraldEvent): Record<string, string> {
   const out: Record<string, string> = event ? alertLabels(event) : {};
-  Object.assign(out, incident.labels, { key: incident.key, title: incident.title });
+  Object.assign(addLabels(out, incident.labels), { key: incident.key, title: incident.title });
   if (!Object.hasOwn(incident.labels, 'route')) out.route = incident.route;
   return out;
 }

@@ -172,4 +172,12 @@ routes:
     for (const s of ['tok_aaaaaaaaaaaaaaaa', 'https://h.test/x', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'Bearer zzzzzz'])
       assert.ok(c.secrets.includes(s), s);
   });
+
+  it("checks users' contacts with the rules the registry's receivers declare", () => {
+    const yaml = 'users:\n  - {name: alice, contacts: {slack: "@alice", chat: "alice"}}\n';
+    assert.deepEqual(issuesOf(yaml), ['users[0].contacts.slack: must be a Slack member ID, e.g. U024BE7LH (Profile → ⋮ → Copy member ID)']);
+    // A registry without the Slack receiver has no rule for `slack`: the contact is free text there.
+    const bare = new Registry();
+    assert.doesNotThrow(() => parseConfig(yaml, bare, {}));
+  });
 });

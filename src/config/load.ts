@@ -12,7 +12,7 @@ import { parseAllowList } from '../outbound/ip-policy.js';
 import type { EnrichStepConfig } from '../pipeline/enrich.js';
 import type { Registered, Registry } from '../registry/registry.js';
 import { interpolate } from './interpolate.js';
-import { buildPeople } from './people.js';
+import { buildPeople, contactRules } from './people.js';
 import { ConfigFileSchema, RECEIVER_COMMON_KEYS, ReceiverCommonSchema, type Scope, SOURCE_COMMON_KEYS, SourceCommonSchema } from './schema.js';
 import { buildSilenceConfig } from './silences.js';
 
@@ -129,7 +129,7 @@ export function buildConfig(raw: unknown, registry: Registry, file?: string): He
   const built = Array.isArray(rawReceivers) ? buildReceivers(rawReceivers, registry, defaultConcurrency) : { receivers: [], issues: [], secrets: [] };
   const rawSources = (raw as { sources?: unknown } | null)?.sources;
   const builtSources = Array.isArray(rawSources) ? buildSources(rawSources, registry) : { sources: [], issues: [], secrets: [] };
-  const people = buildPeople((raw ?? {}) as { users?: unknown; teams?: unknown; schedules?: unknown });
+  const people = buildPeople((raw ?? {}) as { users?: unknown; teams?: unknown; schedules?: unknown }, contactRules(registry.all().map((r) => r.definition)));
   const alerting = buildSilenceConfig((raw ?? {}) as { silences?: unknown; maintenance?: unknown; inhibit_rules?: unknown });
   // Schema problems and reference problems (unknown receivers, people, schedules, bad matchers)
   // are reported together: the checks below read the raw data defensively, so they also run

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { onCallAt } from '../core/oncall.js';
 import { formatIssues } from '../lib/validate.js';
+import { builtinRegistry } from '../plugins/builtins.js';
 import { readRawConfig } from './load.js';
-import { buildPeople } from './people.js';
+import { buildPeople, contactRules } from './people.js';
 
 const yaml = `
 users:
@@ -211,11 +212,19 @@ describe('buildPeople', () => {
     );
   });
 
-  it('checks the form of well-known contacts and leaves other kinds free', () => {
+  it('checks the contacts the built-in receivers declare and leaves other kinds free', () => {
+    const rules = contactRules(
+      builtinRegistry()
+        .all()
+        .map((r) => r.definition),
+    );
     assert.deepEqual(
-      problems({
-        users: [{ name: 'alice', contacts: { email: 'alice', slack: '@alice', phone: '015112345678', pagerduty: 'alice', teams: 'anything goes' } }],
-      }),
+      formatIssues(
+        buildPeople(
+          { users: [{ name: 'alice', contacts: { email: 'alice', slack: '@alice', phone: '015112345678', pagerduty: 'alice', teams: 'anything goes' } }] },
+          rules,
+        ).issues,
+      ).split('\n'),
       [
         'users[0].contacts.email: must be an email address, e.g. alice@example.com',
         'users[0].contacts.slack: must be a Slack member ID, e.g. U024BE7LH (Profile → ⋮ → Copy member ID)',
@@ -223,6 +232,22 @@ describe('buildPeople', () => {
         'users[0].contacts.pagerduty: must be a PagerDuty user ID, e.g. PXPGF42',
       ],
     );
+  });
+
+  it("checks a kind only against the rules passed in: a plugin's declaration, string pattern included", () => {
+    const users = [{ name: 'alice', contacts: { slack: '@alice', chat: 'alice' } }];
+    assert.deepEqual(buildPeople({ users }).issues, []);
+    const rules = contactRules([
+      {},
+      { contact: { field: 'chat', pattern: '^@\\p{L}+$', description: 'a chat handle', example: '@alice', hint: 'Settings → Handle' } },
+      { contact: { field: 'chat', pattern: /^@/g, description: 'a chat handle', example: '@alice', hint: 'Settings → Handle' } },
+    ]);
+    assert.deepEqual(formatIssues(buildPeople({ users }, rules).issues), 'users[0].contacts.chat: must be a chat handle, e.g. @alice (Settings → Handle)');
+    const ok = [
+      { name: 'a', contacts: { chat: '@alice' } },
+      { name: 'b', contacts: { chat: '@bob' } },
+    ];
+    assert.deepEqual(buildPeople({ users: ok }, rules).issues, []);
   });
 
   it('returns no half-built maps when there are issues', () => {

@@ -1,5 +1,5 @@
-import { type Static, Type } from '@herald/sdk';
-import { type Schedule, type Team, type User, validatePeople, WEEKDAYS } from '../core/oncall.js';
+import { type ReceiverDefinition, type Static, Type } from '@herald/sdk';
+import { type ContactRule, type Schedule, type Team, type User, validatePeople, WEEKDAYS } from '../core/oncall.js';
 import { compileValidator, type ValidationIssue } from '../lib/validate.js';
 
 const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$';
@@ -79,11 +79,27 @@ export interface People {
 const validator = compileValidator<RawPeopleSections>(PeopleSectionsSchema);
 
 /**
+ * The contact checks the receivers declare (`contact:` in their definitions),
+ * built-in and plugin alike, for `buildPeople`.
+ */
+export function contactRules(definitions: Iterable<Pick<ReceiverDefinition, 'contact'>>): ContactRule[] {
+  const rules: ContactRule[] = [];
+  for (const { contact: c } of definitions) {
+    if (!c) continue;
+    // A g or y flag would make test() stateful across users.
+    const pattern = typeof c.pattern === 'string' ? new RegExp(c.pattern, 'u') : new RegExp(c.pattern.source, c.pattern.flags.replace(/[gy]/g, ''));
+    rules.push({ field: c.field, pattern, message: `must be ${c.description}, e.g. ${c.example}${c.hint ? ` (${c.hint})` : ''}` });
+  }
+  return rules;
+}
+
+/**
  * Validates and builds the `users:`, `teams:` and `schedules:` sections
- * (shape first, then cross-references, time zones, dates and overrides).
+ * (shape first, then cross-references, time zones, dates and overrides, and
+ * contacts against `rules`, see `contactRules`).
  * Pass the raw config object, or just those three keys; other keys are ignored.
  */
-export function buildPeople(raw: { users?: unknown; teams?: unknown; schedules?: unknown }): People {
+export function buildPeople(raw: { users?: unknown; teams?: unknown; schedules?: unknown }, rules: readonly ContactRule[] = []): People {
   const empty = (): People => ({ directory: new Map(), teams: new Map(), schedules: new Map(), issues: [] });
   const sections = { users: raw.users ?? undefined, teams: raw.teams ?? undefined, schedules: raw.schedules ?? undefined };
   // `users:` with nothing under it is null in YAML: treat it as absent.
@@ -104,7 +120,7 @@ export function buildPeople(raw: { users?: unknown; teams?: unknown; schedules?:
     },
     overrides: (s.overrides ?? []).map((o) => ({ user: o.user, from: o.from, to: o.to })),
   }));
-  const issues = validatePeople({ users, teams, schedules });
+  const issues = validatePeople({ users, teams, schedules }, rules);
   if (issues.length > 0) return { ...empty(), issues };
   return {
     directory: new Map(users.map((u) => [u.name, u])),

@@ -43,6 +43,12 @@ describe('explainRoutes', () => {
     );
   });
 
+  it('reports the value the shared evaluation read: a label never sent, even one named like an Object member, as ""', () => {
+    const out = explainRoutes([r('proto', ['constructor="x"'], ['a']), r('field', ['labels.severity=warning'], ['b'])], ev({ severity: 'warning' }));
+    assert.deepEqual(out[0]?.failed, { matcher: 'constructor="x"', actual: '' });
+    assert.deepEqual(out[1]?.failed, { matcher: 'labels.severity="warning"', actual: '' });
+  });
+
   it('reports an absent label as the empty string', () => {
     const out = explainRoutes(routes, ev({ severity: 'critical' }));
     assert.deepEqual(out[0]?.failed, { matcher: 'team="db"', actual: '' });

@@ -1,5 +1,5 @@
 import type { HeraldEvent } from '@herald/sdk';
-import { type Matcher, matches } from './matcher.js';
+import { eventValue, isMatchableField, type Matcher, matches } from './matcher.js';
 import type { Route } from './routing.js';
 
 /** What one route made of one event, for the console's "why" view. */
@@ -19,15 +19,9 @@ export interface RouteExplanation {
   continue: boolean;
 }
 
-/** `labels.host` → `host`, the name as users write it. */
+/** `labels.host` → `host`, the name as users write it; `labels.severity` stays, as `severity` would name the field. */
 function shownName(m: Matcher): string {
-  return m.name.startsWith('labels.') ? m.name.slice(7) : m.name;
-}
-
-function actualValue(event: HeraldEvent, m: Matcher): string {
-  if (m.name.startsWith('labels.')) return event.labels[m.name.slice(7)] ?? '';
-  const v = (event as unknown as Record<string, unknown>)[m.name];
-  return v === undefined ? '' : String(v);
+  return m.name.startsWith('labels.') && !isMatchableField(m.name.slice(7)) ? m.name.slice(7) : m.name;
 }
 
 /**
@@ -46,7 +40,7 @@ export function explainRoutes(routes: readonly Route[], event: HeraldEvent): Rou
       return {
         ...base,
         outcome: 'failed' as const,
-        failed: { matcher: `${shownName(failing)}${failing.op}${JSON.stringify(failing.value)}`, actual: actualValue(event, failing) },
+        failed: { matcher: `${shownName(failing)}${failing.op}${JSON.stringify(failing.value)}`, actual: eventValue(event, failing.name) },
       };
     }
     if (!r.continue) stopped = true;

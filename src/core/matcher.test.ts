@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseMatcher, parseStoredMatcher } from './matcher.js';
+import type { HeraldEvent } from '@herald/sdk';
+import { explainRoutes } from './explain.js';
+import { type Matcher, parseMatcher, parseStoredMatcher } from './matcher.js';
+import { route } from './routing.js';
+import { alertLabels, inhibitedBy, silencedBy } from './silence.js';
 
 describe('matcher validation', () => {
   it('refuses likely mistakes that would silently never match, with a hint', () => {
@@ -33,6 +37,8 @@ describe('matcher validation', () => {
       'env="it\'s"',
       'title="a == b"',
       'labels.x="="',
+      'constructor="x"',
+      'toString!=y',
     ]) {
       assert.doesNotThrow(() => parseMatcher(text), text);
     }
@@ -42,5 +48,56 @@ describe('matcher validation', () => {
 
   it('reads matchers stored before the checks existed as they were read then', () => {
     assert.deepEqual(parseStoredMatcher('severity=="critical"'), { name: 'severity', op: '=', value: '="critical"' });
+  });
+});
+
+describe('one evaluation for routes, explain, silences and inhibit rules', () => {
+  const ev = (over: Partial<HeraldEvent>): HeraldEvent => ({
+    id: 'evt_1',
+    title: 'disk full',
+    status: 'firing',
+    labels: {},
+    received_at: '2026-01-01T00:00:00.000Z',
+    ...over,
+  });
+  const cases: [string, Partial<HeraldEvent>, boolean][] = [
+    ['env=prod', { labels: { env: 'prod' } }, true],
+    ['env!=prod', { labels: { env: 'prod' } }, false],
+    ['env!=prod', {}, true],
+    ['env=""', {}, true],
+    ['env=~prod', { labels: { env: 'preprod' } }, false],
+    ['env=~"prod|"', {}, true],
+    ['env!~".+"', {}, true],
+    ['severity=~"critical|error"', { severity: 'error' }, true],
+    ['severity!~"critical|error"', { severity: 'error' }, false],
+    ['source_type=github', { source_type: 'github' }, true],
+    ['labels.severity=warning', { severity: 'critical', labels: { severity: 'warning' } }, true],
+    ['severity=warning', { severity: 'critical', labels: { severity: 'warning' } }, false],
+    ['action=deploy', { labels: { action: 'deploy' } }, false],
+    ['constructor=""', {}, true],
+    ['hasOwnProperty!=""', {}, false],
+  ];
+  for (const [text, over, want] of cases) {
+    it(`${text} on ${JSON.stringify(over)} → ${want} everywhere`, () => {
+      const event = ev(over);
+      const matcher = parseMatcher(text);
+      const labels = alertLabels(event);
+      const got = {
+        route: route([{ match: [matcher], receivers: ['x'], continue: false }], event).receivers.length > 0,
+        explain: explainRoutes([{ match: [matcher], receivers: ['x'], continue: false }], event)[0]?.would_match,
+        silence: silencedBy(labels, [{ id: 's', matchers: [matcher], starts_at: 0, ends_at: 10, author: 'a', comment: '' }], 5) !== undefined,
+        inhibit_target:
+          inhibitedBy(labels, [{ labels: { src: '1' } }], [{ source_matchers: [parseMatcher('src="1"')], target_matchers: [matcher], equal: [] }]) !==
+          undefined,
+      };
+      assert.deepEqual(got, { route: want, explain: want, silence: want, inhibit_target: want });
+    });
+  }
+
+  it('a hand-built regex matcher (no compiled regex) is anchored by the same rule', () => {
+    const hand: Matcher = { name: 'labels.env', op: '=~', value: 'prod' };
+    assert.equal(route([{ match: [hand], receivers: ['x'], continue: false }], ev({ labels: { env: 'prod' } })).receivers.length, 1);
+    assert.equal(route([{ match: [hand], receivers: ['x'], continue: false }], ev({ labels: { env: 'preprod' } })).receivers.length, 0);
+    assert.equal(silencedBy({ env: 'preprod' }, [{ id: 's', matchers: [hand], starts_at: 0, ends_at: 10, author: 'a', comment: '' }], 5), undefined);
   });
 });

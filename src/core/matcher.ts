@@ -67,7 +67,8 @@ function parse(text: string, strict: boolean): Matcher {
       if (strict) throw new Error(`the value ${value} is not a valid double-quoted string: ${(err as Error).message}`);
     }
   }
-  const allowed = ENUMERATED[rawName];
+  // Own keys only: a label named `constructor` is not an enumerated field.
+  const allowed = Object.hasOwn(ENUMERATED, rawName) ? ENUMERATED[rawName] : undefined;
   if (strict && allowed && (op === '=' || op === '!=') && value !== '' && !allowed.includes(value)) {
     throw new Error(
       `${rawName}${op}${JSON.stringify(value)} ${op === '=' ? 'can never match' : 'always matches'}: ${rawName} is one of ${allowed.join(', ')} (or "" for none)`,
@@ -77,7 +78,7 @@ function parse(text: string, strict: boolean): Matcher {
   const matcher: Matcher = { name, op, value };
   if (op === '=~' || op === '!~') {
     try {
-      matcher.regex = new RegExp(`^(?:${value})$`, 'u');
+      matcher.regex = compileMatcherRegex(value);
     } catch (err) {
       throw new Error(`invalid regex ${JSON.stringify(value)}: ${(err as Error).message}`);
     }
@@ -85,27 +86,97 @@ function parse(text: string, strict: boolean): Matcher {
   return matcher;
 }
 
-function fieldValue(event: HeraldEvent, name: string): string {
-  if (name.startsWith('labels.')) return event.labels[name.slice(7)] ?? '';
-  const v = event[name as MatchableField];
-  return v === undefined ? '' : String(v);
+/** The one anchoring rule (Alertmanager's): the whole value must match, so `=~prod` does not match `preprod`. */
+function compileMatcherRegex(value: string): RegExp {
+  return new RegExp(`^(?:${value})$`, 'u');
 }
 
-/** An absent field or label reads as the empty string, as in Alertmanager. */
-export function matches(matcher: Matcher, event: HeraldEvent): boolean {
-  const actual = fieldValue(event, matcher.name);
+// Matchers built by hand (not by parse) carry no `regex`; compiling theirs once per matcher object keeps
+// the hot path free of recompiles without a second anchoring rule.
+const lazyRegex = new WeakMap<Matcher, RegExp>();
+
+function regexOf(matcher: Matcher): RegExp {
+  if (matcher.regex) return matcher.regex;
+  let re = lazyRegex.get(matcher);
+  if (!re) {
+    re = compileMatcherRegex(matcher.value);
+    lazyRegex.set(matcher, re);
+  }
+  return re;
+}
+
+const FIELD_NAMES: ReadonlySet<string> = new Set(MATCHABLE_FIELDS);
+
+/** True for the names that mean an event field (`severity`), not a label, when a matcher names them. */
+export function isMatchableField(name: string): name is MatchableField {
+  return FIELD_NAMES.has(name);
+}
+
+/**
+ * The key a matcher named `name` reads in a flat label set (`alertLabels`):
+ * a field's name for a field, the label's name for a label, except that a
+ * label named like a field sits under `labels.<name>` (the field owns the
+ * bare name), so both keep the meaning they have on an event.
+ */
+function labelSetKey(name: string): string {
+  if (!name.startsWith('labels.')) return name;
+  const label = name.slice(7);
+  return isMatchableField(label) ? name : label;
+}
+
+/**
+ * The value a matcher named `name` reads from an event: the one place that
+ * does so, for routes and explain; `alertLabels` builds silences' label sets
+ * with the same reading. A field name reads the field, `labels.<x>` (or any
+ * other name `x`) the label `x`. An absent field or label reads as the empty
+ * string, as in Alertmanager; only a label's own property counts, so a label
+ * named `constructor` that was never sent reads as absent, not as
+ * Object.prototype's.
+ */
+export function eventValue(event: HeraldEvent, name: string): string {
+  if (isMatchableField(name)) {
+    const v = event[name];
+    return v === undefined ? '' : String(v);
+  }
+  const label = name.startsWith('labels.') ? name.slice(7) : name;
+  return Object.hasOwn(event.labels, label) ? (event.labels[label] ?? '') : '';
+}
+
+/** As `eventValue`, for a flat label set built by `alertLabels` (plus an incident's extras such as `route`). */
+export function labelSetValue(labels: Readonly<Record<string, string>>, name: string): string {
+  const key = labelSetKey(name);
+  return Object.hasOwn(labels, key) ? (labels[key] ?? '') : '';
+}
+
+/** Where a label named `name` goes in a flat label set: see `labelSetKey`. */
+export function labelSetKeyOfLabel(name: string): string {
+  return isMatchableField(name) ? `labels.${name}` : name;
+}
+
+/** The one operator evaluation: whether `actual` (already read, absent as "") satisfies the matcher. */
+export function matchesValue(matcher: Matcher, actual: string): boolean {
   switch (matcher.op) {
     case '=':
       return actual === matcher.value;
     case '!=':
       return actual !== matcher.value;
     case '=~':
-      return matcher.regex?.test(actual) ?? false;
+      return regexOf(matcher).test(actual);
     case '!~':
-      return !(matcher.regex?.test(actual) ?? false);
+      return !regexOf(matcher).test(actual);
   }
+}
+
+/** Whether the matcher holds for the event (see `eventValue` for what it reads). */
+export function matches(matcher: Matcher, event: HeraldEvent): boolean {
+  return matchesValue(matcher, eventValue(event, matcher.name));
 }
 
 export function matchesAll(matchers: readonly Matcher[], event: HeraldEvent): boolean {
   return matchers.every((m) => matches(m, event));
+}
+
+/** True when every matcher holds for a flat label set (an empty list matches everything). */
+export function labelsMatch(matchers: readonly Matcher[], labels: Readonly<Record<string, string>>): boolean {
+  return matchers.every((m) => matchesValue(m, labelSetValue(labels, m.name)));
 }

@@ -10,7 +10,7 @@
  */
 import type { Person } from '@herald/sdk';
 
-/** Someone who can be notified. `contacts` holds one address per receiver type, e.g. `{ email, slack, phone, pagerduty }`. */
+/** Someone who can be notified. `contacts` holds one address per kind, keyed as the receivers that read them declare (`ReceiverDefinition.contact`). */
 export interface User {
   name: string;
   contacts: Record<string, string>;
@@ -382,13 +382,18 @@ export function resolvePeople(
 /* Validation                                                                */
 /* ------------------------------------------------------------------------ */
 
-/** Shape checks for well-known contact kinds; other kinds are free text. */
-const CONTACT_RULES: Record<string, { re: RegExp; message: string }> = {
-  email: { re: /^[^\s@<>]+@[^\s@<>]+$/, message: 'must be an email address, e.g. alice@example.com' },
-  slack: { re: /^[UW][A-Z0-9]{2,}$/, message: 'must be a Slack member ID, e.g. U024BE7LH (Profile → ⋮ → Copy member ID)' },
-  phone: { re: /^\+[1-9]\d{6,14}$/, message: 'must be an E.164 phone number, e.g. +4915112345678' },
-  pagerduty: { re: /^P[A-Z0-9]{5,}$/, message: 'must be a PagerDuty user ID, e.g. PXPGF42' },
-};
+/**
+ * The form one contact kind must have. Core knows no kinds: the receiver that
+ * reads a kind declares it (`ReceiverDefinition.contact`), and config loading
+ * passes the registered ones in. Kinds no rule names are free text.
+ */
+export interface ContactRule {
+  /** The key under `contacts`, e.g. `email`. */
+  field: string;
+  pattern: RegExp;
+  /** The issue's message when the value does not match. */
+  message: string;
+}
 
 function validateSchedule(s: Schedule, base: string, users: ReadonlySet<string> | undefined): PeopleIssue[] {
   const issues: PeopleIssue[] = [];
@@ -429,18 +434,23 @@ function validateSchedule(s: Schedule, base: string, users: ReadonlySet<string> 
 
 /**
  * Checks what a schema cannot: references between sections, duplicate names,
- * time zones, hand-off times, dates and override spans. Paths look like
+ * time zones, hand-off times, dates, override spans, and the form of the
+ * contacts `contactRules` name. Paths look like
  * `schedules[0].rotation.members[2]`.
  */
-export function validatePeople(people: { users: readonly User[]; teams: readonly Team[]; schedules: readonly Schedule[] }): PeopleIssue[] {
+export function validatePeople(
+  people: { users: readonly User[]; teams: readonly Team[]; schedules: readonly Schedule[] },
+  contactRules: readonly ContactRule[] = [],
+): PeopleIssue[] {
   const issues: PeopleIssue[] = [];
   const userNames = new Set<string>();
   people.users.forEach((u, i) => {
     if (userNames.has(u.name)) issues.push({ path: `users[${i}].name`, message: `duplicate user name "${u.name}"` });
     userNames.add(u.name);
     for (const [kind, value] of Object.entries(u.contacts)) {
-      const rule = CONTACT_RULES[kind];
-      if (rule && !rule.re.test(value)) issues.push({ path: `users[${i}].contacts.${kind}`, message: rule.message });
+      // Two receivers may read one kind; each one's rule must hold, and one message is enough per rule.
+      const messages = new Set(contactRules.filter((r) => r.field === kind && !r.pattern.test(value)).map((r) => r.message));
+      for (const message of messages) issues.push({ path: `users[${i}].contacts.${kind}`, message });
     }
   });
   const teamNames = new Set<string>();

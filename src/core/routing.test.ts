@@ -34,6 +34,15 @@ describe('matchers', () => {
     ['key=~"check:.*"', { key: 'check:api' }, true],
     ['title=~".*disk.*"', {}, true],
     ['service="a b"', { labels: { service: 'a b' } }, true],
+    // Only a label's own property counts: these read "" on an event that never sent them
+    // (they used to read Object.prototype's members, so `constructor=""` failed to match).
+    ['constructor=""', { labels: {} }, true],
+    ['constructor!=""', { labels: {} }, false],
+    ['toString=~".+"', { labels: {} }, false],
+    ['__proto__=""', { labels: {} }, true],
+    ['labels.severity=warning', { severity: 'critical', labels: { severity: 'warning' } }, true],
+    ['severity=warning', { severity: 'critical', labels: { severity: 'warning' } }, false],
+    ['action=deploy', { labels: { action: 'deploy' } }, false],
   ];
   for (const [text, over, want] of cases) {
     it(`${text} on ${JSON.stringify(over)} → ${want}`, () => {

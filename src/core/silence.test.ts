@@ -409,7 +409,7 @@ describe('suppression', () => {
     });
   }
 
-  it('alertLabels: event fields under their names, hiding same-named labels', () => {
+  it('alertLabels: event fields under their names, a same-named label under labels.<name>', () => {
     const event: HeraldEvent = {
       id: 'evt_1',
       title: 'Disk full',
@@ -420,10 +420,32 @@ describe('suppression', () => {
       received_at: '2026-03-28T22:00:00Z',
     };
     const labels = alertLabels(event);
-    assert.deepEqual(labels, { host: 'db-1', severity: 'critical', title: 'Disk full', source: 'prometheus', status: 'firing' });
+    assert.deepEqual(labels, { host: 'db-1', 'labels.severity': 'page', severity: 'critical', title: 'Disk full', source: 'prometheus', status: 'firing' });
     assert.equal(
       silencedBy(labels, [silence('s', ['severity="critical"', 'status="firing"'], '2026-03-28T00:00:00Z', '2026-03-29T00:00:00Z')], t(AT))?.id,
       's',
     );
+  });
+
+  // The flat set once let a label stand in for an unset field (`action="deploy"` matched a label
+  // `action`, where a route reads the absent field as "") and made `labels.severity` read the field.
+  // Routes were right (docs: a field name is the field, `labels.<x>` the label): silences now agree.
+  it('a label named like a field neither hides nor stands in for it, as in a route', () => {
+    const event: HeraldEvent = {
+      id: 'evt_2',
+      title: 'Deploy',
+      status: 'firing',
+      severity: 'critical',
+      labels: { action: 'deploy', severity: 'page' },
+      received_at: '2026-03-28T22:00:00Z',
+    };
+    const labels = alertLabels(event);
+    const day = ['2026-03-28T00:00:00Z', '2026-03-29T00:00:00Z'] as const;
+    const by = (matcher: string) => silencedBy(labels, [silence('s', [matcher], ...day)], t(AT))?.id;
+    assert.equal(by('action="deploy"'), undefined);
+    assert.equal(by('labels.action="deploy"'), 's');
+    assert.equal(by('severity="critical"'), 's');
+    assert.equal(by('labels.severity="page"'), 's');
+    assert.equal(by('labels.severity="critical"'), undefined);
   });
 });

@@ -6,14 +6,15 @@
  * instant (milliseconds since the epoch) as a parameter. Instants are
  * half-open intervals everywhere: a start is inclusive, an end exclusive.
  *
- * Everything matches against a flat label set (`Labels`). Matchers are the
- * route matchers of `matcher.ts`: `host=~"db-.*"` reads the label `host`, and a
- * matcher on an event field (`severity="critical"`) reads the key `severity`;
- * `alertLabels(event)` builds such a set from an event. As in Alertmanager, a
+ * Everything matches against a flat label set (`Labels`) with the route
+ * matchers and the one evaluation of `matcher.ts` (`labelsMatch`):
+ * `host=~"db-.*"` reads the label `host`, `severity="critical"` the event
+ * field; `alertLabels(event)` builds such a set from an event so that each
+ * matcher reads what it reads on the event in a route. As in Alertmanager, a
  * matcher on a label that is absent compares with the empty string.
  */
 import type { HeraldEvent } from '@herald/sdk';
-import { MATCHABLE_FIELDS, type Matcher } from './matcher.js';
+import { eventValue, labelSetKeyOfLabel, labelSetValue, labelsMatch, MATCHABLE_FIELDS, type Matcher } from './matcher.js';
 import { formatLocal, localToEpoch, WEEKDAYS, type Weekday } from './oncall.js';
 
 /** A flat label set: label names (and event field names, see `alertLabels`) to values. */
@@ -115,46 +116,29 @@ export interface SuppressionInputs {
 /* Matching                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/** `labels.host` and `host` both name the label `host`; field names (`severity`) name themselves. */
-function labelName(name: string): string {
-  return name.startsWith('labels.') ? name.slice(7) : name;
-}
+export { labelsMatch };
 
-function labelValue(labels: Labels, name: string): string {
-  const key = labelName(name);
-  return Object.hasOwn(labels, key) ? (labels[key] ?? '') : '';
-}
-
-function matchesLabel(matcher: Matcher, labels: Labels): boolean {
-  const actual = labelValue(labels, matcher.name);
-  switch (matcher.op) {
-    case '=':
-      return actual === matcher.value;
-    case '!=':
-      return actual !== matcher.value;
-    case '=~':
-      return matcher.regex?.test(actual) ?? false;
-    case '!~':
-      return !(matcher.regex?.test(actual) ?? false);
-  }
-}
-
-/** True when every matcher matches `labels` (an empty list matches everything). A missing label reads as the empty string. */
-export function labelsMatch(matchers: readonly Matcher[], labels: Labels): boolean {
-  return matchers.every((m) => matchesLabel(m, labels));
+/**
+ * Adds `labels` to a flat label set, a label named like an event field under
+ * `labels.<name>` so it neither hides nor stands in for the field (as on an
+ * event: `severity` is the field, `labels.severity` the label).
+ */
+export function addLabels(into: Record<string, string>, labels: Labels): Record<string, string> {
+  for (const [name, value] of Object.entries(labels)) into[labelSetKeyOfLabel(name)] = value;
+  return into;
 }
 
 /**
  * The label set of an event: its labels plus the matchable event fields
  * (`source`, `source_type`, `type`, `action`, `status`, `severity`, `key`, `title`) under
- * their own names, so `severity="critical"` means the same here as in a
- * route. A field that is set hides a label of the same name.
+ * their own names, so every matcher reads here what it reads on the event in
+ * a route (`eventValue`): `severity="critical"` the field, `labels.severity`
+ * a label of that name.
  */
 export function alertLabels(event: HeraldEvent): Record<string, string> {
-  const out: Record<string, string> = { ...event.labels };
+  const out = addLabels({}, event.labels);
   for (const field of MATCHABLE_FIELDS) {
-    const v = event[field];
-    if (v !== undefined) out[field] = String(v);
+    if (event[field] !== undefined) out[field] = eventValue(event, field);
   }
   return out;
 }
@@ -277,7 +261,7 @@ export function nextWindowChange(window: MaintenanceWindow, at: number): number 
 /* ------------------------------------------------------------------------ */
 
 function equalOn(names: readonly string[], a: Labels, b: Labels): boolean {
-  return names.every((n) => labelValue(a, n) === labelValue(b, n));
+  return names.every((n) => labelSetValue(a, n) === labelSetValue(b, n));
 }
 
 /**

@@ -102,6 +102,26 @@ export interface ReceiverCapabilities {
   dedupByKey?: boolean;
 }
 
+/**
+ * The contact a receiver reads from the people a route attaches
+ * (`person.contacts[field]`), and the form it must have. Herald checks every
+ * user's contact of that kind against it when it loads the config, so a typo
+ * is refused there instead of being a page that never arrives. The message
+ * reads `must be <description>, e.g. <example> (<hint>)`.
+ */
+export interface ReceiverContact {
+  /** The key under a user's `contacts:` (lower-case), e.g. `slack`. */
+  field: string;
+  /** The whole value must match: anchor it (`^…$`). A string is compiled with the `u` flag. */
+  pattern: RegExp | string;
+  /** What the value is, finishing "must be …": `a Slack member ID`. */
+  description: string;
+  /** A valid value, shown after "e.g.". */
+  example: string;
+  /** Where to find the value, shown in parentheses: `Profile → ⋮ → Copy member ID`. */
+  hint?: string;
+}
+
 export interface ReceiverDefinition<S extends TSchema = TSchema> {
   /** The `type:` value in config; also the receiver's folder name. */
   type: string;
@@ -112,6 +132,8 @@ export interface ReceiverDefinition<S extends TSchema = TSchema> {
   config: S;
   /** What the receiver can do beyond sending; see {@link ReceiverCapabilities}. */
   capabilities?: ReceiverCapabilities;
+  /** The person contact it reads and how to check it; see {@link ReceiverContact}. */
+  contact?: ReceiverContact;
   /** Rules one schema cannot say (e.g. exactly one of `url` / `token`); paths are relative to the receiver entry. */
   validate?(config: Static<S>): { path: string; message: string }[];
   create(config: Static<S>, ctx: CreateContext): ReceiverInstance;

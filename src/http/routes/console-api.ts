@@ -6,7 +6,7 @@ import { incidentSignal } from '../../core/incidents.js';
 import { type Matcher, matchesAll, parseMatcher } from '../../core/matcher.js';
 import { onCallAt, upcomingHandoffs } from '../../core/oncall.js';
 import { route } from '../../core/routing.js';
-import { alertLabels, labelsMatch, type Silence } from '../../core/silence.js';
+import { addLabels, alertLabels, labelsMatch, type Silence } from '../../core/silence.js';
 import { newId } from '../../lib/ids.js';
 import type { StoredSilence } from '../../store/types.js';
 import { ApiError } from '../errors.js';
@@ -371,7 +371,7 @@ export function registerConsoleApiRoutes(app: FastifyInstance, deps: ApiDeps): v
       .filter((i) => {
         const e = lastEvents.get(i.lastEventId);
         const labels: Record<string, string> = e ? alertLabels(e) : {};
-        Object.assign(labels, i.labels, { key: i.key, title: i.title });
+        Object.assign(addLabels(labels, i.labels), { key: i.key, title: i.title });
         if (!Object.hasOwn(i.labels, 'route')) labels.route = i.route;
         return labelsMatch(matchers, labels);
       })

@@ -28,6 +28,7 @@ export default defineReceiver({
   version: '1.0.0',
   displayName: 'Email (SMTP)',
   docsUrl: 'https://nodemailer.com/smtp/',
+  contact: { field: 'email', pattern: /^[^\s@<>]+@[^\s@<>]+$/, description: 'an email address', example: 'alice@example.com' },
   config: Type.Object(
     {
       host: Type.String({ minLength: 1, description: 'SMTP relay host name or IP address' }),

@@ -45,6 +45,7 @@ export default defineReceiver({
   // PagerDuty keeps one alert per dedup_key: Herald triggers, acknowledges and resolves each incident through its own key.
   capabilities: { acknowledge: true, dedupByKey: true },
   docsUrl: 'https://developer.pagerduty.com/docs/events-api-v2-overview',
+  contact: { field: 'pagerduty', pattern: /^P[A-Z0-9]{5,}$/, description: 'a PagerDuty user ID', example: 'PXPGF42' },
   config: Type.Object(
     {
       routing_key: Type.String({

@@ -39,6 +39,13 @@ export default defineReceiver({
   version: '1.0.0',
   displayName: 'Slack',
   docsUrl: 'https://api.slack.com/messaging/webhooks',
+  contact: {
+    field: 'slack',
+    pattern: /^[UW][A-Z0-9]{2,}$/,
+    description: 'a Slack member ID',
+    example: 'U024BE7LH',
+    hint: 'Profile → ⋮ → Copy member ID',
+  },
   config: Type.Object(
     {
       url: Type.Optional(HttpUrl({ secret: true, description: 'incoming webhook URL (https://hooks.slack.com/services/…); give `url` or `token`' })),

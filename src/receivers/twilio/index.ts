@@ -127,6 +127,7 @@ export default defineReceiver({
   version: '1.0.0',
   displayName: 'Twilio (SMS and voice calls)',
   docsUrl: 'https://www.twilio.com/docs/messaging/api/message-resource',
+  contact: { field: 'phone', pattern: /^\+[1-9]\d{6,14}$/, description: 'an E.164 phone number', example: '+4915112345678' },
   config: Type.Object(
     {
       account_sid: Type.String({ pattern: '^AC[0-9a-fA-F]{32}$', description: 'Account SID (AC…); part of every request path' }),
