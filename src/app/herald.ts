@@ -1,43 +1,33 @@
 import { hostname } from 'node:os';
-import { type Clock, DeliveryError, type HeraldEvent, type HttpClient, type Logger, listenError, SourceRejection } from '@herald/sdk';
+import { type Clock, type HeraldEvent, type Logger, listenError } from '@herald/sdk';
 import type { FastifyInstance } from 'fastify';
+import { changedDeliveryKeys, restartRequired } from '../config/changes.js';
 import type { HeraldConfig, ReceiverConfig } from '../config/load.js';
-import { toHeraldEvent } from '../core/event.js';
 import { notificationPeople } from '../core/people.js';
-import { route } from '../core/routing.js';
-import { isLoopbackHost } from '../http/auth.js';
-import { buildServer, type ReceiverTestResult, type SourceStatusView } from '../http/server.js';
+import { checkExposure } from '../http/auth.js';
+import { buildServer } from '../http/server.js';
 import { systemClock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { makeRedactor } from '../lib/redact.js';
 import { Metrics } from '../metrics/metrics.js';
 import { createGuardedClient } from '../outbound/guarded-client.js';
 import { createGuardedTcp } from '../outbound/guarded-tcp.js';
-import { renderDryRun } from '../pipeline/dry-run.js';
+import { CommittedFeed } from '../pipeline/committed.js';
+import { dryRunEvent } from '../pipeline/dry-run.js';
 import { Ingestor } from '../pipeline/ingestor.js';
 import { Dispatcher } from '../queue/dispatcher.js';
 import { type ActiveReceiver, DeliveryEngine } from '../queue/engine.js';
+import { sendTestNotification } from '../queue/receiver-test.js';
 import { instantiateReceiver } from '../registry/instantiate.js';
 import type { Registry } from '../registry/registry.js';
-import { normalizePrometheusAlerts, PayloadError } from '../sources/alertmanager/normalize.js';
-import { isCheckListener } from '../sources/checks/index.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import { loadConfigAndPlugins } from './load-config.js';
 import { SourceHost } from './source-host.js';
 import { makeSuppressor } from './suppression.js';
 
-/** The sample a console "Send test" sends (the same as `herald test`'s). */
-const TEST_EVENT = {
-  title: 'Herald test notification',
-  text: 'If you can read this, the receiver works.',
-  source: 'herald',
-  type: 'test',
-  status: 'firing',
-  severity: 'info',
-  key: 'herald-test',
-  labels: { env: 'test' },
-} as const;
+// `herald check-config` imports it from here (src/cli/main.ts); it lives with the API's auth.
+export { checkExposure } from '../http/auth.js';
 
 export interface HeraldOptions {
   config: HeraldConfig;
@@ -52,50 +42,6 @@ export interface HeraldOptions {
 interface Built extends ActiveReceiver {
   fingerprint: string;
   close(): Promise<void>;
-}
-
-/**
- * Settings a running Herald cannot change: the socket it listens on and its body limit (fixed
- * in the HTTP server), the store it has open, and the logger it was started with. A reload that
- * changes one is refused as a whole, naming them, rather than reporting "reloaded" with the old
- * values still in force.
- */
-function restartRequired(now: HeraldConfig, next: HeraldConfig): { key: string; detail: string }[] {
-  const maskUrl = (u: string) => u.replace(/\/\/[^@/]*@/, '//***@');
-  const keys: [string, string | number, string | number, (v: string | number) => string][] = [
-    ['server.listen', now.server.listen, next.server.listen, String],
-    ['server.body_limit', now.server.bodyLimit, next.server.bodyLimit, (v) => `${v} bytes`],
-    ['storage.url', now.storage.url, next.storage.url, (v) => maskUrl(String(v))],
-    ['storage.synchronous', now.storage.synchronous, next.storage.synchronous, String],
-    ['log.level', now.log.level, next.log.level, String],
-    ['log.format', now.log.format, next.log.format, String],
-  ];
-  return keys.filter(([, a, b]) => a !== b).map(([key, a, b, show]) => ({ key, detail: `${key}: ${show(a)} → ${show(b)}` }));
-}
-
-/** delivery.* keys whose value a reload changes, for the log (they apply at once). */
-function changedDeliveryKeys(now: HeraldConfig, next: HeraldConfig): string[] {
-  const names: Record<keyof HeraldConfig['delivery'], string> = {
-    retryScheduleMs: 'delivery.retry_schedule',
-    timeoutMs: 'delivery.timeout',
-    concurrency: 'delivery.concurrency',
-    maxRetryAfterMs: 'delivery.max_retry_after',
-    shutdownTimeoutMs: 'delivery.shutdown_timeout',
-    pollIntervalMs: 'delivery.poll_interval',
-  };
-  return (Object.keys(names) as (keyof HeraldConfig['delivery'])[])
-    .filter((k) => JSON.stringify(now.delivery[k]) !== JSON.stringify(next.delivery[k]))
-    .map((k) => names[k]);
-}
-
-/** Refuses a config that would expose an unauthenticated API beyond loopback. */
-export function checkExposure(config: HeraldConfig): void {
-  if (config.auth.tokens.length === 0 && !isLoopbackHost(config.server.host)) {
-    throw new Error(
-      `refusing to listen on ${config.server.listen} without auth tokens: anyone who can reach it could post events and replay deliveries. ` +
-        'Add auth.tokens to herald.yaml, or listen on 127.0.0.1.',
-    );
-  }
 }
 
 /**
@@ -116,8 +62,7 @@ export class Herald {
   private readonly clock: Clock;
   private reloading: Promise<unknown> = Promise.resolve();
   private registry: Registry;
-  /** The console's live streams: told about every committed batch of events. */
-  private readonly listeners = new Set<(events: HeraldEvent[]) => void>();
+  private readonly committed: CommittedFeed;
 
   private constructor(o: HeraldOptions) {
     this.config = o.config;
@@ -145,26 +90,17 @@ export class Herald {
       },
       workerId: `${hostname()}:${process.pid}:${newId()}`,
       random: o.random,
-      people: (event, receiver) => notificationPeople(this.config.routes, this.config.people, event, receiver),
+      people: (event, receiver) => this.people(event, receiver),
+    });
+    this.committed = new CommittedFeed({
+      log: this.log,
+      remember: (events, deliveriesPerEvent) => this.engine.remember(events, deliveriesPerEvent),
     });
     this.ingestor = new Ingestor({
       store: this.store,
       clock: this.clock,
       routes: () => this.config.routes,
-      onCommitted: (requests) => {
-        for (const listener of this.listeners) {
-          try {
-            listener(requests.flatMap((r) => r.events));
-          } catch (err) {
-            this.log.warn({ err }, 'a live-event listener failed');
-          }
-        }
-        for (const r of requests) {
-          const perEvent = new Map<string, number>();
-          for (const d of r.deliveries) perEvent.set(d.eventId, (perEvent.get(d.eventId) ?? 0) + 1);
-          this.engine.remember(r.events, (e) => perEvent.get(e.id) ?? 0);
-        }
-      },
+      onCommitted: (requests) => this.committed.committed(requests),
     });
     this.dispatcher = new Dispatcher({
       store: this.store,
@@ -183,20 +119,7 @@ export class Herald {
       log: this.log.child({ component: 'sources' }),
       clock: this.clock,
       metrics: this.metrics,
-      commit: async (events, idempotency) => {
-        const outcome = await this.ingestor.submit(this.ingestor.prepare(events, idempotency));
-        // A conflict is the same delivery id with other content: a sender bug or a forgery that passed
-        // verification. The first version stands, as for the API's Idempotency-Key, and the sender is
-        // told so (422; a bus message is rejected) instead of a success that silently dropped its payload.
-        if (outcome.kind === 'conflict') {
-          throw new SourceRejection(
-            422,
-            'idempotency_conflict',
-            "the sender's delivery id was already used with a different body in the last 24 hours; nothing was stored, the first delivery stands",
-          );
-        }
-        return { ids: outcome.ids, replayed: outcome.kind === 'replayed' };
-      },
+      commit: (events, idempotency) => this.ingestor.submit(this.ingestor.prepare(events, idempotency)),
       outbound: () => ({ allow: this.config.outbound.allow, timeoutMs: this.config.delivery.timeoutMs }),
       // Sources share the receivers' state table under their own prefix; names of the two kinds never collide.
       state: (source) => {
@@ -208,48 +131,73 @@ export class Herald {
         };
       },
     });
-    this.server = buildServer({
-      store: () => this.store,
-      clock: this.clock,
-      config: () => this.config,
-      ingestor: this.ingestor,
-      metrics: this.metrics,
-      log: this.log.child({ component: 'api' }),
-      reload: () => this.reload(),
-      wake: () => this.engine.wake(),
-      dryRun: (event) => this.dryRun(event),
-      receiverTypes: () =>
-        this.registry
-          .all()
-          .map(({ definition: d, origin }) => ({ type: d.type, version: d.version, displayName: d.displayName, docsUrl: d.docsUrl, origin, schema: d.config })),
-      httpSource: (name) => this.sources.httpSource(name),
-      acknowledgeIncident: (id, by, comment) => this.dispatcher.acknowledge(id, by, comment),
-      resolveIncident: async (id, by) => {
-        const incident = await this.store.getIncident(id);
-        if (!incident) return 'not_found';
-        const policy = this.config.routes.find((r) => r.id === incident.route)?.policy;
-        if (!(await this.store.resolveIncident(id, this.clock.now(), { groupIntervalMs: policy?.groupIntervalMs ?? 0 }, by))) return 'not_firing';
-        void this.dispatcher.tick();
-        return 'resolved';
+    const store = () => this.store;
+    const log = this.log.child({ component: 'api' });
+    const dryRun = (event: HeraldEvent) =>
+      dryRunEvent(event, { routes: this.config.routes, receiver: (name) => this.receiver(name), people: (e, receiver) => this.people(e, receiver) });
+    const endpoints = () => this.registry.sources.all().flatMap(({ definition }) => definition.capabilities?.endpoints ?? []);
+    this.server = buildServer(
+      { clock: this.clock, log, bodyLimit: o.config.server.bodyLimit, tokens: () => this.config.auth.tokens, metrics: this.metrics },
+      {
+        system: { store, metrics: this.metrics },
+        events: { store, ingestor: this.ingestor, metrics: this.metrics },
+        deliveries: { store, clock: this.clock, wake: () => this.engine.wake() },
+        admin: {
+          clock: this.clock,
+          routes: () => this.config.routes,
+          dryRun,
+          reload: () => this.reload(),
+          receiverTypes: () => this.registry.all(),
+        },
+        hooks: {
+          httpSource: (name) => this.sources.httpSource(name),
+          bodyLimit: o.config.server.bodyLimit,
+          metrics: this.metrics,
+          emit: (source, events, options) => this.sources.emit(source, events, options),
+        },
+        sourceEndpoints: {
+          endpoints,
+          clock: this.clock,
+          metrics: this.metrics,
+          emitUnconfigured: (name, events) => this.sources.emitUnconfigured(name, events),
+        },
+        incidents: {
+          store,
+          clock: this.clock,
+          log,
+          acknowledgeIncident: (id, by, comment) => this.dispatcher.acknowledge(id, by, comment),
+          resolveIncident: (id, by) => this.dispatcher.resolve(id, by),
+        },
+        silences: { store, clock: this.clock, log, configSilences: () => this.config.alerting.silences },
+        checks: { checks: () => this.sources.checks() },
+        consoleApi: {
+          store,
+          clock: this.clock,
+          log,
+          config: () => this.config,
+          subscribe: (listener) => this.committed.subscribe(listener),
+          dryRun,
+          httpSource: (name) => this.sources.httpSource(name),
+          endpoints,
+          testReceiver: async (name) => {
+            const r = this.receiver(name);
+            if (!r) return 'not_found';
+            return sendTestNotification(r, { clock: this.clock, people: (e, receiver) => this.people(e, receiver), timeoutMs: this.config.delivery.timeoutMs });
+          },
+          sources: () => this.sources.status(),
+        },
       },
-      checks: () => this.sources.instances().flatMap(({ name, instance }) => (isCheckListener(instance) ? [{ name, inspect: () => instance.inspect() }] : [])),
-      prometheusAlerts: (body) => {
-        try {
-          return { events: normalizePrometheusAlerts(body, this.clock.now()) };
-        } catch (err) {
-          if (err instanceof PayloadError) return { error: err.message };
-          throw err;
-        }
-      },
-      emit: (source, events, options) => this.sources.emit(source, events, options),
-      emitUnconfigured: (name, events) => this.sources.emitUnconfigured(name, events),
-      subscribe: (listener) => {
-        this.listeners.add(listener);
-        return () => this.listeners.delete(listener);
-      },
-      testReceiver: (name) => this.testReceiver(name),
-      sources: () => this.sourceStatus(),
-    });
+    );
+  }
+
+  /** The running receiver of this name. */
+  private receiver(name: string): Built | undefined {
+    return this.receivers.find((r) => r.name === name);
+  }
+
+  /** The people a notification of `event` to `receiver` carries, from the current config. */
+  private people(event: HeraldEvent, receiver: string) {
+    return notificationPeople(this.config.routes, this.config.people, event, receiver);
   }
 
   static async start(o: HeraldOptions): Promise<Herald> {
@@ -426,92 +374,6 @@ export class Herald {
     });
     this.reloading = run.catch(() => {});
     return run;
-  }
-
-  /**
-   * What `herald test <receiver>` does, with the running receiver: sends a
-   * sample event now through its guarded client and reports the outcome.
-   * Nothing is stored; the attempt is not a delivery.
-   */
-  private async testReceiver(name: string): Promise<'not_found' | ReceiverTestResult> {
-    const r = this.receivers.find((x) => x.name === name);
-    if (!r) return 'not_found';
-    let response: { status: number; body: string } | null = null;
-    const http: HttpClient = {
-      request: async (req) => {
-        const res = await r.http.request(req);
-        response = { status: res.status, body: r.redact(res.body.slice(0, 2000)) };
-        return res;
-      },
-    };
-    const now = this.clock.now();
-    const event = toHeraldEvent(TEST_EVENT, newId(now), now);
-    const people = notificationPeople(this.config.routes, this.config.people, event, name);
-    const t0 = performance.now();
-    const memory = new Map<string, string>();
-    try {
-      await r.instance.send(
-        { id: newId(now), receiver: name, event, people },
-        {
-          http,
-          net: r.net,
-          // A test must not disturb the receiver's real state (e.g. a thread it replies in).
-          state: {
-            get: async (k) => memory.get(k),
-            set: async (k, v) => void memory.set(k, v),
-            delete: async (k) => void memory.delete(k),
-          },
-          log: r.log,
-          clock: this.clock,
-          attempt: 1,
-          signal: AbortSignal.timeout(this.config.delivery.timeoutMs),
-        },
-      );
-      return { receiver: name, type: r.type, ok: true, duration_ms: Math.round(performance.now() - t0), reason: null, retryable: null, error: null, response };
-    } catch (err) {
-      const e = err instanceof DeliveryError ? err : undefined;
-      return {
-        receiver: name,
-        type: r.type,
-        ok: false,
-        duration_ms: Math.round(performance.now() - t0),
-        reason: e?.reason ?? 'config',
-        retryable: e?.retryable ?? null,
-        error: r.redact((err as Error).message),
-        response,
-      };
-    }
-  }
-
-  /** Sources for the console: how each is doing and what it took in or refused. */
-  private async sourceStatus(): Promise<SourceStatusView[]> {
-    const counts = await this.metrics.sourceCounts();
-    return this.sources.instances().map(({ name, type, instance }) => {
-      const reported = instance.kind === 'listener' ? instance.status?.() : undefined;
-      return {
-        name,
-        type,
-        kind: instance.kind,
-        state: instance.kind === 'http' ? 'receiving' : (reported?.state ?? 'running'),
-        since: reported?.since === undefined ? null : new Date(reported.since).toISOString(),
-        detail: instance.kind === 'http' ? `POST /hooks/${name}` : (reported?.detail ?? null),
-        accepted: counts.accepted.get(name) ?? 0,
-        rejected: counts.rejected.get(name) ?? 0,
-      };
-    });
-  }
-
-  private async dryRun(event: HeraldEvent) {
-    const names = route(this.config.routes, event).receivers;
-    const out = [];
-    for (const name of names) {
-      const r = this.receivers.find((x) => x.name === name);
-      if (!r) continue;
-      const people = notificationPeople(this.config.routes, this.config.people, event, name);
-      const output = await renderDryRun(r.instance, { id: newId(), receiver: name, event, people }, r.redact);
-      out.push({ receiver: name, type: r.type, output });
-    }
-    return out;
   }
 
   /** SIGTERM: stop intake, let in-flight attempts finish (bounded), release leases, close. */

@@ -5,16 +5,19 @@ import {
   type EventInput,
   type HttpSourceInstance,
   type Logger,
+  type SourceCapabilities,
   type SourceContext,
   type SourceInstance,
   SourceRejection,
 } from '@herald/sdk';
 import type { SourceConfig } from '../config/load.js';
 import { fitEvent, stampSourceType, validateEvent } from '../core/event.js';
+import type { SourceStatusView } from '../http/routes/console-api.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createGuardedClient } from '../outbound/guarded-client.js';
 import { createGuardedTcp } from '../outbound/guarded-tcp.js';
 import { Enricher } from '../pipeline/enrich.js';
+import type { IngestOutcome } from '../store/types.js';
 import { createTemplateEngine } from '../templates/liquid-engine.js';
 
 const templates = createTemplateEngine();
@@ -24,7 +27,7 @@ export interface SourceHostOptions {
   clock: Clock;
   metrics: Metrics;
   /** Commits events (group commit); resolves once durable. `idempotency` drops a redelivery. */
-  commit(events: EventInput[], idempotency?: { key: string; fingerprint: string }): Promise<{ ids: string[]; replayed: boolean }>;
+  commit(events: EventInput[], idempotency?: { key: string; fingerprint: string }): Promise<IngestOutcome>;
   outbound(): { allow: string[]; timeoutMs: number };
   /** Durable key/value state for one source. */
   state(source: string): SourceContext['state'];
@@ -34,6 +37,7 @@ interface Running {
   name: string;
   type: string;
   fingerprint: string;
+  capabilities: SourceCapabilities;
   instance: SourceInstance;
   enricher: Enricher;
   abort: AbortController;
@@ -59,9 +63,32 @@ export class SourceHost {
     return this.running.map((r) => r.name);
   }
 
-  /** The running source instances, for status endpoints (e.g. health checks' history). */
-  instances(): { name: string; type: string; instance: SourceInstance }[] {
-    return this.running.map(({ name, type, instance }) => ({ name, type, instance }));
+  /** The running health checks (sources whose type declares `capabilities.check`), for the checks API. */
+  checks(): { name: string; inspect(): object }[] {
+    const checks: { name: string; inspect(): object }[] = [];
+    for (const { name, capabilities, instance } of this.running) {
+      // start() refused a check type whose instance cannot be inspected, so this skips only non-checks.
+      if (capabilities.check && instance.kind === 'listener' && instance.inspect) checks.push({ name, inspect: instance.inspect.bind(instance) });
+    }
+    return checks;
+  }
+
+  /** Each running source: how it is doing (what a listener reports) and what it took in or refused. */
+  async status(): Promise<SourceStatusView[]> {
+    const counts = await this.o.metrics.sourceCounts();
+    return this.running.map(({ name, type, instance }) => {
+      const reported = instance.kind === 'listener' ? instance.status?.() : undefined;
+      return {
+        name,
+        type,
+        kind: instance.kind,
+        state: instance.kind === 'http' ? 'receiving' : (reported?.state ?? 'running'),
+        since: reported?.since === undefined ? null : new Date(reported.since).toISOString(),
+        detail: instance.kind === 'http' ? `POST /hooks/${name}` : (reported?.detail ?? null),
+        accepted: counts.accepted.get(name) ?? 0,
+        rejected: counts.rejected.get(name) ?? 0,
+      };
+    });
   }
 
   /**
@@ -115,6 +142,12 @@ export class SourceHost {
       await http.close();
       throw new Error(`source "${c.name}" (${c.type}): ${(err as Error).message}`, { cause: err });
     }
+    const capabilities = c.definition.capabilities ?? {};
+    if (capabilities.check && (instance.kind !== 'listener' || typeof instance.inspect !== 'function')) {
+      // A plugin's broken promise is found at start, not as a 500 from the checks API later.
+      await http.close();
+      throw new Error(`source "${c.name}" (${c.type}): the type declares capabilities.check, but its instance is not a listener with inspect()`);
+    }
     const abort = new AbortController();
     if (instance.kind === 'listener') {
       try {
@@ -131,6 +164,7 @@ export class SourceHost {
       name: c.name,
       type: c.type,
       fingerprint,
+      capabilities,
       instance,
       enricher,
       abort,
@@ -193,7 +227,18 @@ export class SourceHost {
           fingerprint: options.fingerprint ?? createHash('sha256').update(JSON.stringify(events)).digest('hex'),
         }
       : undefined;
-    const result = await this.o.commit(stamped, idempotency);
+    const outcome = await this.o.commit(stamped, idempotency);
+    // A conflict is the same delivery id with other content: a sender bug or a forgery that passed
+    // verification. The first version stands, as for the API's Idempotency-Key, and the sender is
+    // told so (422; a bus message is rejected) instead of a success that silently dropped its payload.
+    if (outcome.kind === 'conflict') {
+      throw new SourceRejection(
+        422,
+        'idempotency_conflict',
+        "the sender's delivery id was already used with a different body in the last 24 hours; nothing was stored, the first delivery stands",
+      );
+    }
+    const result = { ids: outcome.ids, replayed: outcome.kind === 'replayed' };
     if (!result.replayed) for (const [name, n] of countBy(stamped.map((e) => e.source as string))) this.o.metrics.eventsReceived(name, n);
     return result;
   }

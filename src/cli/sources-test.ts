@@ -124,7 +124,7 @@ export async function sourcesTest(config: HeraldConfig, name: string, input: Sou
     // The one place events would be stored: captured instead, with throwaway ids.
     commit: async (events, idempotency) => {
       committed.push({ events, deliveryId: idempotency?.key.replace(/^source:[^:]*:/, '') });
-      return { ids: events.map(() => newId()), replayed: false };
+      return { kind: 'committed' as const, ids: events.map(() => newId()) };
     },
     outbound: () => ({ allow: config.outbound.allow, timeoutMs: config.delivery.timeoutMs }),
     state: () => memoryState(),

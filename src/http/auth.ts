@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { HeraldConfig } from '../config/load.js';
 import type { Scope } from '../config/schema.js';
 
 export interface Principal {
@@ -29,4 +30,14 @@ export function authenticate(tokens: readonly { name: string; token: string; sco
 /** Loopback addresses Herald may listen on without tokens. */
 export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Refuses a config that would expose an unauthenticated API beyond loopback. */
+export function checkExposure(config: HeraldConfig): void {
+  if (config.auth.tokens.length === 0 && !isLoopbackHost(config.server.host)) {
+    throw new Error(
+      `refusing to listen on ${config.server.listen} without auth tokens: anyone who can reach it could post events and replay deliveries. ` +
+        'Add auth.tokens to herald.yaml, or listen on 127.0.0.1.',
+    );
+  }
 }

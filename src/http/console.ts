@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '@herald/sdk';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Scope } from '../config/schema.js';
 import { authenticate, type Principal } from './auth.js';
 import { sendError } from './errors.js';
@@ -199,7 +199,7 @@ export interface ConsoleDeps {
 }
 
 /** Serves the console's assets and its sign-in/sign-out endpoints. */
-export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
+export const consoleRoutes: FastifyPluginAsync<ConsoleDeps> = async (app, deps) => {
   const dir = assetDir();
   // Read once: a handful of small files, served from memory with their digests as ETags.
   const files = new Map<string, { body: Buffer; type: string; etag: string }>();
@@ -273,4 +273,4 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
     reply.header('set-cookie', cookie('', 0));
     return { signed_in: false };
   });
-}
+};

@@ -1,82 +1,45 @@
-import { type Clock, type EventInput, type HeraldEvent, type HttpSourceInstance, type Logger, parseUntrustedJson } from '@herald/sdk';
+import { type Clock, type Logger, parseUntrustedJson } from '@herald/sdk';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { HeraldConfig } from '../config/load.js';
 import type { Scope } from '../config/schema.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { RenderedOutput } from '../pipeline/dry-run.js';
-import type { Ingestor } from '../pipeline/ingestor.js';
-import type { Store } from '../store/types.js';
 import { StoreUnavailableError } from '../store/types.js';
 import { authenticate, OPEN_PRINCIPAL, type Principal } from './auth.js';
-import { ConsoleSessions, registerConsole } from './console.js';
+import { ConsoleSessions, consoleRoutes } from './console.js';
 import { ApiError, sendError } from './errors.js';
-import { openApiDocument } from './openapi.js';
-import { registerAdminRoutes } from './routes/admin.js';
-import { registerAlertRoutes } from './routes/alerts.js';
-import { registerCheckRoutes } from './routes/checks.js';
-import { registerConsoleApiRoutes } from './routes/console-api.js';
-import { registerDeliveryRoutes } from './routes/deliveries.js';
-import { registerEventRoutes } from './routes/events.js';
-import { registerHookRoutes } from './routes/hooks.js';
-import { registerIncidentRoutes } from './routes/incidents.js';
-import { registerSilenceRoutes } from './routes/silences.js';
+import { type AdminRouteDeps, adminRoutes } from './routes/admin.js';
+import { type CheckRouteDeps, checkRoutes } from './routes/checks.js';
+import { type ConsoleApiDeps, consoleApiRoutes } from './routes/console-api.js';
+import { type DeliveryRouteDeps, deliveryRoutes } from './routes/deliveries.js';
+import { type EventRouteDeps, eventRoutes } from './routes/events.js';
+import { type HookRouteDeps, hookRoutes } from './routes/hooks.js';
+import { type IncidentRouteDeps, incidentRoutes } from './routes/incidents.js';
+import { type SilenceRouteDeps, silenceRoutes } from './routes/silences.js';
+import { type SourceEndpointRouteDeps, sourceEndpointRoutes } from './routes/source-endpoints.js';
+import { type SystemRouteDeps, systemRoutes } from './routes/system.js';
 
-export interface ApiDeps {
-  store: () => Store;
+/** What the server itself needs: the parts every route group shares (auth, errors, body limit). */
+export interface ServerDeps {
   clock: Clock;
-  config: () => HeraldConfig;
-  ingestor: Ingestor;
-  metrics: Metrics;
   log: Logger;
-  reload: () => Promise<{ receivers: string[] }>;
-  /** New work was queued outside ingest (replay). */
-  wake: () => void;
-  dryRun: (event: HeraldEvent) => Promise<{ receiver: string; type: string; output: RenderedOutput[] }[]>;
-  receiverTypes: () => { type: string; version: string; displayName: string; docsUrl?: string; origin: string; schema: unknown }[];
-  /** The HTTP source configured under this name. */
-  httpSource: (name: string) => HttpSourceInstance | undefined;
-  /** Prometheus' alert list → events, or why it is not one. */
-  prometheusAlerts: (body: unknown) => { events: EventInput[] } | { error: string };
-  /** Acknowledges a firing incident and passes it on to the route's receivers that can (PagerDuty). */
-  acknowledgeIncident: (id: string, by: string, comment?: string) => Promise<'not_found' | 'not_firing' | { notified: string[] }>;
-  /** Resolves a firing incident by hand; the route's policy sends the resolved notification. */
-  resolveIncident: (id: string, by?: string) => Promise<'not_found' | 'not_firing' | 'resolved'>;
-  /** Health checks' state and recent results (all, or by name). */
-  checks: () => { name: string; inspect(): unknown }[];
-  /** Fits, validates and durably commits the events of the configured source `source` (an HTTP source's request). */
-  emit: (source: string, events: EventInput[], options?: { deliveryId?: string; fingerprint?: string }) => Promise<{ ids: string[]; replayed?: boolean }>;
-  /** The same for events an API endpoint maps itself (`/api/v2/alerts`): `source` and `source_type` are `name`; never enriched. */
-  emitUnconfigured: (name: string, events: EventInput[]) => Promise<{ ids: string[]; replayed?: boolean }>;
-  /** Calls `listener` with the events of every committed ingest (the console's live stream); returns the unsubscribe. */
-  subscribe: (listener: (events: HeraldEvent[]) => void) => () => void;
-  /** Sends a sample event through one configured receiver now (what `herald test` does). */
-  testReceiver: (name: string) => Promise<'not_found' | ReceiverTestResult>;
-  /** Each running source's status and counters. */
-  sources: () => Promise<SourceStatusView[]>;
+  /** server.body_limit, fixed for the life of the server (a reload that changes it is refused). */
+  bodyLimit: number;
+  /** auth.tokens, read on every request so a reload applies at once. */
+  tokens: () => readonly { name: string; token: string; scopes: readonly Scope[] }[];
+  metrics: Pick<Metrics, 'ingestRejected'>;
 }
 
-export interface ReceiverTestResult {
-  receiver: string;
-  type: string;
-  ok: boolean;
-  duration_ms: number;
-  reason: string | null;
-  retryable: boolean | null;
-  error: string | null;
-  /** The target's answer to the last request, secrets masked. */
-  response: { status: number; body: string } | null;
-}
-
-export interface SourceStatusView {
-  name: string;
-  type: string;
-  kind: 'http' | 'listener';
-  /** `receiving` (HTTP sources at /hooks/<name>), or what a listener reports: `listening`, `connected`, `disconnected`, `running`. */
-  state: string;
-  since: string | null;
-  detail: string | null;
-  accepted: number;
-  rejected: number;
+/** Each route group's own dependencies, declared by its module. */
+export interface RouteGroups {
+  system: SystemRouteDeps;
+  events: EventRouteDeps;
+  deliveries: DeliveryRouteDeps;
+  admin: AdminRouteDeps;
+  hooks: HookRouteDeps;
+  sourceEndpoints: SourceEndpointRouteDeps;
+  incidents: IncidentRouteDeps;
+  silences: SilenceRouteDeps;
+  checks: CheckRouteDeps;
+  consoleApi: ConsoleApiDeps;
 }
 
 declare module 'fastify' {
@@ -92,10 +55,14 @@ declare module 'fastify' {
 
 const isIngest = (req: FastifyRequest) => req.method === 'POST' && req.url.split('?')[0] === '/api/v1/events';
 
-/** Builds the API. Nothing here touches a concrete store or receiver. */
-export function buildServer(deps: ApiDeps): FastifyInstance {
+/**
+ * Builds the API: the shared request handling here on the root (auth hook, JSON parser, error and
+ * not-found handlers, all set before any group is registered, so every encapsulated group inherits
+ * them), then one Fastify plugin per route group with only its own dependencies.
+ */
+export function buildServer(deps: ServerDeps, groups: RouteGroups): FastifyInstance {
   const app = Fastify({
-    bodyLimit: deps.config().server.bodyLimit,
+    bodyLimit: deps.bodyLimit,
     logger: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -121,13 +88,13 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   });
 
   // The web console signs in with a token and then rides on a session cookie (src/http/console.ts).
-  const sessions = new ConsoleSessions(deps.clock, () => deps.config().auth.tokens);
+  const sessions = new ConsoleSessions(deps.clock, deps.tokens);
   app.addHook('onRequest', async (req, reply) => {
     const scope = req.routeOptions.config?.scope;
     if (!scope) return;
     const forged = sessions.forgery(req);
     if (forged) return sendError(reply, 403, 'csrf', forged);
-    const tokens = deps.config().auth.tokens;
+    const tokens = deps.tokens();
     if (tokens.length === 0) return;
     const principal = req.headers.authorization === undefined ? sessions.lookup(req)?.principal : authenticate(tokens, req.headers.authorization);
     if (!principal) {
@@ -159,7 +126,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     }
     const e = err as { code?: string; statusCode?: number; message: string };
     const mapped: Record<string, [number, string, string]> = {
-      FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', `request body exceeds ${deps.config().server.bodyLimit} bytes`],
+      FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', `request body exceeds ${deps.bodyLimit} bytes`],
       FST_ERR_CTP_INVALID_MEDIA_TYPE: [
         415,
         'unsupported_media_type',
@@ -180,30 +147,16 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
 
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
-    try {
-      await deps.store().ping();
-      return { status: 'ready' };
-    } catch (err) {
-      return sendError(reply, 503, 'not_ready', `store unreachable: ${(err as Error).message}`);
-    }
-  });
-  app.get('/metrics', { config: { scope: 'read' } }, async (_req, reply) => {
-    reply.type(deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
-  });
-  app.get('/api/v1/openapi.json', async () => openApiDocument);
-
-  registerEventRoutes(app, deps);
-  registerDeliveryRoutes(app, deps);
-  registerAdminRoutes(app, deps);
-  registerHookRoutes(app, deps);
-  registerAlertRoutes(app, deps);
-  registerIncidentRoutes(app, deps);
-  registerSilenceRoutes(app, deps);
-  registerCheckRoutes(app, deps);
-  registerConsoleApiRoutes(app, deps);
-  registerConsole(app, { clock: deps.clock, sessions, tokens: () => deps.config().auth.tokens });
+  app.register(systemRoutes, groups.system);
+  app.register(eventRoutes, groups.events);
+  app.register(deliveryRoutes, groups.deliveries);
+  app.register(adminRoutes, groups.admin);
+  app.register(hookRoutes, groups.hooks);
+  app.register(sourceEndpointRoutes, groups.sourceEndpoints);
+  app.register(incidentRoutes, groups.incidents);
+  app.register(silenceRoutes, groups.silences);
+  app.register(checkRoutes, groups.checks);
+  app.register(consoleApiRoutes, groups.consoleApi);
+  app.register(consoleRoutes, { clock: deps.clock, sessions, tokens: deps.tokens });
   return app;
 }

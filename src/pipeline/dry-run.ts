@@ -1,6 +1,8 @@
-import type { HttpClient, HttpRequest, Logger, Notification, ReceiverInstance, TcpClient } from '@herald/sdk';
+import type { HeraldEvent, HttpClient, HttpRequest, Logger, Notification, Person, ReceiverInstance, TcpClient } from '@herald/sdk';
 import { memoryState } from '@herald/sdk/testing';
+import { type Route, route } from '../core/routing.js';
 import { systemClock } from '../lib/clock.js';
+import { newId } from '../lib/ids.js';
 
 /** What one receiver would have sent. */
 export interface RenderedOutput {
@@ -54,6 +56,33 @@ export async function renderDryRun(instance: ReceiverInstance, notification: Not
     await instance.send(notification, { http, net, state: memoryState(), log, clock: systemClock, attempt: 1, signal: new AbortController().signal });
   } catch (err) {
     if (!(err instanceof DryRunStop)) throw err;
+  }
+  return out;
+}
+
+/** What one routed receiver would have sent for an event. */
+export interface DryRunResult {
+  receiver: string;
+  type: string;
+  output: RenderedOutput[];
+}
+
+export interface DryRunOptions {
+  routes: readonly Route[];
+  /** The running receivers by name; a routed name without one (not built yet) is left out. */
+  receiver: (name: string) => { type: string; instance: ReceiverInstance; redact: (s: string) => string } | undefined;
+  /** The people a notification of `event` to `receiver` carries. */
+  people: (event: HeraldEvent, receiver: string) => Person[];
+}
+
+/** Routes `event` and renders what each receiver it reaches would send (routes/test, the console's previews). */
+export async function dryRunEvent(event: HeraldEvent, o: DryRunOptions): Promise<DryRunResult[]> {
+  const out: DryRunResult[] = [];
+  for (const name of route(o.routes, event).receivers) {
+    const r = o.receiver(name);
+    if (!r) continue;
+    const output = await renderDryRun(r.instance, { id: newId(), receiver: name, event, people: o.people(event, name) }, r.redact);
+    out.push({ receiver: name, type: r.type, output });
   }
   return out;
 }

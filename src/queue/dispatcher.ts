@@ -325,6 +325,20 @@ export class Dispatcher {
     return run;
   }
 
+  /**
+   * Resolves a firing incident by hand. The resolved notification is not built here: the store marks
+   * the incident for the route's policy (its group interval) and the pass started right after sends
+   * it, as for an incident that resolved itself.
+   */
+  async resolve(id: string, by?: string): Promise<'not_found' | 'not_firing' | 'resolved'> {
+    const incident = await this.o.store.getIncident(id);
+    if (!incident) return 'not_found';
+    const policy = this.o.routes().find((r) => r.id === incident.route)?.policy;
+    if (!(await this.o.store.resolveIncident(id, this.o.clock.now(), { groupIntervalMs: policy?.groupIntervalMs ?? 0 }, by))) return 'not_firing';
+    void this.tick();
+    return 'resolved';
+  }
+
   private async repeat(i: Incident, now: number): Promise<boolean> {
     const route = this.policyRoute(i.route);
     if (!route) {

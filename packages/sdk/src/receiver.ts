@@ -2,7 +2,7 @@ import type { Static, TSchema } from 'typebox';
 import type { HeraldEvent, Json } from './event.js';
 import type { HttpClient } from './http.js';
 import type { TcpClient } from './net.js';
-import type { TemplateEngine } from './template.js';
+import type { Person, TemplateEngine } from './template.js';
 
 /** The logger a plugin receives: pino-compatible, with secrets redacted. */
 export interface Logger {
@@ -17,12 +17,6 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms` of this clock's time; rejects if `signal` aborts first. Tests inject a virtual clock. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-/** A person attached to a notification (on-call, users, teams). */
-export interface Person {
-  name: string;
-  contacts: Record<string, string>;
 }
 
 /** What one delivery carries to one receiver. */

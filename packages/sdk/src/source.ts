@@ -108,6 +108,11 @@ export interface ListenerSourceInstance {
    * `{state: 'listening', detail: '127.0.0.1:2525'}` for a server.
    */
   status?(): SourceStatus;
+  /**
+   * Optional: everything an API shows of this instance, as a JSON object (a health check's state and
+   * recent results). Required of instances whose definition declares `capabilities.check`.
+   */
+  inspect?(): object;
 }
 
 export interface SourceStatus {
@@ -119,6 +124,41 @@ export interface SourceStatus {
 
 export type SourceInstance = HttpSourceInstance | ListenerSourceInstance;
 
+/**
+ * An API endpoint a source type answers besides `/hooks/<name>`, for senders that post to a fixed
+ * path rather than a configured hook: Alertmanager's `POST /api/v2/alerts`, where Prometheus and
+ * vmalert send alerts. It is always on (no source entry in the config), takes JSON, needs the API's
+ * `ingest` scope, and its events get `source` and `source_type` = `source`, without enrichment.
+ */
+export interface SourceEndpoint {
+  /** The POST path, under `/api/`; unique among all source types. */
+  path: string;
+  /** The `source` and `source_type` of the events it takes in, and its name in the source metrics. */
+  source: string;
+  /** What the body is, for messages and the console's test-payload form: `an Alertmanager alert list`. */
+  describes: string;
+  /** Error code of a request without a JSON body (415 without a Content-Type, else 400). */
+  invalidCode: string;
+  /** The message of that answer: what to send. */
+  expects: string;
+  /**
+   * Maps the parsed JSON body to events; throws SourceRejection for a body it cannot map (answered
+   * with its status and code, counted as a rejection). `now` is Herald's clock, in epoch ms.
+   */
+  map(body: unknown, now: number): EventInput[];
+}
+
+/** What a source type offers beyond taking input at `/hooks/<name>` or as a listener. Herald reads these; it names no source type. */
+export interface SourceCapabilities {
+  /**
+   * Its instances are health checks: listener instances with `inspect()`, listed by `GET /api/v1/checks`
+   * (without their `history`) and shown whole by `GET /api/v1/checks/<name>`.
+   */
+  check?: boolean;
+  /** API endpoints of this type; see {@link SourceEndpoint}. */
+  endpoints?: readonly SourceEndpoint[];
+}
+
 export interface SourceDefinition<S extends TSchema = TSchema> {
   /** The `type:` value in config; also the source's folder name. */
   type: string;
@@ -126,6 +166,8 @@ export interface SourceDefinition<S extends TSchema = TSchema> {
   displayName: string;
   docsUrl?: string;
   config: S;
+  /** What the type can do beyond taking input; see {@link SourceCapabilities}. */
+  capabilities?: SourceCapabilities;
   validate?(config: Static<S>): { path: string; message: string }[];
   create(config: Static<S>, ctx: SourceContext): SourceInstance;
 }

@@ -1,11 +1,16 @@
 import type { HeraldEvent } from './event.js';
-import type { Notification, Person } from './receiver.js';
 
 /**
  * How values printed by `{{ … }}` are escaped for the target's markup.
  * Template text itself is trusted (it comes from config); event data is not.
  */
 export type Escape = 'none' | 'slack' | 'html' | 'markdown';
+
+/** A person attached to a notification (on-call, users, teams). */
+export interface Person {
+  name: string;
+  contacts: Record<string, string>;
+}
 
 /** What a template sees. */
 export interface TemplateVars {
@@ -26,7 +31,9 @@ export interface TemplateEngine {
   compile(source: string, options: { name: string; escape: Escape }): CompiledTemplate;
 }
 
-export function templateVars(n: Notification): TemplateVars {
+// Takes the notification's fields rather than the `Notification` type: receiver.ts imports this
+// module, and a type import back would tie the two into an import cycle (scripts/check-cycles.mjs).
+export function templateVars(n: TemplateVars): TemplateVars {
   return { event: n.event, receiver: n.receiver, people: n.people, ...(n.incident ? { incident: n.incident } : {}) };
 }
 

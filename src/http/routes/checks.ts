@@ -1,9 +1,13 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { ApiError } from '../errors.js';
-import type { ApiDeps } from '../server.js';
 
-/** Health checks (`http-check`, `tcp-check`, `dns-check` sources): state and recent results. */
-export function registerCheckRoutes(app: FastifyInstance, deps: ApiDeps): void {
+export interface CheckRouteDeps {
+  /** The running sources whose type declares itself a health check (`capabilities.check`). */
+  checks: () => { name: string; inspect(): object }[];
+}
+
+/** Health checks (`http-check`, `tcp-check`, `dns-check` sources, and any plugin check): state and recent results. */
+export const checkRoutes: FastifyPluginAsync<CheckRouteDeps> = async (app, deps) => {
   app.get('/api/v1/checks', { config: { scope: 'read' } }, async () => {
     const checks = deps.checks().map((c) => {
       const { history: _history, ...summary } = c.inspect() as { history?: unknown };
@@ -17,4 +21,4 @@ export function registerCheckRoutes(app: FastifyInstance, deps: ApiDeps): void {
     if (!check) throw new ApiError(404, 'not_found', `no health check named "${req.params.name}"`);
     return check.inspect();
   });
-}
+};

@@ -1,5 +1,6 @@
-import type { EventInput, HeraldEvent } from '@herald/sdk';
-import type { FastifyInstance } from 'fastify';
+import { type Clock, type EventInput, type HeraldEvent, type HttpSourceInstance, type Logger, type SourceEndpoint, SourceRejection } from '@herald/sdk';
+import type { FastifyPluginAsync } from 'fastify';
+import type { HeraldConfig } from '../../config/load.js';
 import { toHeraldEvent, validateEvent } from '../../core/event.js';
 import { explainRoutes } from '../../core/explain.js';
 import { incidentSignal } from '../../core/incidents.js';
@@ -8,10 +9,43 @@ import { onCallAt, upcomingHandoffs } from '../../core/oncall.js';
 import { route } from '../../core/routing.js';
 import { addLabels, alertLabels, labelsMatch, type Silence } from '../../core/silence.js';
 import { newId } from '../../lib/ids.js';
-import type { StoredSilence } from '../../store/types.js';
+import type { DryRunResult } from '../../pipeline/dry-run.js';
+import type { ReceiverTestResult } from '../../queue/receiver-test.js';
+import type { Store, StoredSilence } from '../../store/types.js';
 import { ApiError } from '../errors.js';
-import type { ApiDeps } from '../server.js';
 import { formatMatcher } from './silences.js';
+
+/** One running source as the console lists it. */
+export interface SourceStatusView {
+  name: string;
+  type: string;
+  kind: 'http' | 'listener';
+  /** `receiving` (HTTP sources at /hooks/<name>), or what a listener reports: `listening`, `connected`, `disconnected`, `running`. */
+  state: string;
+  since: string | null;
+  detail: string | null;
+  accepted: number;
+  rejected: number;
+}
+
+export interface ConsoleApiDeps {
+  store: () => Store;
+  clock: Clock;
+  log: Logger;
+  config: () => HeraldConfig;
+  /** Calls `listener` with the events of every committed ingest (the live stream); returns the unsubscribe. */
+  subscribe: (listener: (events: HeraldEvent[]) => void) => () => void;
+  /** What each receiver the event is routed to would send; nothing is sent. */
+  dryRun: (event: HeraldEvent) => Promise<DryRunResult[]>;
+  /** The HTTP source configured under this name (test-payload maps with it). */
+  httpSource: (name: string) => HttpSourceInstance | undefined;
+  /** Source types' API endpoints: test-payload maps a body of theirs by their `source` name. */
+  endpoints: () => readonly SourceEndpoint[];
+  /** Sends a sample event through one configured receiver now (what `herald test` does). */
+  testReceiver: (name: string) => Promise<'not_found' | ReceiverTestResult>;
+  /** Each running source's status and counters. */
+  sources: () => Promise<SourceStatusView[]>;
+}
 
 const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
 /** Most stored events one search or preview reads; the answer says when it stopped early. */
@@ -94,7 +128,7 @@ function silenceState(s: { starts_at: number; ends_at: number }, now: number): '
 }
 
 /** The console's endpoints: search, live stream, the "why" of an event, health and previews. */
-export function registerConsoleApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
+export const consoleApiRoutes: FastifyPluginAsync<ConsoleApiDeps> = async (app, deps) => {
   /** Scans stored events newest first, keeping those the filter accepts. */
   async function scan(q: EventQuery, opts: { before?: string; since?: number; limit: number; scanLimit?: number }) {
     const found: HeraldEvent[] = [];
@@ -234,7 +268,12 @@ export function registerConsoleApiRoutes(app: FastifyInstance, deps: ApiDeps): v
   app.post('/api/v1/routes/test-payload', { config: { scope: 'read' } }, async (req) => {
     const body = req.body as { source?: unknown; payload?: unknown; headers?: unknown } | undefined;
     if (!body || typeof body !== 'object' || typeof body.source !== 'string' || body.source === '') {
-      throw new ApiError(400, 'invalid_request', 'source: name a configured HTTP source (or "prometheus" for an Alertmanager alert list)');
+      const alternatives = deps.endpoints().map((e) => `"${e.source}" for ${e.describes}`);
+      throw new ApiError(
+        400,
+        'invalid_request',
+        `source: name a configured HTTP source${alternatives.length > 0 ? ` (or ${alternatives.join(', or ')})` : ''}`,
+      );
     }
     if (body.payload === undefined) throw new ApiError(400, 'invalid_request', 'payload: the sender payload to map');
     const headers: Record<string, string> = {};
@@ -247,10 +286,15 @@ export function registerConsoleApiRoutes(app: FastifyInstance, deps: ApiDeps): v
       }
     }
     let inputs: EventInput[];
-    if (body.source === 'prometheus') {
-      const mapped = deps.prometheusAlerts(body.payload);
-      if ('error' in mapped) throw new ApiError(400, 'invalid_alerts', mapped.error);
-      inputs = mapped.events;
+    // An endpoint's source name is looked up first, as its endpoint takes the body whatever sources are configured.
+    const endpoint = deps.endpoints().find((e) => e.source === body.source);
+    if (endpoint) {
+      try {
+        inputs = endpoint.map(body.payload, deps.clock.now());
+      } catch (err) {
+        if (err instanceof SourceRejection) throw new ApiError(err.status, err.code, err.message);
+        throw err;
+      }
     } else {
       const source = deps.httpSource(body.source);
       if (!source) throw new ApiError(404, 'not_found', `no HTTP source named "${body.source}"`);
@@ -399,7 +443,7 @@ export function registerConsoleApiRoutes(app: FastifyInstance, deps: ApiDeps): v
     }
     return { incidents, events: events.map(summary), events_scanned: scanned, since: iso(since) };
   });
-}
+};
 
 function toModel(s: StoredSilence): Silence {
   return { id: s.id, matchers: s.matchers.map((m) => parseMatcher(m)), starts_at: s.starts_at, ends_at: s.ends_at, author: s.author, comment: s.comment };

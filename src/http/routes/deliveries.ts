@@ -1,10 +1,18 @@
-import type { FastifyInstance } from 'fastify';
-import { DELIVERY_STATES } from '../../store/types.js';
+import type { Clock } from '@herald/sdk';
+import type { FastifyPluginAsync } from 'fastify';
+import { DELIVERY_STATES, type Store } from '../../store/types.js';
 import { ApiError } from '../errors.js';
-import type { ApiDeps } from '../server.js';
 import { parseListQuery } from './query.js';
 
-export function registerDeliveryRoutes(app: FastifyInstance, deps: ApiDeps): void {
+export interface DeliveryRouteDeps {
+  store: () => Store;
+  clock: Clock;
+  /** New work was queued outside ingest (replay): wake the delivery engine. */
+  wake: () => void;
+}
+
+/** The delivery queue: list, replay one, replay the dead-lettered. */
+export const deliveryRoutes: FastifyPluginAsync<DeliveryRouteDeps> = async (app, deps) => {
   app.get('/api/v1/deliveries', { config: { scope: 'read' } }, async (req) => {
     const q = parseListQuery(req.query, ['state', 'receiver', 'cursor', 'limit']);
     const deliveries = await deps.store().listDeliveries({
@@ -36,4 +44,4 @@ export function registerDeliveryRoutes(app: FastifyInstance, deps: ApiDeps): voi
     deps.wake();
     return reply.code(202).send({ replayed });
   });
-}
+};

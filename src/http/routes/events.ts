@@ -1,14 +1,23 @@
 import { createHash } from 'node:crypto';
 import type { EventInput } from '@herald/sdk';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { EVENT_LIMITS, stampSourceType, validateEvent } from '../../core/event.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import type { Ingestor } from '../../pipeline/ingestor.js';
+import type { Store } from '../../store/types.js';
 import { ApiError } from '../errors.js';
-import type { ApiDeps } from '../server.js';
 import { parseListQuery } from './query.js';
+
+export interface EventRouteDeps {
+  store: () => Store;
+  ingestor: Pick<Ingestor, 'prepare' | 'submit'>;
+  metrics: Pick<Metrics, 'eventsReceived'>;
+}
 
 const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
 
-export function registerEventRoutes(app: FastifyInstance, deps: ApiDeps): void {
+/** `POST /api/v1/events` (ingest) and the stored events' list and detail. */
+export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (app, deps) => {
   app.post('/api/v1/events', { config: { scope: 'ingest' } }, async (req, reply) => {
     if (req.body === undefined || req.body === null) {
       throw new ApiError(
@@ -79,4 +88,4 @@ export function registerEventRoutes(app: FastifyInstance, deps: ApiDeps): void {
     if (!found) throw new ApiError(404, 'not_found', `no event ${req.params.id}`);
     return found;
   });
-}
+};

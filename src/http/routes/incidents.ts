@@ -1,10 +1,20 @@
-import { type Static, Type } from '@herald/sdk';
-import type { FastifyInstance } from 'fastify';
+import { type Clock, type Logger, type Static, Type } from '@herald/sdk';
+import type { FastifyPluginAsync } from 'fastify';
 import { type Incident, incidentView } from '../../core/incidents.js';
 import { compileValidator, type ValidationIssue } from '../../lib/validate.js';
+import type { Store } from '../../store/types.js';
 import { ApiError } from '../errors.js';
-import type { ApiDeps } from '../server.js';
 import { parseListQuery } from './query.js';
+
+export interface IncidentRouteDeps {
+  store: () => Store;
+  clock: Clock;
+  log: Logger;
+  /** Acknowledges a firing incident and passes it on to the route's receivers that can (PagerDuty). */
+  acknowledgeIncident: (id: string, by: string, comment?: string) => Promise<'not_found' | 'not_firing' | { notified: string[] }>;
+  /** Resolves a firing incident by hand; the route's policy sends the resolved notification. */
+  resolveIncident: (id: string, by?: string) => Promise<'not_found' | 'not_firing' | 'resolved'>;
+}
 
 /** What an on-call engineer sees: firing and not yet acknowledged, acknowledged (still firing), resolved. */
 export const INCIDENT_STATES = ['firing', 'acknowledged', 'resolved'] as const;
@@ -51,7 +61,7 @@ function readBody<T>(body: unknown, v: { check(b: unknown): b is T; issues(b: un
 }
 
 /** Incidents of routes with a notification policy: list, inspect, acknowledge, resolve. */
-export function registerIncidentRoutes(app: FastifyInstance, deps: ApiDeps): void {
+export const incidentRoutes: FastifyPluginAsync<IncidentRouteDeps> = async (app, deps) => {
   app.get('/api/v1/incidents', { config: { scope: 'read' } }, async (req) => {
     const q = parseListQuery(req.query, ['status', 'state', 'route', 'cursor', 'limit']);
     const status = q.oneOf('status', ['firing', 'resolved']);
@@ -102,4 +112,4 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: ApiDeps): voi
     deps.log.info({ incident: req.params.id, by, token: req.principal.name }, 'incident resolved by hand');
     return reply.code(200).send({ resolved: true, by });
   });
-}
+};

@@ -1,15 +1,22 @@
-import { type Static, Type } from '@herald/sdk';
-import type { FastifyInstance } from 'fastify';
+import { type Clock, type Logger, type Static, Type } from '@herald/sdk';
+import type { FastifyPluginAsync } from 'fastify';
 import { matchesEmpty } from '../../config/silences.js';
 import { type Matcher, parseMatcher } from '../../core/matcher.js';
 import type { Silence } from '../../core/silence.js';
 import { newId } from '../../lib/ids.js';
 import { DURATION_PATTERN, parseDuration } from '../../lib/units.js';
 import { compileValidator, type ValidationIssue } from '../../lib/validate.js';
-import type { StoredSilence } from '../../store/types.js';
+import type { Store, StoredSilence } from '../../store/types.js';
 import { ApiError } from '../errors.js';
-import type { ApiDeps } from '../server.js';
 import { parseListQuery } from './query.js';
+
+export interface SilenceRouteDeps {
+  store: () => Store;
+  clock: Clock;
+  log: Logger;
+  /** The config file's silences (listed read-only; not expired through the API). */
+  configSilences: () => readonly Silence[];
+}
 
 export const NewSilenceSchema = Type.Object(
   {
@@ -105,7 +112,7 @@ function readNewSilence(body: unknown, now: number): { matchers: string[]; start
 }
 
 /** Silences: created and expired through the API (stored), plus the config file's (listed, read-only). */
-export function registerSilenceRoutes(app: FastifyInstance, deps: ApiDeps): void {
+export const silenceRoutes: FastifyPluginAsync<SilenceRouteDeps> = async (app, deps) => {
   app.post('/api/v1/silences', { config: { scope: 'admin' } }, async (req, reply) => {
     const now = deps.clock.now();
     const input = readNewSilence(req.body, now);
@@ -120,8 +127,8 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: ApiDeps): void
     const all = q.oneOf('all', ['true', 'false'] as const) === 'true';
     const now = deps.clock.now();
     const fromConfig = deps
-      .config()
-      .alerting.silences.filter((s) => all || s.ends_at > now)
+      .configSilences()
+      .filter((s) => all || s.ends_at > now)
       .map((s) => configView(s, now));
     const stored = await deps.store().listSilences(all ? {} : { ending_after: now });
     return { silences: [...fromConfig, ...stored.map((s) => storedView(s, now))] };
@@ -129,7 +136,7 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: ApiDeps): void
 
   app.delete<{ Params: { id: string } }>('/api/v1/silences/:id', { config: { scope: 'admin' } }, async (req, reply) => {
     const { id } = req.params;
-    if (deps.config().alerting.silences.some((s) => s.id === id)) {
+    if (deps.configSilences().some((s) => s.id === id)) {
       throw new ApiError(409, 'config_silence', `silence ${id} comes from the config file; remove it there and reload`);
     }
     const result = await deps.store().expireSilence(id, deps.clock.now());
@@ -138,4 +145,4 @@ export function registerSilenceRoutes(app: FastifyInstance, deps: ApiDeps): void
     deps.log.info({ silence: id, by: req.principal.name }, 'silence expired');
     return reply.code(200).send({ expired: true, id });
   });
-}
+};

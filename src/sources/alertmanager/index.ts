@@ -1,5 +1,5 @@
-import { Bytes, defineSource, jsonBody, parseBytes, reject, requireToken, Secret, safeEqual, Type } from '@herald/sdk';
-import { normalizeAlertmanager, PayloadError } from './normalize.js';
+import { Bytes, defineSource, jsonBody, parseBytes, reject, requireToken, Secret, SourceRejection, safeEqual, Type } from '@herald/sdk';
+import { normalizeAlertmanager, normalizePrometheusAlerts, PayloadError } from './normalize.js';
 
 /**
  * Alertmanager's webhook receiver (`webhook_configs`): every alert of a
@@ -11,6 +11,27 @@ export default defineSource({
   version: '1.0.0',
   displayName: 'Alertmanager webhook',
   docsUrl: 'https://prometheus.io/docs/alerting/latest/configuration/#webhook_config',
+  capabilities: {
+    // Alertmanager's own API, so Prometheus or vmalert can use Herald as their Alertmanager
+    // (`alerting.alertmanagers` pointing here, with an ingest token as `authorization`).
+    endpoints: [
+      {
+        path: '/api/v2/alerts',
+        source: 'prometheus',
+        describes: 'an Alertmanager alert list',
+        invalidCode: 'invalid_alerts',
+        expects: 'send a JSON list of alerts with Content-Type: application/json',
+        map(body, now) {
+          try {
+            return normalizePrometheusAlerts(body, now);
+          } catch (err) {
+            if (err instanceof PayloadError) throw new SourceRejection(400, 'invalid_alerts', err.message);
+            throw err;
+          }
+        },
+      },
+    ],
+  },
   config: Type.Object(
     {
       token: Type.Optional(Secret({ description: 'bearer token Alertmanager sends (http_config.authorization.credentials)', minLength: 16 })),
