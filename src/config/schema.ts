@@ -25,7 +25,7 @@ export const ServerSchema = Type.Object(
     }),
     body_limit: Bytes('largest accepted request body (`1048576`, `512KiB`, `2MiB`); larger → 413', '1MiB'),
   },
-  { additionalProperties: false, default: {} },
+  { additionalProperties: false, default: {}, description: 'the HTTP API, web console and HTTP sources' },
 );
 
 export const AuthSchema = Type.Object(
@@ -42,7 +42,7 @@ export const AuthSchema = Type.Object(
       { default: [], description: 'API and console tokens; with none every endpoint is open (allowed only on loopback)' },
     ),
   },
-  { additionalProperties: false, default: {} },
+  { additionalProperties: false, default: {}, description: 'bearer tokens for the API and console' },
 );
 
 export const StorageSchema = Type.Object(
@@ -59,7 +59,7 @@ export const StorageSchema = Type.Object(
         'SQLite durability: `FULL` fsyncs every commit, so an answered event survives power loss; `NORMAL` is faster and may lose the last commits on power loss (never corrupts)',
     }),
   },
-  { additionalProperties: false, default: {} },
+  { additionalProperties: false, default: {}, description: 'the durable store of events, deliveries and incidents' },
 );
 
 /** Fields every receiver entry has; the rest belong to the receiver type. */
@@ -140,12 +140,12 @@ export const DeliverySchema = Type.Object(
     shutdown_timeout: Duration('how long SIGTERM waits for in-flight attempts', '10s'),
     poll_interval: Duration('how often the queue looks for due retries (new events are picked up at once)', '250ms'),
   },
-  { additionalProperties: false, default: {} },
+  { additionalProperties: false, default: {}, description: 'retries, timeouts and concurrency of deliveries' },
 );
 
 export const OutboundSchema = Type.Object(
   { allow: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'CIDRs exempt from the SSRF guard' }) },
-  { additionalProperties: false, default: {} },
+  { additionalProperties: false, default: {}, description: 'the SSRF guard of outbound connections' },
 );
 
 export const LogSchema = Type.Object(
@@ -153,7 +153,7 @@ export const LogSchema = Type.Object(
     level: Type.Enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { default: 'info', description: '`trace` … `fatal`, or `silent`' }),
     format: Type.Enum(['auto', 'json', 'pretty'], { default: 'auto', description: '`json`, `pretty`, or `auto` (pretty on a terminal, JSON otherwise)' }),
   },
-  { additionalProperties: false, default: {} },
+  { additionalProperties: false, default: {}, description: 'log level and format' },
 );
 
 export const ConfigFileSchema = Type.Object(
@@ -167,7 +167,7 @@ export const ConfigFileSchema = Type.Object(
     users: Type.Optional(Type.Unknown()),
     teams: Type.Optional(Type.Unknown()),
     schedules: Type.Optional(Type.Unknown()),
-    routes: Type.Optional(Type.Array(RouteSchema)),
+    routes: Type.Optional(Type.Array(RouteSchema, { description: 'an ordered list of rules deciding which receivers get an event' })),
     // Validated in detail by buildSilenceConfig (src/config/silences.ts).
     silences: Type.Optional(Type.Unknown()),
     maintenance: Type.Optional(Type.Unknown()),
