@@ -81,5 +81,37 @@ export function generatedTables(): GeneratedTable[] {
 
 /** The text of SCHEMA_FILE: the config's JSON Schema with the built-in types. */
 export function schemaFileText(): string {
-  return `${JSON.stringify(configJsonSchema(builtinRegistry()), null, 2)}\n`;
+  return `${formatJson(configJsonSchema(builtinRegistry()), '')}\n`;
+}
+
+/** Biome's line width (biome.json), so the committed file is left alone by `biome check --write`. */
+const LINE_WIDTH = 160;
+
+/**
+ * JSON laid out the way the repository's formatter lays it out, so the generated
+ * file passes lint as written: objects one key per line, a list of plain values
+ * on one line when it fits.
+ */
+function formatJson(value: unknown, indent: string, lead = 0): string {
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    if (value.every((v) => v === null || typeof v !== 'object')) {
+      const flat = `[${value.map((v) => JSON.stringify(v)).join(', ')}]`;
+      // `lead` is what precedes the list on its line (indent, key, colon); the trailing comma counts too.
+      if (lead + flat.length + 1 <= LINE_WIDTH) return flat;
+    }
+    return `[\n${value.map((v) => `${inner}${formatJson(v, inner, inner.length)}`).join(',\n')}\n${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return '{}';
+    return `{\n${entries
+      .map(([k, v]) => {
+        const key = `${inner}${JSON.stringify(k)}: `;
+        return `${key}${formatJson(v, inner, key.length)}`;
+      })
+      .join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value);
 }
