@@ -47,7 +47,7 @@ const config = Type.Object(
     recipients: Type.Optional(
       Type.Array(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' }), {
         minItems: 1,
-        description: 'accept mail to these addresses (a +tag after the local part is allowed)',
+        description: 'accept mail to these addresses; a +tag is ignored when matching, so name@domain also accepts name+anything@domain',
       }),
     ),
     mapping: Type.Optional(
@@ -92,7 +92,7 @@ const config = Type.Object(
       ),
     ),
     max_message_size: Bytes({ default: '10MiB', description: 'largest accepted message, counted while it streams in' }),
-    max_clients: Type.Integer({ minimum: 1, maximum: 10_000, default: 50, description: 'concurrent connections' }),
+    max_clients: Type.Integer({ minimum: 1, maximum: 10_000, default: 50, description: 'concurrent connections; more are answered 421' }),
     socket_timeout: Duration({ default: '60s', description: 'idle time before a connection is closed' }),
   },
   { additionalProperties: false },

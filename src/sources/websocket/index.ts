@@ -24,10 +24,10 @@ const config = Type.Object(
     headers: Type.Optional(
       Type.Record(Type.String(), Type.String(), {
         secret: true,
-        description: 'extra handshake headers, e.g. Authorization: Basic …; every value is treated as a secret',
+        description: 'extra handshake headers, e.g. Authorization: Basic …; every value is a secret; Host, Upgrade, Connection and Sec-WebSocket-* are refused',
       }),
     ),
-    token: Type.Optional(Secret({ description: 'sent as `Authorization: Bearer <token>` on every handshake' })),
+    token: Type.Optional(Secret({ description: 'sent as `Authorization: Bearer <token>` on every handshake; not together with an Authorization header' })),
     subscribe: Type.Optional(
       Type.Union([Type.String({ minLength: 1 }), Type.Record(Type.String(), Type.Unknown())], {
         description: 'message sent after every (re)connect: a string as is, an object as JSON',
