@@ -336,6 +336,17 @@ program
     for (const { definition: d, origin } of all) out(`${d.type.padEnd(width)} ${d.version.padEnd(8)} ${origin.padEnd(10)} ${d.displayName}`);
   });
 
+const configCommand = program.command('config').description('the config file format');
+configCommand
+  .command('schema')
+  .description('print the JSON Schema of the config file (top-level keys, every receiver and source type), for editors')
+  .option('-c, --config <file>', 'also include the receiver and source types of the plugins this config loads')
+  .action(async (o: { config?: string }) => {
+    const [{ defaultRegistry, loadPluginsOnly }, { configJsonSchema }] = await Promise.all([import('./local.js'), import('../config/json-schema.js')]);
+    const registry = o.config ? (await loadPluginsOnly(o.config)).registry : defaultRegistry();
+    json(configJsonSchema(registry));
+  });
+
 program
   .command('plugins')
   .description('list every receiver and source type with its origin (built-in or plugin package) and version')

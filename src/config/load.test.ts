@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { builtinReceivers } from '../receivers/index.js';
 import { Registry } from '../registry/registry.js';
+import { builtinSources } from '../sources/index.js';
 import { ConfigError, parseConfig } from './load.js';
 
 const registry = new Registry();
 for (const r of builtinReceivers) registry.register(r);
+for (const s of builtinSources) registry.sources.register(s);
 
 function issuesOf(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
   try {
@@ -26,6 +28,84 @@ describe('config', () => {
     assert.equal(c.server.bodyLimit, 1024 * 1024);
     assert.deepEqual(c.delivery.retryScheduleMs.slice(0, 3), [5000, 30000, 120000]);
     assert.equal(c.delivery.retryScheduleMs.length, 12);
+  });
+
+  it('fills every missing top-level key with its schema default', () => {
+    const c = parseConfig('receivers: [{name: r, type: log}]\nroutes: [{receivers: [r]}]\n', registry, {});
+    assert.deepEqual(c.delivery, {
+      retryScheduleMs: [5e3, 30e3, 120e3, 300e3, 900e3, 1800e3, 3600e3, 7200e3, 14400e3, 28800e3, 43200e3, 86400e3],
+      timeoutMs: 15_000,
+      concurrency: 32,
+      maxRetryAfterMs: 3_600_000,
+      shutdownTimeoutMs: 10_000,
+      pollIntervalMs: 250,
+    });
+    assert.deepEqual(c.log, { level: 'info', format: 'auto' });
+    assert.deepEqual(c.outbound, { allow: [] });
+    assert.deepEqual(c.plugins, []);
+    assert.deepEqual(c.auth, { tokens: [] });
+    // A receiver without concurrency takes delivery.concurrency, whose default is the schema's.
+    assert.equal(c.receivers[0]?.concurrency, 32);
+    assert.equal(c.routes[0]?.continue, false);
+    // No policy given: none made up (such a route forwards every event).
+    assert.equal(c.routes[0]?.policy, undefined);
+  });
+
+  it('fills the missing keys of a given section, keeping the given ones', () => {
+    const c = parseConfig(
+      [
+        'delivery: {concurrency: 4, timeout: 3s}',
+        'storage: {synchronous: NORMAL}',
+        'log: {level: debug}',
+        'receivers: [{name: r, type: log}, {name: q, type: log, concurrency: 2}]',
+        'routes: [{name: p, receivers: [r, q], policy: {group_by: [host]}}]',
+      ].join('\n'),
+      registry,
+      {},
+    );
+    assert.equal(c.delivery.concurrency, 4);
+    assert.equal(c.delivery.timeoutMs, 3000);
+    assert.equal(c.delivery.pollIntervalMs, 250);
+    assert.deepEqual(c.storage, { url: 'sqlite:./herald.db', synchronous: 'NORMAL' });
+    assert.deepEqual(c.log, { level: 'debug', format: 'auto' });
+    assert.deepEqual(
+      c.receivers.map((r) => r.concurrency),
+      [4, 2],
+    );
+    assert.deepEqual(c.routes[0]?.policy, {
+      groupBy: ['host'],
+      groupWaitMs: 0,
+      groupIntervalMs: 60_000,
+      repeatIntervalMs: 600_000,
+      sendResolved: true,
+      autoResolveMs: undefined,
+      maxNotifications: undefined,
+    });
+  });
+
+  it('fills the defaults of enrich steps and of a source type, nested ones included', () => {
+    const c = parseConfig(
+      [
+        'sources:',
+        '  - name: w',
+        '    type: websocket',
+        '    url: wss://stream.example.com/feed',
+        '    enrich: [{name: info, url: "https://api.example.com/x"}]',
+        '  - {name: s, type: smtp, domains: [alerts.example.com]}',
+      ].join('\n'),
+      registry,
+      {},
+    );
+    const [w, s] = c.sources;
+    assert.deepEqual(
+      w?.enrich.map((e) => [e.timeoutMs, e.cacheTtlMs]),
+      [[2000, 60_000]],
+    );
+    assert.deepEqual(w?.config.reconnect, { initial: '1s', max: '60s', factor: 2, reset_after: '30s' });
+    assert.equal(w?.config.buffer, 1000);
+    assert.equal(s?.config.listen, '127.0.0.1:2525');
+    assert.equal(s?.config.max_clients, 50);
+    assert.equal(s?.config.socket_timeout, '60s');
   });
 
   const cases: [string, string, RegExp][] = [

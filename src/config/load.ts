@@ -1,6 +1,6 @@
 import { isSecretSchema, type ReceiverDefinition, type SourceDefinition, type Static, type TSchema } from '@herald/sdk';
 import { parseDocument } from 'yaml';
-import { DEFAULT_POLICY, type Policy } from '../core/incidents.js';
+import type { Policy } from '../core/incidents.js';
 import { type Matcher, parseMatcher } from '../core/matcher.js';
 import type { Schedule, Team, User } from '../core/oncall.js';
 import { validateSelector } from '../core/oncall.js';
@@ -11,12 +11,19 @@ import { compileValidator, type ValidationIssue } from '../lib/validate.js';
 import { parseAllowList } from '../outbound/ip-policy.js';
 import type { EnrichStepConfig } from '../pipeline/enrich.js';
 import type { Registered, Registry } from '../registry/registry.js';
+import { withDefaults } from './defaults.js';
 import { interpolate } from './interpolate.js';
 import { buildPeople, contactRules } from './people.js';
-import { ConfigFileSchema, RECEIVER_COMMON_KEYS, ReceiverCommonSchema, type Scope, SOURCE_COMMON_KEYS, SourceCommonSchema } from './schema.js';
+import {
+  ConfigFileSchema,
+  type EnrichStepSchema,
+  RECEIVER_COMMON_KEYS,
+  ReceiverCommonSchema,
+  type Scope,
+  SOURCE_COMMON_KEYS,
+  SourceCommonSchema,
+} from './schema.js';
 import { buildSilenceConfig } from './silences.js';
-
-export const DEFAULT_RETRY_SCHEDULE = ['5s', '30s', '2m', '5m', '15m', '30m', '1h', '2h', '4h', '8h', '12h', '24h'];
 
 export interface ReceiverConfig {
   name: string;
@@ -114,16 +121,23 @@ export function readRawConfig(text: string, env: NodeJS.ProcessEnv = process.env
 
 /** The `plugins:` list, read before the rest so plugin receiver types can be validated. */
 export function pluginSpecs(raw: unknown, file?: string): string[] {
-  const list = (raw as { plugins?: unknown } | null)?.plugins;
-  if (list === undefined || list === null) return [];
+  // `plugins:` with nothing under it is null in YAML: absent, so the schema's default (no plugins).
+  const given = (raw as { plugins?: unknown } | null)?.plugins ?? undefined;
+  const list = withDefaults<unknown>(ConfigFileSchema.properties.plugins, given);
   if (!Array.isArray(list) || list.some((p) => typeof p !== 'string' || p === '')) {
     throw new ConfigError([{ path: 'plugins', message: 'must be a list of package names or paths' }], file);
   }
   return list as string[];
 }
 
-export function buildConfig(raw: unknown, registry: Registry, file?: string): HeraldConfig {
-  const defaultConcurrency = (raw as { delivery?: { concurrency?: number } } | null)?.delivery?.concurrency ?? 32;
+export function buildConfig(given: unknown, registry: Registry, file?: string): HeraldConfig {
+  // Every default comes from the schemas (src/config/schema.ts and each type's definition): they
+  // are filled in here, before validation, and everything below reads the filled-in values.
+  const raw = isObject(given) ? withDefaults<unknown>(ConfigFileSchema, given) : given;
+  const delivery = (raw as { delivery?: { concurrency?: unknown } } | null)?.delivery;
+  // A receiver without its own concurrency gets delivery.concurrency (schema default 32). An
+  // invalid value fails the schema below; this placeholder only keeps the receiver checks going.
+  const defaultConcurrency = typeof delivery?.concurrency === 'number' ? delivery.concurrency : Number.NaN;
   const rawReceivers = (raw as { receivers?: unknown } | null)?.receivers;
   // Receivers are checked even when the rest of the file is not, so one run reports everything.
   const built = Array.isArray(rawReceivers) ? buildReceivers(rawReceivers, registry, defaultConcurrency) : { receivers: [], issues: [], secrets: [] };
@@ -149,7 +163,8 @@ export function buildConfig(raw: unknown, registry: Registry, file?: string): He
   const sources = builtSources.sources;
 
   const rawListen = loose.server?.listen;
-  const listen = typeof rawListen === 'string' ? rawListen : '127.0.0.1:9470';
+  // Not a string fails the schema; the empty string only keeps the checks below going.
+  const listen = typeof rawListen === 'string' ? rawListen : '';
   const sep = listen.lastIndexOf(':');
   const host = listen.slice(0, sep).replace(/^\[|\]$/g, '');
   const port = Number(listen.slice(sep + 1));
@@ -194,13 +209,14 @@ export function buildConfig(raw: unknown, registry: Registry, file?: string): He
     let policy: Policy | undefined;
     try {
       const p = r.policy;
+      // Absent stays absent (a route without a policy forwards every event); a given policy has its defaults filled.
       policy = p
         ? {
             groupBy: p.group_by,
-            groupWaitMs: parseDuration(p.group_wait ?? DEFAULT_POLICY.groupWait),
-            groupIntervalMs: parseDuration(p.group_interval ?? DEFAULT_POLICY.groupInterval),
-            repeatIntervalMs: parseDuration(p.repeat_interval ?? DEFAULT_POLICY.repeatInterval),
-            sendResolved: p.send_resolved ?? true,
+            groupWaitMs: parseDuration(p.group_wait),
+            groupIntervalMs: parseDuration(p.group_interval),
+            repeatIntervalMs: parseDuration(p.repeat_interval),
+            sendResolved: p.send_resolved,
             autoResolveMs: p.auto_resolve === undefined ? undefined : parseDuration(p.auto_resolve),
             maxNotifications: p.max_notifications ? { count: p.max_notifications.count, perMs: parseDuration(p.max_notifications.per) } : undefined,
           }
@@ -224,7 +240,7 @@ export function buildConfig(raw: unknown, registry: Registry, file?: string): He
       id,
       match,
       receivers: r.receivers,
-      continue: r.continue ?? false,
+      continue: r.continue,
       ...(hasPeople ? { people: selector } : {}),
       ...(policy ? { policy } : {}),
     });
@@ -239,7 +255,7 @@ export function buildConfig(raw: unknown, registry: Registry, file?: string): He
       issues.push({ path: `outbound.allow[${i}]`, message: (err as Error).message });
     }
   });
-  let bodyLimit = 1024 * 1024;
+  let bodyLimit = Number.NaN;
   const rawBodyLimit = loose.server?.body_limit;
   if (typeof rawBodyLimit === 'string' || typeof rawBodyLimit === 'number') {
     try {
@@ -250,26 +266,26 @@ export function buildConfig(raw: unknown, registry: Registry, file?: string): He
   }
 
   if (!schemaOk || issues.length > 0) throw new ConfigError(issues.length > 0 ? uniqueIssues(issues) : fileIssues, file);
-  const d = raw.delivery ?? {};
-  const retryScheduleMs = (d.retry_schedule ?? DEFAULT_RETRY_SCHEDULE).map(parseDuration);
+  const d = raw.delivery;
+  const retryScheduleMs = d.retry_schedule.map(parseDuration);
   return {
     server: { listen, host, port, bodyLimit },
     auth: { tokens: tokens.map((t) => ({ name: t.name, token: t.token, scopes: t.scopes as Scope[] })) },
-    storage: { url: raw.storage?.url ?? 'sqlite:./herald.db', synchronous: raw.storage?.synchronous ?? 'FULL' },
+    storage: { url: raw.storage.url, synchronous: raw.storage.synchronous },
     receivers,
     sources,
     routes,
     delivery: {
       retryScheduleMs,
-      timeoutMs: parseDuration(d.timeout ?? '15s'),
-      concurrency: defaultConcurrency,
-      maxRetryAfterMs: parseDuration(d.max_retry_after ?? '1h'),
-      shutdownTimeoutMs: parseDuration(d.shutdown_timeout ?? '10s'),
-      pollIntervalMs: parseDuration(d.poll_interval ?? '250ms'),
+      timeoutMs: parseDuration(d.timeout),
+      concurrency: d.concurrency,
+      maxRetryAfterMs: parseDuration(d.max_retry_after),
+      shutdownTimeoutMs: parseDuration(d.shutdown_timeout),
+      pollIntervalMs: parseDuration(d.poll_interval),
     },
     outbound: { allow },
-    log: { level: raw.log?.level ?? 'info', format: raw.log?.format ?? 'auto' },
-    plugins: raw.plugins ?? [],
+    log: { level: raw.log.level, format: raw.log.format },
+    plugins: raw.plugins,
     people: { directory: people.directory, teams: people.teams, schedules: people.schedules },
     alerting: { silences: alerting.silences, windows: alerting.windows, rules: alerting.rules },
     secrets,
@@ -325,7 +341,7 @@ function buildTyped<D extends ReceiverDefinition | SourceDefinition>(
   entries: unknown[],
   section: 'receivers' | 'sources',
   lookup: { get(type: string): Registered<D> | undefined; types(): string[] },
-  common: { keys: string[]; validator: ReturnType<typeof compileValidator> },
+  common: { keys: string[]; schema: TSchema; validator: ReturnType<typeof compileValidator> },
 ) {
   const kind = section === 'receivers' ? 'receiver' : 'source';
   const issues: ValidationIssue[] = [];
@@ -337,7 +353,7 @@ function buildTyped<D extends ReceiverDefinition | SourceDefinition>(
       issues.push({ path: base, message: 'must be an object with name and type' });
       return;
     }
-    const commonPart = Object.fromEntries(Object.entries(entry).filter(([k]) => common.keys.includes(k))) as TypedEntry<D>['common'];
+    const commonPart = withDefaults<TypedEntry<D>['common']>(common.schema, Object.fromEntries(Object.entries(entry).filter(([k]) => common.keys.includes(k))));
     if (!common.validator.check(commonPart)) {
       issues.push(...common.validator.issues(commonPart, base));
       return;
@@ -352,25 +368,29 @@ function buildTyped<D extends ReceiverDefinition | SourceDefinition>(
     }
     const { definition } = registered;
     const own = Object.fromEntries(Object.entries(entry).filter(([k]) => !common.keys.includes(k)));
-    const withDefaults = applyDefaults(definition.config, own);
+    const filled = withDefaults<Record<string, unknown>>(definition.config, own);
     const v = validatorFor(definition.config);
-    if (!v.check(withDefaults)) {
-      issues.push(...v.issues(withDefaults, base));
+    if (!v.check(filled)) {
+      issues.push(...v.issues(filled, base));
       return;
     }
-    const invalid = definition.validate?.(withDefaults as never) ?? [];
+    const invalid = definition.validate?.(filled as never) ?? [];
     if (invalid.length > 0) {
       issues.push(...invalid.map((i) => ({ path: `${base}.${i.path}`, message: i.message })));
       return;
     }
-    secrets.push(...collectSecrets(definition.config, withDefaults));
-    built.push({ common: commonPart, config: withDefaults, definition });
+    secrets.push(...collectSecrets(definition.config, filled));
+    built.push({ common: commonPart, config: filled, definition });
   });
   return { built, issues, secrets };
 }
 
 function buildReceivers(entries: unknown[], registry: Registry, defaultConcurrency: number) {
-  const { built, issues, secrets } = buildTyped(entries, 'receivers', registry, { keys: RECEIVER_COMMON_KEYS, validator: commonValidator });
+  const { built, issues, secrets } = buildTyped(entries, 'receivers', registry, {
+    keys: RECEIVER_COMMON_KEYS,
+    schema: ReceiverCommonSchema,
+    validator: commonValidator,
+  });
   const receivers: ReceiverConfig[] = built.map((b) => ({
     name: b.common.name,
     type: b.common.type,
@@ -382,9 +402,13 @@ function buildReceivers(entries: unknown[], registry: Registry, defaultConcurren
 }
 
 function buildSources(entries: unknown[], registry: Registry) {
-  const { built, issues, secrets } = buildTyped(entries, 'sources', registry.sources, { keys: SOURCE_COMMON_KEYS, validator: sourceCommonValidator });
+  const { built, issues, secrets } = buildTyped(entries, 'sources', registry.sources, {
+    keys: SOURCE_COMMON_KEYS,
+    schema: SourceCommonSchema,
+    validator: sourceCommonValidator,
+  });
   const sources: SourceConfig[] = built.map((b) => {
-    const steps = (b.common.enrich ?? []) as { name: string; url: string; headers?: Record<string, string>; timeout?: string; cache_ttl?: string }[];
+    const steps = b.common.enrich as Static<typeof EnrichStepSchema>[];
     for (const step of steps) secrets.push(...Object.values(step.headers ?? {}).filter((v) => v.length >= 4));
     return {
       name: b.common.name,
@@ -393,22 +417,14 @@ function buildSources(entries: unknown[], registry: Registry) {
         name: step.name,
         url: step.url,
         headers: step.headers,
-        timeoutMs: parseDuration(step.timeout ?? '2s'),
-        cacheTtlMs: parseDuration(step.cache_ttl ?? '60s'),
+        timeoutMs: parseDuration(step.timeout),
+        cacheTtlMs: parseDuration(step.cache_ttl),
       })),
       config: b.config,
       definition: b.definition,
     };
   });
   return { sources, issues, secrets };
-}
-
-/** Fills in `default` values declared by an object schema's top-level properties. */
-function applyDefaults(schema: TSchema, value: Record<string, unknown>): Record<string, unknown> {
-  const props = (schema as { properties?: Record<string, { default?: unknown }> }).properties ?? {};
-  const out = { ...value };
-  for (const [k, p] of Object.entries(props)) if (out[k] === undefined && p.default !== undefined) out[k] = structuredClone(p.default);
-  return out;
 }
 
 /** Values of fields declared secret, including URLs marked secret. */

@@ -1,6 +1,7 @@
 import { type ReceiverDefinition, type Static, Type } from '@herald/sdk';
 import { type ContactRule, type Schedule, type Team, type User, validatePeople, WEEKDAYS } from '../core/oncall.js';
 import { compileValidator, type ValidationIssue } from '../lib/validate.js';
+import { withDefaults } from './defaults.js';
 
 const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$';
 const Name = (description: string) => Type.String({ pattern: NAME_PATTERN, description: `${description} (letters, digits, _ . @ -)` });
@@ -9,12 +10,11 @@ const UserRef = Type.String({ minLength: 1, description: 'a user name from users
 export const UserSchema = Type.Object(
   {
     name: Name('unique user name'),
-    contacts: Type.Optional(
-      Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$' }), Type.String({ minLength: 1, maxLength: 256 }), {
-        additionalProperties: false,
-        description: 'one address per receiver kind: email, slack (member ID), phone (E.164), pagerduty (user ID), or any other key',
-      }),
-    ),
+    contacts: Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$' }), Type.String({ minLength: 1, maxLength: 256 }), {
+      additionalProperties: false,
+      default: {},
+      description: 'one address per receiver kind: email, slack (member ID), phone (E.164), pagerduty (user ID), or any other key',
+    }),
   },
   { additionalProperties: false },
 );
@@ -51,18 +51,18 @@ export const OverrideSchema = Type.Object(
 export const ScheduleSchema = Type.Object(
   {
     name: Name('unique schedule name'),
-    time_zone: Type.Optional(Type.String({ minLength: 1, default: 'UTC', description: 'IANA time zone, e.g. Europe/Berlin' })),
+    time_zone: Type.String({ minLength: 1, default: 'UTC', description: 'IANA time zone, e.g. Europe/Berlin' }),
     rotation: RotationSchema,
-    overrides: Type.Optional(Type.Array(OverrideSchema, { maxItems: 1000 })),
+    overrides: Type.Array(OverrideSchema, { maxItems: 1000, default: [], description: 'someone else on duty from … to' }),
   },
   { additionalProperties: false },
 );
 
 /** The `users:`, `teams:` and `schedules:` sections of the config file. */
 export const PeopleSectionsSchema = Type.Object({
-  users: Type.Optional(Type.Array(UserSchema)),
-  teams: Type.Optional(Type.Array(TeamSchema)),
-  schedules: Type.Optional(Type.Array(ScheduleSchema)),
+  users: Type.Array(UserSchema, { default: [], description: 'people, with their contact addresses' }),
+  teams: Type.Array(TeamSchema, { default: [], description: 'named groups of users' }),
+  schedules: Type.Array(ScheduleSchema, { default: [], description: 'on-call rotations' }),
 });
 
 export type RawPeopleSections = Static<typeof PeopleSectionsSchema>;
@@ -104,13 +104,15 @@ export function buildPeople(raw: { users?: unknown; teams?: unknown; schedules?:
   const sections = { users: raw.users ?? undefined, teams: raw.teams ?? undefined, schedules: raw.schedules ?? undefined };
   // `users:` with nothing under it is null in YAML: treat it as absent.
   for (const k of ['users', 'teams', 'schedules'] as const) if (sections[k] === null) sections[k] = undefined;
-  if (!validator.check(sections)) return { ...empty(), issues: validator.issues(sections) };
+  // The defaults (empty lists, time_zone UTC, …) come from the schemas above.
+  const filled = withDefaults<unknown>(PeopleSectionsSchema, sections);
+  if (!validator.check(filled)) return { ...empty(), issues: validator.issues(filled) };
 
-  const users: User[] = (sections.users ?? []).map((u) => ({ name: u.name, contacts: { ...(u.contacts ?? {}) } }));
-  const teams: Team[] = (sections.teams ?? []).map((t) => ({ name: t.name, members: [...t.members] }));
-  const schedules: Schedule[] = (sections.schedules ?? []).map((s) => ({
+  const users: User[] = filled.users.map((u) => ({ name: u.name, contacts: { ...u.contacts } }));
+  const teams: Team[] = filled.teams.map((t) => ({ name: t.name, members: [...t.members] }));
+  const schedules: Schedule[] = filled.schedules.map((s) => ({
     name: s.name,
-    time_zone: s.time_zone ?? 'UTC',
+    time_zone: s.time_zone,
     rotation: {
       members: [...s.rotation.members],
       length: s.rotation.length,
@@ -118,7 +120,7 @@ export function buildPeople(raw: { users?: unknown; teams?: unknown; schedules?:
       start: s.rotation.start,
       ...(s.rotation.handoff_day === undefined ? {} : { handoff_day: s.rotation.handoff_day }),
     },
-    overrides: (s.overrides ?? []).map((o) => ({ user: o.user, from: o.from, to: o.to })),
+    overrides: s.overrides.map((o) => ({ user: o.user, from: o.from, to: o.to })),
   }));
   const issues = validatePeople({ users, teams, schedules }, rules);
   if (issues.length > 0) return { ...empty(), issues };

@@ -3,6 +3,7 @@ import { type Matcher, parseMatcher } from '../core/matcher.js';
 import { isValidTimeZone, WEEKDAYS, type Weekday } from '../core/oncall.js';
 import type { InhibitRule, MaintenanceWindow, Silence, WeeklyRange } from '../core/silence.js';
 import { compileValidator, type ValidationIssue } from '../lib/validate.js';
+import { withDefaults } from './defaults.js';
 
 const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,63}$';
 const LABEL_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_.\\-/]{0,127}$';
@@ -36,7 +37,7 @@ export const MaintenanceWindowSchema = Type.Object(
     matchers: Type.Array(MatcherText, { minItems: 1, maxItems: 64, description: 'all must match' }),
     time_zone: Type.String({ minLength: 1, description: 'IANA time zone, e.g. Europe/Berlin' }),
     weekly: Type.Array(WeeklyRangeSchema, { minItems: 1, maxItems: 64 }),
-    comment: Type.Optional(Type.String({ maxLength: 4096 })),
+    comment: Type.String({ maxLength: 4096, default: '' }),
   },
   { additionalProperties: false },
 );
@@ -46,18 +47,20 @@ export const InhibitRuleSchema = Type.Object(
     name: Type.Optional(Type.String({ pattern: NAME_PATTERN, description: 'shown in suppression records; default inhibit_rules[<index>]' })),
     source_matchers: Type.Array(MatcherText, { minItems: 1, maxItems: 64, description: 'a firing alert matching all of these mutes targets' }),
     target_matchers: Type.Array(MatcherText, { minItems: 1, maxItems: 64, description: 'alerts matching all of these are muted' }),
-    equal: Type.Optional(
-      Type.Array(Type.String({ pattern: LABEL_NAME_PATTERN }), { maxItems: 64, description: 'labels that must have the same value on source and target' }),
-    ),
+    equal: Type.Array(Type.String({ pattern: LABEL_NAME_PATTERN }), {
+      maxItems: 64,
+      default: [],
+      description: 'labels that must have the same value on source and target',
+    }),
   },
   { additionalProperties: false },
 );
 
 /** The `silences:`, `maintenance:` and `inhibit_rules:` sections of the config file. */
 export const SilenceSectionsSchema = Type.Object({
-  silences: Type.Optional(Type.Array(SilenceSchema, { maxItems: 10_000 })),
-  maintenance: Type.Optional(Type.Array(MaintenanceWindowSchema, { maxItems: 1000 })),
-  inhibit_rules: Type.Optional(Type.Array(InhibitRuleSchema, { maxItems: 1000 })),
+  silences: Type.Array(SilenceSchema, { maxItems: 10_000, default: [], description: 'fixed-time silences' }),
+  maintenance: Type.Array(MaintenanceWindowSchema, { maxItems: 1000, default: [], description: 'weekly maintenance windows in a time zone' }),
+  inhibit_rules: Type.Array(InhibitRuleSchema, { maxItems: 1000, default: [], description: 'a firing alert mutes related ones' }),
 });
 
 export type RawSilenceSections = Static<typeof SilenceSectionsSchema>;
@@ -130,12 +133,14 @@ export function buildSilenceConfig(raw: { silences?: unknown; maintenance?: unkn
   // A section key with nothing under it is null in YAML: treat it as absent.
   for (const k of ['silences', 'maintenance', 'inhibit_rules'] as const) if (sections[k] === null) sections[k] = undefined;
   const fail = (issues: ValidationIssue[]): SilenceConfig => ({ silences: [], windows: [], rules: [], issues });
-  if (!validator.check(sections)) return fail(validator.issues(sections));
+  // The defaults (empty lists, comment '', equal []) come from the schemas above.
+  const filled = withDefaults<unknown>(SilenceSectionsSchema, sections);
+  if (!validator.check(filled)) return fail(validator.issues(filled));
 
   const issues: ValidationIssue[] = [];
 
   const ids = new Set<string>();
-  const silences: Silence[] = (sections.silences ?? []).map((s, i) => {
+  const silences: Silence[] = filled.silences.map((s, i) => {
     const at = `silences[${i}]`;
     const id = s.id ?? at;
     if (ids.has(id)) issues.push({ path: `${at}.id`, message: `duplicate silence id "${id}"` });
@@ -151,7 +156,7 @@ export function buildSilenceConfig(raw: { silences?: unknown; maintenance?: unkn
   });
 
   const names = new Set<string>();
-  const windows: MaintenanceWindow[] = (sections.maintenance ?? []).map((w, i) => {
+  const windows: MaintenanceWindow[] = filled.maintenance.map((w, i) => {
     const at = `maintenance[${i}]`;
     if (names.has(w.name)) issues.push({ path: `${at}.name`, message: `duplicate maintenance window name "${w.name}"` });
     names.add(w.name);
@@ -163,12 +168,12 @@ export function buildSilenceConfig(raw: { silences?: unknown; maintenance?: unkn
       matchers: matchers(w.matchers, `${at}.matchers`, issues),
       time_zone: w.time_zone,
       weekly: weekly(w.weekly, `${at}.weekly`, issues),
-      comment: w.comment ?? '',
+      comment: w.comment,
     };
   });
 
   const ruleNames = new Set<string>();
-  const rules: InhibitRule[] = (sections.inhibit_rules ?? []).map((r, i) => {
+  const rules: InhibitRule[] = filled.inhibit_rules.map((r, i) => {
     const at = `inhibit_rules[${i}]`;
     const name = r.name ?? at;
     if (ruleNames.has(name)) issues.push({ path: `${at}.name`, message: `duplicate inhibit rule name "${name}"` });
@@ -177,7 +182,7 @@ export function buildSilenceConfig(raw: { silences?: unknown; maintenance?: unkn
       name,
       source_matchers: matchers(r.source_matchers, `${at}.source_matchers`, issues),
       target_matchers: matchers(r.target_matchers, `${at}.target_matchers`, issues),
-      equal: [...(r.equal ?? [])],
+      equal: [...r.equal],
     };
   });
 

@@ -18,8 +18,6 @@ export interface Policy {
   maxNotifications?: { count: number; perMs: number };
 }
 
-export const DEFAULT_POLICY = { groupWait: '0s', groupInterval: '1m', repeatInterval: '10m' } as const;
-
 /** What one event tells one policy route about its incident; computed at ingest, applied in the store. */
 export interface IncidentSignal {
   route: string;

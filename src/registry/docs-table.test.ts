@@ -1,9 +1,21 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { Duration, defineReceiver, HttpUrl, Secret, Type } from '@herald/sdk';
+import { Bytes, Duration, defineReceiver, HttpUrl, Secret, Type } from '@herald/sdk';
 import { builtinReceivers } from '../receivers/index.js';
-import { CONFIG_TABLE_END, CONFIG_TABLE_START, configTable, configTableBlock, withConfigTable } from './docs-table.js';
+import { builtinSources } from '../sources/index.js';
+import { generatedTables, SCHEMA_FILE, schemaFileText } from './docs-pages.js';
+import {
+  CONFIG_TABLE_END,
+  CONFIG_TABLE_START,
+  configTable,
+  configTableBlock,
+  schemaTable,
+  tableBlock,
+  tableMarkers,
+  withConfigTable,
+  withTable,
+} from './docs-table.js';
 
 const sample = defineReceiver({
   type: 'sample',
@@ -53,15 +65,75 @@ describe('configTable', () => {
   });
 });
 
-describe('receiver docs pages', () => {
-  for (const definition of builtinReceivers) {
-    it(`docs/receivers/${definition.type}.md has the table generated from the schema (npm run docs:receivers)`, () => {
-      const page = readFileSync(new URL(`../../docs/receivers/${definition.type}.md`, import.meta.url), 'utf8');
-      const start = page.indexOf(CONFIG_TABLE_START);
-      const end = page.indexOf(CONFIG_TABLE_END);
-      assert.ok(start >= 0 && end > start, `docs/receivers/${definition.type}.md has no config-table markers`);
-      assert.equal(page.slice(start, end + CONFIG_TABLE_END.length), configTableBlock(definition), 'stale; run: npm run docs:receivers');
-      assert.equal(withConfigTable(page, definition), page);
+describe('schemaTable', () => {
+  const schema = Type.Object({
+    listen: Type.String({ default: '127.0.0.1:1', description: 'host:port' }),
+    tls: Type.Optional(Type.Object({ cert: Type.String(), key: Secret() }, { description: 'STARTTLS' })),
+    bindings: Type.Optional(Type.Array(Type.Object({ exchange: Type.String(), key: Type.String({ default: '' }) }))),
+    limit: Type.Optional(Bytes({ default: '1MiB' })),
+    shared: Type.Integer({ default: 2 }),
+  });
+
+  it('lists nested fields, counts a key with a default as not required, and can leave keys out', () => {
+    assert.equal(
+      schemaTable(schema, { omit: ['shared'] }),
+      [
+        '| field | type | required | default | secret | meaning |',
+        '|---|---|---|---|---|---|',
+        '| `listen` | string | no | `127.0.0.1:1` | no | host:port |',
+        '| `tls` | object | no | — | no | STARTTLS |',
+        '| `tls.cert` | string | yes | — | no |  |',
+        '| `tls.key` | string | yes | — | yes |  |',
+        '| `bindings` | list of object | no | — | no |  |',
+        '| `bindings[].exchange` | string | yes | — | no |  |',
+        '| `bindings[].key` | string | no | `""` | no |  |',
+        '| `limit` | size (`1048576`, `512KiB`, `1MiB`) | no | `1MiB` | no |  |',
+      ].join('\n'),
+    );
+    assert.doesNotMatch(schemaTable(schema, { flatten: false }), /tls\.cert|bindings\[\]/);
+  });
+
+  it('keeps keyed blocks apart on one page', () => {
+    const page = `# P\n\n${tableBlock('old a', 'a')}\n\ntext\n\n${tableBlock('old b', 'b')}\n`;
+    const next = withTable(withTable(page, 'new a', 'a'), 'new b', 'b');
+    assert.equal(next, `# P\n\n${tableBlock('new a', 'a')}\n\ntext\n\n${tableBlock('new b', 'b')}\n`);
+    assert.throws(() => withTable(page, 'x', 'c'), /expected one/);
+    assert.notEqual(tableMarkers('a').start, tableMarkers().start);
+  });
+});
+
+const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+
+describe('generated docs are up to date (npm run docs:config)', () => {
+  const tables = generatedTables();
+
+  it('covers every built-in receiver and source, and each section of docs/configuration.md', () => {
+    for (const d of builtinReceivers)
+      assert.ok(
+        tables.some((t) => t.page === `docs/receivers/${d.type}.md`),
+        d.type,
+      );
+    for (const d of builtinSources)
+      assert.ok(
+        tables.some((t) => t.page === `docs/sources/${d.type}.md` || t.key === d.type),
+        d.type,
+      );
+    const keys = tables.filter((t) => t.page === 'docs/configuration.md').map((t) => t.key);
+    for (const k of ['top-level', 'server', 'auth', 'storage', 'delivery', 'outbound', 'log', 'routes', 'policy', 'enrich']) assert.ok(keys.includes(k), k);
+  });
+
+  for (const { page, key, table } of tables) {
+    it(`${page}${key ? ` (${key})` : ''} has the table generated from the schema`, () => {
+      const text = read(page);
+      const { start, end } = tableMarkers(key);
+      const at = text.indexOf(start);
+      const stop = text.indexOf(end, at);
+      assert.ok(at >= 0 && stop > at, `${page} has no config-table markers${key ? ` for ${key}` : ''}`);
+      assert.equal(text.slice(at, stop + end.length), tableBlock(table, key), `${page} is stale; run: npm run docs:config`);
     });
   }
+
+  it(`${SCHEMA_FILE} is the current JSON Schema of the config`, () => {
+    assert.equal(read(SCHEMA_FILE), schemaFileText(), `${SCHEMA_FILE} is stale; run: npm run docs:config`);
+  });
 });

@@ -1,8 +1,20 @@
-import { Duration, isSecretSchema, type ReceiverDefinition, type TSchema } from '@herald/sdk';
+import { BYTES_PATTERN, Duration, isSecretSchema, type TSchema } from '@herald/sdk';
 
-/** The markers around the generated table in docs/receivers/<type>.md. */
+/**
+ * The markers around a page's only generated table (docs/receivers/<type>.md, most of
+ * docs/sources/). `docs:receivers` is kept as an alias of `docs:config`, so the text stays true.
+ */
 export const CONFIG_TABLE_START = '<!-- config-table:start (generated from the schema by npm run docs:receivers; do not edit) -->';
 export const CONFIG_TABLE_END = '<!-- config-table:end -->';
+
+/** The markers of one of several generated tables on a page (docs/configuration.md, docs/sources/checks.md). */
+export function tableMarkers(key?: string): { start: string; end: string } {
+  if (key === undefined) return { start: CONFIG_TABLE_START, end: CONFIG_TABLE_END };
+  return {
+    start: `<!-- config-table:start ${key} (generated from the schema by npm run docs:config; do not edit) -->`,
+    end: `<!-- config-table:end ${key} -->`,
+  };
+}
 
 /** The pattern Duration() declares, so a duration field reads as "duration" rather than a regex. */
 const DURATION_PATTERN = (Duration() as { pattern?: string }).pattern;
@@ -13,6 +25,7 @@ interface SchemaNode {
   enum?: unknown[];
   const?: unknown;
   anyOf?: SchemaNode[];
+  oneOf?: SchemaNode[];
   format?: string;
   pattern?: string;
   description?: string;
@@ -33,7 +46,8 @@ interface SchemaNode {
 const PLAIN = new Set(['string', 'integer', 'number', 'boolean']);
 
 function code(value: unknown): string {
-  return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``;
+  // An empty string reads as "" (a bare `` would render as nothing).
+  return `\`${typeof value === 'string' && value !== '' ? value : JSON.stringify(value)}\``;
 }
 
 function range(node: SchemaNode, min: 'minimum' | 'minItems', max: 'maximum' | 'maxItems'): string {
@@ -52,7 +66,13 @@ function range(node: SchemaNode, min: 'minimum' | 'minItems', max: 'maximum' | '
 export function readableType(node: SchemaNode): string {
   if (Array.isArray(node.enum)) return node.enum.map(code).join(' | ');
   if (node.const !== undefined) return code(node.const);
-  if (Array.isArray(node.anyOf)) return node.anyOf.map(readableType).join(' or ');
+  if (Array.isArray(node.anyOf)) {
+    // Bytes(): a byte count or a size string such as 512KiB.
+    if (node.anyOf.length === 2 && node.anyOf.some((n) => n.type === 'integer') && node.anyOf.some((n) => n.pattern === BYTES_PATTERN))
+      return 'size (`1048576`, `512KiB`, `1MiB`)';
+    return node.anyOf.map(readableType).join(' or ');
+  }
+  if (Array.isArray(node.oneOf)) return [...new Set(node.oneOf.map(readableType))].join(' or ');
   const type = Array.isArray(node.type) ? node.type.join(' or ') : node.type;
   switch (type) {
     case 'string':
@@ -87,42 +107,88 @@ function cell(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/\|/g, '\\|');
 }
 
+export interface TableOptions {
+  /** Top-level keys left out (e.g. the fields every check shares, which have a table of their own). */
+  omit?: readonly string[];
+  /**
+   * Also list the fields of nested objects (`tls.cert`) and of objects in lists
+   * (`bindings[].exchange`); default true. The top-level table of the config
+   * file turns it off: each section has a table of its own.
+   */
+  flatten?: boolean;
+}
+
+/** The named fields of an object node (not a map's): they get rows of their own. */
+function fieldsOf(node: SchemaNode): Record<string, SchemaNode> | undefined {
+  return node.properties && Object.keys(node.properties).length > 0 ? node.properties : undefined;
+}
+
+function rowsOf(node: SchemaNode, prefix: string, options: TableOptions, top: boolean): string[][] {
+  const required = new Set(node.required ?? []);
+  const rows: string[][] = [];
+  for (const [name, child] of Object.entries(fieldsOf(node) ?? {})) {
+    if (top && options.omit?.includes(name)) continue;
+    const path = `${prefix}${name}`;
+    rows.push(
+      [
+        code(path),
+        readableType(child),
+        // A key with a default may be left out: the loader fills it in.
+        required.has(name) && child.default === undefined ? 'yes' : 'no',
+        child.default === undefined ? '—' : code(child.default),
+        isSecretSchema(child as TSchema) ? 'yes' : 'no',
+        child.description ?? '',
+      ].map(cell),
+    );
+    if (options.flatten === false) continue;
+    if (fieldsOf(child)) rows.push(...rowsOf(child, `${path}.`, options, false));
+    else if (child.items && fieldsOf(child.items)) rows.push(...rowsOf(child.items, `${path}[].`, options, false));
+  }
+  return rows;
+}
+
 /**
- * The markdown table of a receiver's config fields (top-level properties of
- * its schema, in declaration order). The docs pages embed it between
- * CONFIG_TABLE_START and CONFIG_TABLE_END.
+ * The markdown table of an object schema's fields, in declaration order:
+ * type, whether it is required (not optional and no default), its default,
+ * whether it is secret, and its description.
  */
-export function configTable(definition: ReceiverDefinition): string {
-  const schema = definition.config as TSchema & SchemaNode;
-  const required = new Set(schema.required ?? []);
-  const rows = Object.entries(schema.properties ?? {}).map(([name, node]) =>
-    [
-      code(name),
-      readableType(node),
-      required.has(name) ? 'yes' : 'no',
-      node.default === undefined ? '—' : code(node.default),
-      isSecretSchema(node as TSchema) ? 'yes' : 'no',
-      node.description ?? '',
-    ].map(cell),
-  );
+export function schemaTable(schema: TSchema, options: TableOptions = {}): string {
+  const rows = rowsOf(schema as TSchema & SchemaNode, '', options, true);
   const lines = ['| field | type | required | default | secret | meaning |', '|---|---|---|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)];
   return lines.join('\n');
 }
 
-/** The whole generated block, markers included, as it appears in a docs page. */
-export function configTableBlock(definition: ReceiverDefinition): string {
-  return `${CONFIG_TABLE_START}\n\n${configTable(definition)}\n\n${CONFIG_TABLE_END}`;
+/** The table of a receiver's or source's config fields (its schema's properties, nested ones included). */
+export function configTable(definition: { config: TSchema }, options: TableOptions = {}): string {
+  return schemaTable(definition.config, options);
+}
+
+/** A generated block, markers included, as it appears in a docs page. */
+export function tableBlock(table: string, key?: string): string {
+  const { start, end } = tableMarkers(key);
+  return `${start}\n\n${table}\n\n${end}`;
+}
+
+/** The whole generated block of a definition's page, markers included. */
+export function configTableBlock(definition: { config: TSchema }): string {
+  return tableBlock(configTable(definition));
 }
 
 /**
- * The page with the block between its markers replaced by the current table.
- * Throws if the page does not have exactly one pair of markers.
+ * The page with the block between its markers (those of `key`) replaced by
+ * `table`. Throws if the page does not have exactly one pair of those markers.
  */
-export function withConfigTable(page: string, definition: ReceiverDefinition): string {
-  const start = page.indexOf(CONFIG_TABLE_START);
-  const end = page.indexOf(CONFIG_TABLE_END);
-  if (start < 0 || end < start || page.indexOf(CONFIG_TABLE_START, start + 1) >= 0 || page.indexOf(CONFIG_TABLE_END, end + 1) >= 0) {
-    throw new Error(`expected one "${CONFIG_TABLE_START}" … "${CONFIG_TABLE_END}" pair`);
+export function withTable(page: string, table: string, key?: string): string {
+  const { start: startMarker, end: endMarker } = tableMarkers(key);
+  const start = page.indexOf(startMarker);
+  const end = page.indexOf(endMarker, start);
+  if (start < 0 || end < start || page.indexOf(startMarker, start + 1) >= 0 || page.indexOf(endMarker, end + 1) >= 0) {
+    throw new Error(`expected one "${startMarker}" … "${endMarker}" pair`);
   }
-  return page.slice(0, start) + configTableBlock(definition) + page.slice(end + CONFIG_TABLE_END.length);
+  return page.slice(0, start) + tableBlock(table, key) + page.slice(end + endMarker.length);
+}
+
+/** The page with its only generated block replaced by the definition's current table. */
+export function withConfigTable(page: string, definition: { config: TSchema }): string {
+  return withTable(page, configTable(definition));
 }

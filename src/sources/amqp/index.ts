@@ -24,7 +24,7 @@ const config = Type.Object(
         Type.Object(
           {
             exchange: Type.String({ minLength: 1, description: 'an existing exchange' }),
-            routing_key: Type.Optional(Type.String({ description: 'binding key (default: empty, e.g. for fanout)' })),
+            routing_key: Type.String({ default: '', description: 'binding key (empty, e.g. for fanout)' }),
           },
           { additionalProperties: false },
         ),
@@ -206,7 +206,7 @@ class AmqpListener {
         durable: true,
         arguments: this.c.dead_letter_exchange ? { 'x-dead-letter-exchange': this.c.dead_letter_exchange } : undefined,
       });
-      for (const b of this.c.bindings ?? []) await ch.bindQueue(this.c.queue, b.exchange, b.routing_key ?? '');
+      for (const b of this.c.bindings ?? []) await ch.bindQueue(this.c.queue, b.exchange, b.routing_key);
       await ch.consume(this.c.queue, (msg) => this.onMessage(ch, msg), { noAck: false });
     } catch (err) {
       await model.close().catch(() => {});

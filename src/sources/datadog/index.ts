@@ -4,9 +4,11 @@ import { DatadogPayloadError, normalizeDatadog } from './normalize.js';
 const config = Type.Object(
   {
     token: Type.Optional(Secret({ description: 'shared token Datadog sends in a custom header (`Authorization: Bearer <token>` by default)', minLength: 16 })),
-    token_header: Type.Optional(
-      Type.String({ minLength: 1, description: 'header carrying the token (default: authorization; a Bearer prefix is stripped there)' }),
-    ),
+    token_header: Type.String({
+      minLength: 1,
+      default: 'authorization',
+      description: 'header carrying the token (a Bearer prefix is stripped in authorization)',
+    }),
     username: Type.Optional(Type.String({ minLength: 1, description: 'basic auth user (the user in the webhook URL, https://user:password@…)' })),
     password: Type.Optional(Secret({ description: 'basic auth password' })),
     allow_unauthenticated: Type.Optional(Type.Boolean({ description: 'accept requests without credentials (not recommended)' })),
@@ -45,8 +47,10 @@ export default defineSource({
     if (hasAuth && c.allow_unauthenticated) {
       issues.push({ path: 'allow_unauthenticated', message: 'credentials are set, so requests are always checked: remove allow_unauthenticated' });
     }
-    if (c.token_header && !c.token) issues.push({ path: 'token_header', message: 'token_header needs token' });
-    if (c.token && c.username && (c.token_header ?? 'authorization').toLowerCase() === 'authorization') {
+    // Compared with the schema's default: the loader has filled it in, so only a header the user chose is "given".
+    if (c.token_header !== (config.properties.token_header as { default?: unknown }).default && !c.token)
+      issues.push({ path: 'token_header', message: 'token_header needs token' });
+    if (c.token && c.username && c.token_header.toLowerCase() === 'authorization') {
       issues.push({ path: 'token_header', message: 'token and basic auth both use the Authorization header: put the token in another header (token_header)' });
     }
     return issues;
@@ -56,7 +60,7 @@ export default defineSource({
       kind: 'http',
       maxBodyBytes: c.max_body === undefined ? undefined : parseBytes(c.max_body),
       handle(req) {
-        if (c.token) requireToken(req, c.token_header ?? 'authorization', c.token);
+        if (c.token) requireToken(req, c.token_header, c.token);
         if (c.username && c.password) requireBasic(req, c.username, c.password);
         if (/^application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '')) {
           throw reject.unsupported('the webhook is set to "Encode as form": clear that checkbox in Datadog so the payload is sent as JSON');

@@ -19,14 +19,14 @@ const config = Type.Object(
   {
     mapping: Type.Optional(EventMappingSchema),
     token: Type.Optional(Secret({ description: 'shared token the sender puts in `token_header` (Authorization: Bearer … by default)', minLength: 16 })),
-    token_header: Type.Optional(Type.String({ minLength: 1, description: 'header carrying the token (default: authorization)' })),
+    token_header: Type.String({ minLength: 1, default: 'authorization', description: 'header carrying the token' }),
     hmac: Type.Optional(
       Type.Object(
         {
           secret: Secret({ description: 'HMAC key' }),
           header: Type.String({ minLength: 1, description: 'header carrying the signature, e.g. X-Signature' }),
-          algorithm: Type.Optional(Type.Enum(['sha1', 'sha256', 'sha512'])),
-          encoding: Type.Optional(Type.Enum(['hex', 'base64'])),
+          algorithm: Type.Enum(['sha1', 'sha256', 'sha512'], { default: 'sha256' }),
+          encoding: Type.Enum(['hex', 'base64'], { default: 'hex' }),
           prefix: Type.Optional(Type.String({ description: 'text before the digest, e.g. sha256=' })),
         },
         { additionalProperties: false, description: 'verify an HMAC of the raw body' },
@@ -36,7 +36,7 @@ const config = Type.Object(
       Type.Object(
         {
           secret: Secret({ description: 'whsec_… signing secret' }),
-          tolerance: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: 'seconds a timestamp may differ from now (default 300)' })),
+          tolerance: Type.Integer({ minimum: 1, maximum: 3600, default: 300, description: 'seconds a timestamp may differ from now' }),
         },
         { additionalProperties: false, description: 'verify Standard Webhooks signatures (webhook-id/-timestamp/-signature)' },
       ),
@@ -72,7 +72,7 @@ export default defineSource({
       maxBodyBytes: c.max_body === undefined ? undefined : parseBytes(c.max_body),
       handle(req) {
         let deliveryId: string | undefined;
-        if (c.token) requireToken(req, c.token_header ?? 'authorization', c.token);
+        if (c.token) requireToken(req, c.token_header, c.token);
         if (c.hmac) requireHmac(req, c.hmac.header, c.hmac);
         if (c.standard_webhooks) deliveryId = requireStandardWebhook(req, c.standard_webhooks.secret, ctx.clock.now(), c.standard_webhooks.tolerance);
         deliveryId ??= req.headers['idempotency-key'];

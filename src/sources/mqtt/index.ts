@@ -20,8 +20,11 @@ import type { IPublishPacket, MqttClient } from 'mqtt';
 
 const config = Type.Object(
   {
-    url: Type.String({ pattern: '^mqtts?://', description: 'mqtt://host:1883 or mqtts://host:8883' }),
-    topics: Type.Array(Type.String({ minLength: 1, description: 'topic filter; + and # wildcards' }), { minItems: 1 }),
+    url: Type.String({ pattern: '^mqtts?://', description: '`mqtt://host:1883` or `mqtts://host:8883`; no credentials in it (use username/password)' }),
+    topics: Type.Array(Type.String({ minLength: 1, description: 'topic filter; + and # wildcards' }), {
+      minItems: 1,
+      description: 'topic filters (`+`, `#` wildcards)',
+    }),
     qos: Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], { default: 1, description: 'subscription QoS; 0 means no redelivery' }),
     client_id: Type.Optional(
       Type.String({ minLength: 1, maxLength: 128, description: 'MQTT client id (default: herald-<source name>); must be unique per broker' }),

@@ -33,13 +33,11 @@ const LABEL_NAME = '^[A-Za-z_][A-Za-z0-9_.\\-/]{0,127}$';
 
 const config = Type.Object(
   {
-    listen: Type.Optional(
-      Type.String({
-        pattern: LISTEN_PATTERN,
-        default: '127.0.0.1:2525',
-        description: 'host:port to listen on ([::1]:2525 for IPv6; port 0 picks a free port)',
-      }),
-    ),
+    listen: Type.String({
+      pattern: LISTEN_PATTERN,
+      default: '127.0.0.1:2525',
+      description: 'host:port to listen on ([::1]:2525 for IPv6; port 0 picks a free port)',
+    }),
     domains: Type.Optional(
       Type.Array(Type.String({ minLength: 1, pattern: '^[^@\\s]+$' }), {
         minItems: 1,
@@ -49,7 +47,7 @@ const config = Type.Object(
     recipients: Type.Optional(
       Type.Array(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' }), {
         minItems: 1,
-        description: 'accept mail to these addresses (a +tag after the local part is allowed)',
+        description: 'accept mail to these addresses; a +tag is ignored when matching, so name@domain also accepts name+anything@domain',
       }),
     ),
     mapping: Type.Optional(
@@ -94,8 +92,8 @@ const config = Type.Object(
       ),
     ),
     max_message_size: Bytes({ default: '10MiB', description: 'largest accepted message, counted while it streams in' }),
-    max_clients: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 50, description: 'concurrent connections' })),
-    socket_timeout: Type.Optional(Duration({ default: '60s', description: 'idle time before a connection is closed' })),
+    max_clients: Type.Integer({ minimum: 1, maximum: 10_000, default: 50, description: 'concurrent connections; more are answered 421' }),
+    socket_timeout: Duration({ default: '60s', description: 'idle time before a connection is closed' }),
   },
   { additionalProperties: false },
 );
@@ -149,7 +147,7 @@ export default defineSource({
         issues.push({ path: f, message: `not a valid regular expression: ${(err as Error).message}` });
       }
     }
-    const m = new RegExp(LISTEN_PATTERN).exec(c.listen ?? '');
+    const m = new RegExp(LISTEN_PATTERN).exec(c.listen);
     if (m && Number(m[2]) > 65_535) issues.push({ path: 'listen', message: `port ${m[2]} is out of range (0-65535)` });
     const seen = new Set<string>();
     for (const k of Object.keys(c.mapping ?? {})) {
@@ -159,8 +157,8 @@ export default defineSource({
     return issues;
   },
   create(c, ctx) {
-    const { host, port } = splitListen(c.listen ?? '127.0.0.1:2525');
-    const maxBytes = parseBytes(c.max_message_size ?? '10MiB');
+    const { host, port } = splitListen(c.listen);
+    const maxBytes = parseBytes(c.max_message_size);
     const tls = c.tls ? { cert: pem(c.tls.cert, 'cert'), key: pem(c.tls.key, 'key') } : undefined;
     const domains = new Set((c.domains ?? []).map((d) => d.toLowerCase()));
     const recipients = new Set((c.recipients ?? []).map((r) => parseRecipient(r)).map((r) => `${r.local}@${r.domain}`));
@@ -277,8 +275,8 @@ export default defineSource({
       // one rejection count whether or not the session is already on TLS.
       authOptional: true,
       size: maxBytes,
-      maxClients: c.max_clients ?? 50,
-      socketTimeout: parseDuration(c.socket_timeout ?? '60s'),
+      maxClients: c.max_clients,
+      socketTimeout: parseDuration(c.socket_timeout),
       closeTimeout: 1000,
       disableReverseLookup: true,
       logger: false,

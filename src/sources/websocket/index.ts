@@ -24,10 +24,10 @@ const config = Type.Object(
     headers: Type.Optional(
       Type.Record(Type.String(), Type.String(), {
         secret: true,
-        description: 'extra handshake headers, e.g. Authorization: Basic …; every value is treated as a secret',
+        description: 'extra handshake headers, e.g. Authorization: Basic …; every value is a secret; Host, Upgrade, Connection and Sec-WebSocket-* are refused',
       }),
     ),
-    token: Type.Optional(Secret({ description: 'sent as `Authorization: Bearer <token>` on every handshake' })),
+    token: Type.Optional(Secret({ description: 'sent as `Authorization: Bearer <token>` on every handshake; not together with an Authorization header' })),
     subscribe: Type.Optional(
       Type.Union([Type.String({ minLength: 1 }), Type.Record(Type.String(), Type.Unknown())], {
         description: 'message sent after every (re)connect: a string as is, an object as JSON',
@@ -36,16 +36,18 @@ const config = Type.Object(
     mapping: Type.Optional(EventMappingSchema),
     ping_interval: Duration({ default: '30s', description: 'a ping is sent this often; no pong before the next one cuts the connection' }),
     down_after: Duration({ default: '30s', description: 'grace before a broken connection raises the source-down:<name> event' }),
-    reconnect: Type.Optional(
-      Type.Object(
-        {
-          initial: Type.Optional(Duration({ description: 'ceiling of the first retry delay (default 1s)' })),
-          max: Type.Optional(Duration({ description: 'largest retry delay (default 60s)' })),
-          factor: Type.Optional(Type.Number({ minimum: 1, maximum: 10, description: 'growth of the ceiling per failed attempt (default 2)' })),
-          reset_after: Type.Optional(Duration({ description: 'a connection up this long resets the backoff (default 30s)' })),
-        },
-        { additionalProperties: false, description: 'exponential backoff with full jitter between connection attempts' },
-      ),
+    reconnect: Type.Object(
+      {
+        initial: Duration({ default: '1s', description: 'ceiling of the first retry delay' }),
+        max: Duration({ default: '60s', description: 'largest retry delay' }),
+        factor: Type.Number({ minimum: 1, maximum: 10, default: 2, description: 'growth of the ceiling per failed attempt' }),
+        reset_after: Duration({ default: '30s', description: 'a connection up this long resets the backoff' }),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description: 'exponential backoff with full jitter between connection attempts',
+      },
     ),
     connect_timeout: Duration({ default: '10s', description: 'TCP connect plus WebSocket handshake' }),
     max_message: Bytes({ default: '1MiB', description: 'largest accepted message; a bigger one closes the connection (code 1009)' }),
@@ -62,14 +64,14 @@ const config = Type.Object(
 
 export type WebSocketSourceConfig = Static<typeof config>;
 
-/** Backoff settings with their defaults, in milliseconds. */
+/** Backoff settings in milliseconds (the loader has filled in the schema's defaults). */
 function reconnectPolicy(c: WebSocketSourceConfig) {
-  const r = c.reconnect ?? {};
+  const r = c.reconnect;
   return {
-    initialMs: parseDuration(r.initial ?? '1s'),
-    maxMs: parseDuration(r.max ?? '60s'),
-    factor: r.factor ?? 2,
-    resetAfterMs: parseDuration(r.reset_after ?? '30s'),
+    initialMs: parseDuration(r.initial),
+    maxMs: parseDuration(r.max),
+    factor: r.factor,
+    resetAfterMs: parseDuration(r.reset_after),
   };
 }
 
@@ -126,12 +128,12 @@ export default defineSource({
         url: new URL(c.url),
         headers: handshakeHeaders(c),
         subscribe: c.subscribe === undefined ? undefined : typeof c.subscribe === 'string' ? c.subscribe : JSON.stringify(c.subscribe),
-        pingMs: parseDuration(c.ping_interval ?? '30s'),
+        pingMs: parseDuration(c.ping_interval),
         reconnect: reconnectPolicy(c),
-        downAfterMs: parseDuration(c.down_after ?? '30s'),
-        connectTimeoutMs: parseDuration(c.connect_timeout ?? '10s'),
-        maxMessageBytes: parseBytes(c.max_message ?? '1MiB'),
-        buffer: c.buffer ?? 1000,
+        downAfterMs: parseDuration(c.down_after),
+        connectTimeoutMs: parseDuration(c.connect_timeout),
+        maxMessageBytes: parseBytes(c.max_message),
+        buffer: c.buffer,
         ca: c.ca,
         mapping,
       },
