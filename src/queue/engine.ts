@@ -128,10 +128,23 @@ export class DeliveryEngine {
   }
 
   /**
-   * New work is committed or a slot freed: look now rather than at the next
-   * poll. Wake-ups within one tick share one claim pass.
+   * New work may be due (committed, replayed, queued by the dispatcher, a poll): look now rather
+   * than at the next poll. Wake-ups within one tick share one claim pass.
    */
   wake(): void {
+    this.workGeneration++;
+    this.schedulePump();
+  }
+
+  /**
+   * Bumped by every wake() that may bring new due work. A receiver whose last claim came back
+   * short at generation G has nothing more due until the generation moves on, so a freed slot
+   * alone does not cost it an empty claim (an UPDATE in its own transaction) after every send.
+   */
+  private workGeneration = 0;
+  private readonly drainedAt = new Map<string, number>();
+
+  private schedulePump(): void {
     if (!this.running || this.wakeScheduled) return;
     this.wakeScheduled = true;
     setImmediate(() => {
@@ -171,7 +184,12 @@ export class DeliveryEngine {
           // Under load, wait for a few slots and claim them together: one
           // query for many deliveries instead of one per completion.
           if (free <= 0 || (busy > 0 && free < Math.min(16, Math.ceil(r.concurrency / 4)))) continue;
+          if (this.drainedAt.get(r.name) === this.workGeneration) continue;
+          // Read before the claim: a wake() while it runs moves the generation, so the result cannot mark new work drained.
+          const generation = this.workGeneration;
           const claimed = await this.o.store.claim(r.name, free, this.o.workerId, this.leaseMs, this.o.clock.now());
+          if (claimed.length < free) this.drainedAt.set(r.name, generation);
+          else this.drainedAt.delete(r.name);
           const events = await this.eventsFor(claimed);
           const incidents = claimed.some((d) => d.incidentId) ? await this.incidentsFor(claimed) : undefined;
           for (const d of claimed) {
@@ -220,7 +238,8 @@ export class DeliveryEngine {
       .finally(() => {
         this.inFlight.delete(d.id);
         this.busy.set(r.name, (this.busy.get(r.name) ?? 1) - 1);
-        this.wake();
+        // A freed slot: claim more only for receivers that may have more due (see drainedAt).
+        this.schedulePump();
       });
     this.inFlight.set(d.id, flight);
   }
