@@ -159,12 +159,9 @@ export class Herald {
             this.log.warn({ err }, 'a live-event listener failed');
           }
         }
-        for (const r of requests) {
-          const perEvent = new Map<string, number>();
-          for (const d of r.deliveries) perEvent.set(d.eventId, (perEvent.get(d.eventId) ?? 0) + 1);
-          this.engine.remember(r.events, (e) => perEvent.get(e.id) ?? 0);
-        }
       },
+      // Fresh deliveries go to the engine from the commit: leased ones start at once, the rest are claimed.
+      handOff: this.engine,
     });
     this.dispatcher = new Dispatcher({
       store: this.store,

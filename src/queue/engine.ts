@@ -11,7 +11,7 @@ import {
   type TcpClient,
 } from '@herald/sdk';
 import { incidentView } from '../core/incidents.js';
-import type { AttemptRecord, ClaimedDelivery, Store } from '../store/types.js';
+import type { AttemptRecord, ClaimedDelivery, IngestLease, IngestRequest, NewDelivery, Store } from '../store/types.js';
 import type { DeliveryMetrics } from './metrics-port.js';
 import { nextAfterFailure, type RetryPolicy } from './retry-policy.js';
 
@@ -45,6 +45,11 @@ export interface EngineOptions {
   random?: () => number;
   /** The people a notification carries (routes' users, teams, on-call); none when absent. */
   people?: (event: HeraldEvent, receiver: string) => Person[];
+}
+
+/** The engine's side of an IngestLease: which receiver each held slot belongs to. */
+export interface ReservedLease extends IngestLease {
+  readonly receiverOf: ReadonlyMap<string, string>;
 }
 
 /** Bytes of a target's answer kept with each attempt. */
@@ -90,14 +95,76 @@ export class DeliveryEngine {
   private static readonly FRESH_CAP = 4096;
   private static readonly FRESH_MAX_EVENT_BYTES = 16_384;
 
-  remember(events: HeraldEvent[], deliveriesPerEvent: (event: HeraldEvent) => number): void {
+  /** Caches events for the claims of their deliveries; true when any delivery is waiting for one. */
+  private rememberFresh(events: HeraldEvent[], deliveriesPerEvent: (event: HeraldEvent) => number): boolean {
+    let waiting = false;
     for (const event of events) {
       const pending = deliveriesPerEvent(event);
+      if (pending > 0) waiting = true;
       // Large events are read back from the store instead: the cache stays small under the heap limit.
       if (pending > 0 && approxSize(event) <= DeliveryEngine.FRESH_MAX_EVENT_BYTES) this.fresh.set(event.id, { event, pending });
     }
     while (this.fresh.size > DeliveryEngine.FRESH_CAP) this.fresh.delete(this.fresh.keys().next().value as string);
-    this.wake();
+    return waiting;
+  }
+
+  /** Free slots held by reserve() until the ingest commit they were offered to settles. */
+  private readonly reserved = new Map<string, number>();
+
+  /**
+   * Holds free slots for fresh deliveries about to be committed, so the store can insert them
+   * already leased to this process and they start without a claim (no read, no UPDATE). Slots
+   * are taken only as far as a receiver has them free now; undefined when none are.
+   */
+  reserve(deliveries: readonly NewDelivery[]): ReservedLease | undefined {
+    if (!this.running) return undefined;
+    const receiverOf = new Map<string, string>();
+    for (const d of deliveries) {
+      const r = this.receivers.get(d.receiver);
+      if (!r || d.suppressed || d.runAt > this.o.clock.now()) continue;
+      const held = this.reserved.get(r.name) ?? 0;
+      if ((this.busy.get(r.name) ?? 0) + held >= r.concurrency) continue;
+      this.reserved.set(r.name, held + 1);
+      receiverOf.set(d.id, r.name);
+    }
+    if (receiverOf.size === 0) return undefined;
+    return { workerId: this.o.workerId, leaseUntil: this.o.clock.now() + this.leaseMs, ids: new Set(receiverOf.keys()), receiverOf };
+  }
+
+  /**
+   * After an ingest commit (none when it failed): frees the slots reserve() held, starts the
+   * deliveries the store inserted leased to this process, and keeps the events of the others for
+   * their claim — waking the claim loop only if there are such others.
+   */
+  committed(results: readonly { request: IngestRequest; leased: readonly string[] }[], lease: ReservedLease | undefined): void {
+    if (lease) for (const name of lease.receiverOf.values()) this.reserved.set(name, (this.reserved.get(name) ?? 1) - 1);
+    const orphaned: string[] = [];
+    let waiting = false;
+    for (const { request, leased } of results) {
+      const mine = new Set(leased);
+      const events = new Map(request.events.map((e) => [e.id, e]));
+      const others = new Map<string, number>();
+      for (const d of request.deliveries) {
+        if (!mine.has(d.id)) {
+          others.set(d.eventId, (others.get(d.eventId) ?? 0) + 1);
+          continue;
+        }
+        const r = this.receivers.get(d.receiver);
+        const event = events.get(d.eventId);
+        // Stopped or reconfigured since the reservation: the lease goes back, a claim picks it up.
+        if (!this.running || !r || !event) orphaned.push(d.id);
+        else this.launch(r, { id: d.id, eventId: d.eventId, receiver: d.receiver, attempts: 0, tries: 0, incidentId: d.incidentId }, event);
+      }
+      if (this.rememberFresh(request.events, (e) => others.get(e.id) ?? 0)) waiting = true;
+    }
+    if (orphaned.length > 0) {
+      this.o.store
+        .release(orphaned, this.o.workerId, this.o.clock.now())
+        .catch((err: unknown) => this.o.log.error({ err, count: orphaned.length }, 'handing back fresh deliveries failed; their lease expires'));
+    }
+    if (waiting) this.wake();
+    // Held slots are free again: a receiver they kept from claiming may go on (drained ones are skipped).
+    else if (lease) this.schedulePump();
   }
 
   private readonly takeFresh = (eventId: string): HeraldEvent | undefined => {
