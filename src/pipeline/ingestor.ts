@@ -102,7 +102,7 @@ export class Ingestor {
     });
     // Deliveries start before the callers hear back: their rows are durable either way.
     handOff?.committed(committed, lease);
-    batch.forEach((w, i) => w.resolve(outcomes[i] as IngestOutcome));
+    for (const [i, w] of batch.entries()) w.resolve(outcomes[i] as IngestOutcome);
     if (committed.length > 0) {
       try {
         this.o.onCommitted(committed.map((c) => c.request));
