@@ -1,68 +1,22 @@
 // npm run bench: Herald on SQLite (synchronous=FULL) delivering to a local
 // webhook sink, beside a baseline of the same sink driven by raw keep-alive
 // HTTP, all in one run. Writes bench/RESULTS.md.
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { alertmanagerVersion, sideBySide, sideBySideMarkdown } from './alertmanager.js';
+import { closedLoop, peakRssMb, percentile, ROOT, type SinkStats, sleep, startSink, waitFor, wallNow } from './lib.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const wallNow = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quick = process.argv.includes('--quick');
 const SCALE = quick ? 0.2 : 1;
 const phaseArg = process.argv.find((a) => a.startsWith('--phases='));
 /** `--phases=batched,single` runs only those (for profiling); RESULTS.md is only written by a full run. */
-const PHASES = new Set((phaseArg?.slice('--phases='.length) ?? 'baseline,batched,single,latency').split(','));
-
-interface SinkStats {
-  count: number;
-  latencies: number[];
-}
-
-function startSink(): Promise<{ child: ChildProcess; port: number; ask: <T>(cmd: string) => Promise<T> }> {
-  const child = fork(join(ROOT, 'bench/sink.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ask = <T>(cmd: string) =>
-    new Promise<T>((resolve) => {
-      child.once('message', (m) => resolve(m as T));
-      child.send({ cmd });
-    });
-  return new Promise((resolve) => child.once('message', (m) => resolve({ child, port: (m as { port: number }).port, ask })));
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-
-async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await sleep(20);
-  }
-  throw new Error(`bench: timed out waiting for ${what}`);
-}
-
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
-
-/** Runs `total` requests with `concurrency` workers; returns requests/s. */
-async function closedLoop(total: number, concurrency: number, send: (i: number) => Promise<void>): Promise<number> {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) await send(next++);
-    }),
-  );
-  return total / ((performance.now() - t0) / 1000);
-}
+const PHASES = new Set((phaseArg?.slice('--phases='.length) ?? 'baseline,batched,single,latency,alertmanager').split(','));
+const roundsArg = process.argv.find((a) => a.startsWith('--rounds='));
+/** Interleaved rounds of the side-by-side with Alertmanager (at least 3 for the record). */
+const ROUNDS = roundsArg ? Number(roundsArg.slice('--rounds='.length)) : 3;
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
@@ -98,7 +52,6 @@ routes: [{receivers: [sink]}]
       herald.kill('SIGTERM');
       await new Promise((r) => herald.once('exit', r));
     }
-    sink.child.send({ cmd: 'exit' });
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -210,10 +163,22 @@ routes: [{receivers: [sink]}]
   } finally {
     await stop();
   }
-  report(results);
+  let sideBySideSection: string | undefined;
+  try {
+    if (PHASES.has('alertmanager')) {
+      const version = alertmanagerVersion();
+      if (!version) console.log('prometheus-alertmanager is not on PATH: the side-by-side reports Herald ÷ raw only');
+      const rounds = await sideBySide(sink, ROUNDS, SCALE, (line) => console.log(line));
+      sideBySideSection = sideBySideMarkdown(rounds, version, SCALE);
+      console.log(sideBySideSection);
+    }
+  } finally {
+    sink.child.send({ cmd: 'exit' });
+  }
+  report(results, sideBySideSection);
 }
 
-function report(r: Record<string, number>) {
+function report(r: Record<string, number>, sideBySideSection: string | undefined) {
   const f = (n: number | undefined, d = 0) =>
     n === undefined || Number.isNaN(n) ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const ratio = (a: number | undefined, b: number | undefined) => (a && b ? `${(a / b).toFixed(2)}×` : 'n/a');
@@ -278,7 +243,7 @@ batched and 3,092/s single with p99 7.9 ms. Compare ratios.
     const begin = previous.indexOf('<!-- console-bench:begin -->');
     const end = previous.indexOf('<!-- console-bench:end -->');
     const consoleSection = begin >= 0 && end > begin ? `\n${previous.slice(begin, end + '<!-- console-bench:end -->'.length)}\n` : '';
-    writeFileSync(file, `${md.trimEnd()}\n${cliSection}${consoleSection}`);
+    writeFileSync(file, `${md.trimEnd()}\n\n${sideBySideSection ?? ''}\n${cliSection}${consoleSection}`);
   }
   console.log(table);
 }

@@ -92,15 +92,15 @@ export class Herald {
       random: o.random,
       people: (event, receiver) => this.people(event, receiver),
     });
-    this.committed = new CommittedFeed({
-      log: this.log,
-      remember: (events, deliveriesPerEvent) => this.engine.remember(events, deliveriesPerEvent),
-    });
+    this.committed = new CommittedFeed({ log: this.log });
     this.ingestor = new Ingestor({
       store: this.store,
       clock: this.clock,
       routes: () => this.config.routes,
+      // The console's live streams; the engine gets fresh deliveries through handOff.
       onCommitted: (requests) => this.committed.committed(requests),
+      // Fresh deliveries go to the engine from the commit: leased ones start at once, the rest are claimed.
+      handOff: this.engine,
     });
     this.dispatcher = new Dispatcher({
       store: this.store,

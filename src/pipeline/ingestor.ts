@@ -3,14 +3,26 @@ import { toHeraldEvent } from '../core/event.js';
 import { type IncidentSignal, incidentSignal } from '../core/incidents.js';
 import { type Route, route } from '../core/routing.js';
 import { newId } from '../lib/ids.js';
-import type { IngestOutcome, IngestRequest, NewDelivery, Store } from '../store/types.js';
+import type { IngestLease, IngestOutcome, IngestRequest, NewDelivery, Store } from '../store/types.js';
 
 export interface IngestorOptions {
   store: Store;
   clock: Clock;
   routes: () => readonly Route[];
-  /** Called after each commit, so delivery starts without waiting for a poll. */
+  /** Called after each commit (the console's live stream). */
   onCommitted: (requests: IngestRequest[]) => void;
+  /** The delivery engine: takes fresh deliveries it has slots for straight from the commit. */
+  handOff?: FreshHandOff;
+}
+
+/**
+ * Where committed deliveries go without a poll: `reserve` holds free slots for some of them before
+ * the commit (the store inserts those leased to this process), `committed` gets every committed
+ * request with the ids the store did lease — or none when the commit failed — and frees the hold.
+ */
+export interface FreshHandOff<L extends IngestLease = IngestLease> {
+  reserve(deliveries: readonly NewDelivery[]): L | undefined;
+  committed(results: readonly { request: IngestRequest; leased: readonly string[] }[], lease: L | undefined): void;
 }
 
 interface Waiting {
@@ -69,20 +81,34 @@ export class Ingestor {
     const batch = this.queue;
     this.queue = [];
     this.scheduled = false;
+    const handOff = this.o.handOff;
+    const lease = handOff?.reserve(batch.flatMap((w) => w.request.deliveries));
+    let outcomes: IngestOutcome[];
     try {
-      const outcomes = await this.o.store.commitIngest(
+      outcomes = await this.o.store.commitIngest(
         batch.map((w) => w.request),
         this.o.clock.now(),
+        lease,
       );
-      const committed: IngestRequest[] = [];
-      batch.forEach((w, i) => {
-        const outcome = outcomes[i] as IngestOutcome;
-        if (outcome.kind === 'committed') committed.push(w.request);
-        w.resolve(outcome);
-      });
-      if (committed.length > 0) this.o.onCommitted(committed);
     } catch (err) {
+      handOff?.committed([], lease);
       for (const w of batch) w.reject(err);
+      return;
+    }
+    const committed: { request: IngestRequest; leased: readonly string[] }[] = [];
+    batch.forEach((w, i) => {
+      const outcome = outcomes[i] as IngestOutcome;
+      if (outcome.kind === 'committed') committed.push({ request: w.request, leased: outcome.leased ?? [] });
+    });
+    // Deliveries start before the callers hear back: their rows are durable either way.
+    handOff?.committed(committed, lease);
+    for (const [i, w] of batch.entries()) w.resolve(outcomes[i] as IngestOutcome);
+    if (committed.length > 0) {
+      try {
+        this.o.onCommitted(committed.map((c) => c.request));
+      } catch {
+        // onCommitted's listeners guard themselves; nothing here may undo a commit already answered.
+      }
     }
   }
 }

@@ -11,7 +11,7 @@ import {
   type TcpClient,
 } from '@herald/sdk';
 import { incidentView } from '../core/incidents.js';
-import type { AttemptRecord, ClaimedDelivery, Store } from '../store/types.js';
+import type { AttemptRecord, ClaimedDelivery, IngestLease, IngestRequest, NewDelivery, Store } from '../store/types.js';
 import type { DeliveryMetrics } from './metrics-port.js';
 import { nextAfterFailure, type RetryPolicy } from './retry-policy.js';
 
@@ -45,6 +45,11 @@ export interface EngineOptions {
   random?: () => number;
   /** The people a notification carries (routes' users, teams, on-call); none when absent. */
   people?: (event: HeraldEvent, receiver: string) => Person[];
+}
+
+/** The engine's side of an IngestLease: which receiver each held slot belongs to. */
+export interface ReservedLease extends IngestLease {
+  readonly receiverOf: ReadonlyMap<string, string>;
 }
 
 /** Bytes of a target's answer kept with each attempt. */
@@ -90,14 +95,76 @@ export class DeliveryEngine {
   private static readonly FRESH_CAP = 4096;
   private static readonly FRESH_MAX_EVENT_BYTES = 16_384;
 
-  remember(events: HeraldEvent[], deliveriesPerEvent: (event: HeraldEvent) => number): void {
+  /** Caches events for the claims of their deliveries; true when any delivery is waiting for one. */
+  private rememberFresh(events: HeraldEvent[], deliveriesPerEvent: (event: HeraldEvent) => number): boolean {
+    let waiting = false;
     for (const event of events) {
       const pending = deliveriesPerEvent(event);
+      if (pending > 0) waiting = true;
       // Large events are read back from the store instead: the cache stays small under the heap limit.
       if (pending > 0 && approxSize(event) <= DeliveryEngine.FRESH_MAX_EVENT_BYTES) this.fresh.set(event.id, { event, pending });
     }
     while (this.fresh.size > DeliveryEngine.FRESH_CAP) this.fresh.delete(this.fresh.keys().next().value as string);
-    this.wake();
+    return waiting;
+  }
+
+  /** Free slots held by reserve() until the ingest commit they were offered to settles. */
+  private readonly reserved = new Map<string, number>();
+
+  /**
+   * Holds free slots for fresh deliveries about to be committed, so the store can insert them
+   * already leased to this process and they start without a claim (no read, no UPDATE). Slots
+   * are taken only as far as a receiver has them free now; undefined when none are.
+   */
+  reserve(deliveries: readonly NewDelivery[]): ReservedLease | undefined {
+    if (!this.running) return undefined;
+    const receiverOf = new Map<string, string>();
+    for (const d of deliveries) {
+      const r = this.receivers.get(d.receiver);
+      if (!r || d.suppressed || d.runAt > this.o.clock.now()) continue;
+      const held = this.reserved.get(r.name) ?? 0;
+      if ((this.busy.get(r.name) ?? 0) + held >= r.concurrency) continue;
+      this.reserved.set(r.name, held + 1);
+      receiverOf.set(d.id, r.name);
+    }
+    if (receiverOf.size === 0) return undefined;
+    return { workerId: this.o.workerId, leaseUntil: this.o.clock.now() + this.leaseMs, ids: new Set(receiverOf.keys()), receiverOf };
+  }
+
+  /**
+   * After an ingest commit (none when it failed): frees the slots reserve() held, starts the
+   * deliveries the store inserted leased to this process, and keeps the events of the others for
+   * their claim — waking the claim loop only if there are such others.
+   */
+  committed(results: readonly { request: IngestRequest; leased: readonly string[] }[], lease: ReservedLease | undefined): void {
+    if (lease) for (const name of lease.receiverOf.values()) this.reserved.set(name, (this.reserved.get(name) ?? 1) - 1);
+    const orphaned: string[] = [];
+    let waiting = false;
+    for (const { request, leased } of results) {
+      const mine = new Set(leased);
+      const events = new Map(request.events.map((e) => [e.id, e]));
+      const others = new Map<string, number>();
+      for (const d of request.deliveries) {
+        if (!mine.has(d.id)) {
+          others.set(d.eventId, (others.get(d.eventId) ?? 0) + 1);
+          continue;
+        }
+        const r = this.receivers.get(d.receiver);
+        const event = events.get(d.eventId);
+        // Stopped or reconfigured since the reservation: the lease goes back, a claim picks it up.
+        if (!this.running || !r || !event) orphaned.push(d.id);
+        else this.launch(r, { id: d.id, eventId: d.eventId, receiver: d.receiver, attempts: 0, tries: 0, incidentId: d.incidentId }, event);
+      }
+      if (this.rememberFresh(request.events, (e) => others.get(e.id) ?? 0)) waiting = true;
+    }
+    if (orphaned.length > 0) {
+      this.o.store
+        .release(orphaned, this.o.workerId, this.o.clock.now())
+        .catch((err: unknown) => this.o.log.error({ err, count: orphaned.length }, 'handing back fresh deliveries failed; their lease expires'));
+    }
+    if (waiting) this.wake();
+    // Held slots are free again: a receiver they kept from claiming may go on (drained ones are skipped).
+    else if (lease) this.schedulePump();
   }
 
   private readonly takeFresh = (eventId: string): HeraldEvent | undefined => {
@@ -128,10 +195,23 @@ export class DeliveryEngine {
   }
 
   /**
-   * New work is committed or a slot freed: look now rather than at the next
-   * poll. Wake-ups within one tick share one claim pass.
+   * New work may be due (committed, replayed, queued by the dispatcher, a poll): look now rather
+   * than at the next poll. Wake-ups within one tick share one claim pass.
    */
   wake(): void {
+    this.workGeneration++;
+    this.schedulePump();
+  }
+
+  /**
+   * Bumped by every wake() that may bring new due work. A receiver whose last claim came back
+   * short at generation G has nothing more due until the generation moves on, so a freed slot
+   * alone does not cost it an empty claim (an UPDATE in its own transaction) after every send.
+   */
+  private workGeneration = 0;
+  private readonly drainedAt = new Map<string, number>();
+
+  private schedulePump(): void {
     if (!this.running || this.wakeScheduled) return;
     this.wakeScheduled = true;
     setImmediate(() => {
@@ -171,7 +251,12 @@ export class DeliveryEngine {
           // Under load, wait for a few slots and claim them together: one
           // query for many deliveries instead of one per completion.
           if (free <= 0 || (busy > 0 && free < Math.min(16, Math.ceil(r.concurrency / 4)))) continue;
+          if (this.drainedAt.get(r.name) === this.workGeneration) continue;
+          // Read before the claim: a wake() while it runs moves the generation, so the result cannot mark new work drained.
+          const generation = this.workGeneration;
           const claimed = await this.o.store.claim(r.name, free, this.o.workerId, this.leaseMs, this.o.clock.now());
+          if (claimed.length < free) this.drainedAt.set(r.name, generation);
+          else this.drainedAt.delete(r.name);
           const events = await this.eventsFor(claimed);
           const incidents = claimed.some((d) => d.incidentId) ? await this.incidentsFor(claimed) : undefined;
           for (const d of claimed) {
@@ -220,7 +305,8 @@ export class DeliveryEngine {
       .finally(() => {
         this.inFlight.delete(d.id);
         this.busy.set(r.name, (this.busy.get(r.name) ?? 1) - 1);
-        this.wake();
+        // A freed slot: claim more only for receivers that may have more due (see drainedAt).
+        this.schedulePump();
       });
     this.inFlight.set(d.id, flight);
   }

@@ -26,6 +26,7 @@ import {
   type DueGroup,
   type EventFilter,
   type FlushPlan,
+  type IngestLease,
   type IngestOutcome,
   type IngestRequest,
   type NewDelivery,
@@ -121,12 +122,14 @@ export class KyselyStore implements Store {
     await wrapUnavailable(() => this.db.selectFrom('events').select('id').limit(1).execute());
   }
 
-  commitIngest(requests: IngestRequest[], now: number): Promise<IngestOutcome[]> {
-    return wrapUnavailable(() => this.db.transaction().execute((trx) => this.ingestIn(trx, requests, now)));
+  commitIngest(requests: IngestRequest[], now: number, lease?: IngestLease): Promise<IngestOutcome[]> {
+    return wrapUnavailable(() => this.db.transaction().execute((trx) => this.ingestIn(trx, requests, now, lease)));
   }
 
-  private async ingestIn(trx: Transaction<Database>, requests: IngestRequest[], now: number): Promise<IngestOutcome[]> {
+  private async ingestIn(trx: Transaction<Database>, requests: IngestRequest[], now: number, lease?: IngestLease): Promise<IngestOutcome[]> {
     const outcomes: IngestOutcome[] = [];
+    /** Per committed request, its deliveries' rows (to mark leased ones in the outcome). */
+    const committedRows: { outcome: Extract<IngestOutcome, { kind: 'committed' }>; rows: Database['deliveries'][] }[] = [];
     const events: Database['events'][] = [];
     const deliveries: Database['deliveries'][] = [];
     const keys: Database['idempotency_keys'][] = [];
@@ -164,8 +167,9 @@ export class KyselyStore implements Store {
           body: JSON.stringify(e),
         });
       }
+      const rows: Database['deliveries'][] = [];
       for (const d of req.deliveries) {
-        deliveries.push({
+        rows.push({
           id: d.id,
           event_id: d.eventId,
           receiver: d.receiver,
@@ -183,8 +187,18 @@ export class KyselyStore implements Store {
           incident_id: null,
         });
       }
+      deliveries.push(...rows);
       for (const signal of req.incidents ?? []) await applySignal(trx, signal, now);
-      outcomes.push({ kind: 'committed', ids });
+      const outcome: IngestOutcome = { kind: 'committed', ids };
+      outcomes.push(outcome);
+      committedRows.push({ outcome, rows });
+    }
+    if (lease && lease.ids.size > 0) {
+      await this.leaseFresh(trx, deliveries, lease, now);
+      for (const { outcome, rows } of committedRows) {
+        const leased = rows.filter((r) => r.state === 'running').map((r) => r.id);
+        if (leased.length > 0) outcome.leased = leased;
+      }
     }
     if (keys.length > 0) {
       // An expired key may still be on disk; the new request takes it over.
@@ -201,6 +215,47 @@ export class KyselyStore implements Store {
     for (const part of chunks(events, this.d.insertChunk)) await trx.insertInto('events').values(part).execute();
     for (const part of chunks(deliveries, this.d.insertChunk)) await trx.insertInto('deliveries').values(part).execute();
     return outcomes;
+  }
+
+  /**
+   * Marks the offered fresh deliveries that may run now as leased (in place, before they are
+   * inserted): due, and no earlier unfinished delivery of the same receiver and order key — in the
+   * batch (any earlier one, leased or not, comes first) or in the store (one indexed read).
+   */
+  private async leaseFresh(trx: Transaction<Database>, rows: Database['deliveries'][], lease: IngestLease, now: number): Promise<void> {
+    const seen = new Set<string>();
+    const offered: Database['deliveries'][] = [];
+    for (const r of rows) {
+      const ordered = r.order_key === null ? undefined : `${r.receiver}\u0000${r.order_key}`;
+      if (lease.ids.has(r.id) && Number(r.run_at) <= now && (ordered === undefined || !seen.has(ordered))) offered.push(r);
+      if (ordered !== undefined) seen.add(ordered);
+    }
+    const keyed = new Map<string, [string, string]>();
+    for (const r of offered) if (r.order_key !== null) keyed.set(`${r.receiver}\u0000${r.order_key}`, [r.receiver, r.order_key]);
+    const busy = new Set<string>();
+    // (receiver, order_key) pairs with the partial index's own condition, so `deliveries_ordered` answers it.
+    for (const part of chunks([...keyed.values()], 250)) {
+      const found = await trx
+        .selectFrom('deliveries')
+        .select(['receiver', 'order_key'])
+        .where((eb) =>
+          eb(
+            eb.refTuple('receiver', 'order_key'),
+            'in',
+            part.map(([a, b]) => eb.tuple(a, b)),
+          ),
+        )
+        .where('order_key', 'is not', null)
+        .where('state', 'in', ['pending', 'failed', 'running'])
+        .execute();
+      for (const f of found) busy.add(`${f.receiver}\u0000${f.order_key}`);
+    }
+    for (const r of offered) {
+      if (r.order_key !== null && busy.has(`${r.receiver}\u0000${r.order_key}`)) continue;
+      r.state = 'running';
+      r.locked_by = lease.workerId;
+      r.lease_until = lease.leaseUntil;
+    }
   }
 
   dueGroups(now: number, limit: number): Promise<DueGroup[]> {

@@ -28,7 +28,23 @@ export interface IngestRequest {
   incidents?: IncidentSignal[];
 }
 
-export type IngestOutcome = { kind: 'committed'; ids: string[] } | { kind: 'replayed'; ids: string[] } | { kind: 'conflict' };
+/**
+ * `leased`: ids of this request's deliveries that were inserted already leased (see IngestLease).
+ */
+export type IngestOutcome = { kind: 'committed'; ids: string[]; leased?: string[] } | { kind: 'replayed'; ids: string[] } | { kind: 'conflict' };
+
+/**
+ * Fresh deliveries the committing process will send at once (it holds free slots for them): they
+ * are inserted `running`, leased to `workerId`, so no claim has to find them again. The store
+ * leases only those that may run now — due, and with no earlier unfinished delivery of the same
+ * order key to the same receiver (in the store or earlier in the batch) — and inserts the rest
+ * `pending` as usual.
+ */
+export interface IngestLease {
+  workerId: string;
+  leaseUntil: number;
+  ids: ReadonlySet<string>;
+}
 
 export interface ClaimedDelivery {
   id: string;
@@ -117,7 +133,7 @@ export interface Store {
   migrate(): Promise<void>;
   ping(): Promise<void>;
   /** Commits many requests in one transaction (group commit); one outcome each. */
-  commitIngest(requests: IngestRequest[], now: number): Promise<IngestOutcome[]>;
+  commitIngest(requests: IngestRequest[], now: number, lease?: IngestLease): Promise<IngestOutcome[]>;
   /** Leases up to `limit` due deliveries of one receiver to `workerId`. */
   claim(receiver: string, limit: number, workerId: string, leaseMs: number, now: number): Promise<ClaimedDelivery[]>;
   /** The stored events with these ids (those that exist). */

@@ -7,7 +7,33 @@ import { labelFingerprint, normalizeAlertmanager, normalizePrometheusAlerts } fr
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8');
 const TOKEN = 'am-token-0123456789abcdef';
 
+/** FNV-1a 64 the slow, obvious way (BigInt over the UTF-8 bytes): the oracle for the fast one. */
+function referenceFingerprint(labels: Record<string, string>): string {
+  let h = 14695981039346656037n;
+  for (const bytes of Object.keys(labels)
+    .sort()
+    .flatMap((k) => [Buffer.from(k), Buffer.from([0xff]), Buffer.from(labels[k] as string), Buffer.from([0xff])]))
+    for (const b of bytes) h = ((h ^ BigInt(b)) * 1099511628211n) & ((1n << 64n) - 1n);
+  return h.toString(16).padStart(16, '0');
+}
+
 describe('alertmanager source and the Prometheus alerts API', () => {
+  it('the fingerprint equals FNV-1a 64 over the labels for every label set, non-ASCII too', () => {
+    const alphabet = ['a', 'Z', '_', '0', '9', ' ', '/', 'é', 'ß', '日', '本', '😀', '\u00ff', '\u0080'];
+    let seed = 1;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const word = () => Array.from({ length: rand(24) }, () => alphabet[rand(alphabet.length)]).join('');
+    for (let i = 0; i < 2000; i++) {
+      const labels: Record<string, string> = {};
+      for (let j = rand(8); j >= 0; j--) labels[`l${word()}`] = word();
+      assert.equal(labelFingerprint(labels), referenceFingerprint(labels), JSON.stringify(labels));
+    }
+    assert.equal(labelFingerprint({}), 'cbf29ce484222325');
+  });
+
   it("keys alerts by Alertmanager's own fingerprint of their labels", () => {
     const body = JSON.parse(fixture('webhook.resolved'));
     assert.equal(labelFingerprint(body.alerts[0].labels), body.alerts[0].fingerprint);

@@ -11,6 +11,8 @@ export interface SqliteOptions {
   path: string;
   /** `FULL` (default) fsyncs every commit; `NORMAL` may lose the last commits on power loss. */
   synchronous?: 'FULL' | 'NORMAL';
+  /** Called with every SQL statement SQLite runs (better-sqlite3's `verbose`): for counting them in tests, never set in production. */
+  trace?: (sql: string) => void;
 }
 
 /** `sqlite:./herald.db`, `sqlite:///abs/path.db` or `sqlite::memory:` → a file path. */
@@ -54,7 +56,7 @@ class SelfRollbackAwareDialect extends SqliteDialect {
 export function openSqliteStore(options: SqliteOptions): KyselyStore {
   let raw: Database.Database;
   try {
-    raw = new Database(options.path);
+    raw = new Database(options.path, options.trace ? { verbose: (sql) => options.trace?.(String(sql)) } : undefined);
     raw.pragma('journal_mode = WAL');
     raw.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     raw.pragma('foreign_keys = ON');
