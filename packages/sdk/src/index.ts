@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './escape.js';
 export * from './event.js';
 export * from './git.js';
 export type * from './http.js';
