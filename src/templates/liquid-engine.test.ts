@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DeliveryError, type HeraldEvent } from '@herald/sdk';
-import { escapeMarkdown, escapeSlack } from './escape.js';
+import { DeliveryError, escapeMarkdown, escapeSlack, type HeraldEvent } from '@herald/sdk';
 import { createTemplateEngine } from './liquid-engine.js';
 
 const event: HeraldEvent = {

@@ -27,7 +27,7 @@ export interface FakePushover {
   reset: number;
   script: { status: number; body?: unknown }[];
   /** Emergency receipts issued, and whether each was cancelled (`POST /1/receipts/{receipt}/cancel.json`). */
-  receipts: Map<string, { cancelled: boolean }>;
+  receipts: Map<string, { cancelled: boolean; message: string | undefined }>;
   close(): Promise<void>;
 }
 
@@ -145,7 +145,7 @@ export async function startFakePushover(): Promise<FakePushover> {
       const body: Record<string, unknown> = { status: 1, request };
       if (fields.priority === '2') {
         body.receipt = randomUUID().replace(/-/g, '').slice(0, 30);
-        fake.receipts.set(body.receipt as string, { cancelled: false });
+        fake.receipts.set(body.receipt as string, { cancelled: false, message: fields.message });
       }
       res.writeHead(200, { 'content-type': 'application/json', ...limits, 'x-limit-app-remaining': String(fake.remaining) }).end(JSON.stringify(body));
     });

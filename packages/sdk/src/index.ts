@@ -1,9 +1,12 @@
+export * from './backoff.js';
 export * from './errors.js';
+export * from './escape.js';
 export * from './event.js';
 export * from './git.js';
 export type * from './http.js';
 export * from './json.js';
 export * from './listen.js';
+export * from './listener.js';
 export * from './manifest.js';
 export * from './mapping.js';
 export * from './messages.js';

@@ -1,4 +1,4 @@
-import { type EffectiveSeverity, effectiveSeverity, type HeraldEvent } from '@herald/sdk';
+import { type EffectiveSeverity, effectiveSeverity, escapeDiscord, type HeraldEvent } from '@herald/sdk';
 
 /** Execute Webhook / embed limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits). */
 export const DISCORD_LIMITS = {
@@ -37,16 +37,6 @@ export function truncate(text: string, max: number, marker = MARKER): string {
   if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
   if (/(^|[^\\])(\\\\)*\\$/.test(cut)) cut = cut.slice(0, -1);
   return `${cut}${marker}`;
-}
-
-/**
- * Discord markdown (bold, italics, underline, strikethrough, spoilers, code,
- * headings, lists, quotes, masked links, timestamps, mentions) is
- * backslash-escaped, and mass mentions get a zero-width space, so label
- * text cannot format, link or ping. The `markdown` template escape, plus `:` (emoji, timestamps).
- */
-export function escapeDiscord(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~:]/g, '\\$&').replace(/@(everyone|here)\b/gi, '@\u200b$1');
 }
 
 /** Only plain http(s) URLs go into an embed `url` or a link; others are dropped. */

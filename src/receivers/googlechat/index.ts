@@ -5,6 +5,7 @@ import {
   defineReceiver,
   type EffectiveSeverity,
   effectiveSeverity,
+  escapeHtml,
   type HeraldEvent,
   HttpUrl,
   rateLimited,
@@ -23,10 +24,6 @@ const RATE_LIMIT_WAIT_MS = 5000;
 
 const ICONS: Record<EffectiveSeverity, string> = { ok: '✅', critical: '🔴', error: '🟠', warning: '🟡', info: 'ℹ️' };
 const COLOURS: Record<EffectiveSeverity, string> = { ok: '#2EB67D', critical: '#D0021B', error: '#E8590C', warning: '#B8860B', info: '#439FE0' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 export function truncate(text: string, max: number, marker = MARKER): string {
   if (text.length <= max) return text;

@@ -5,6 +5,7 @@ import {
   defineReceiver,
   type EffectiveSeverity,
   effectiveSeverity,
+  escapeHtml,
   type HeraldEvent,
   HttpUrl,
   type Pacer,
@@ -30,10 +31,6 @@ const CONTENT_BYTES = 60_000;
 const MARKER = '… (truncated)';
 
 const ICONS: Record<EffectiveSeverity, string> = { ok: '✅', critical: '🔴', error: '🟠', warning: '🟡', info: 'ℹ️' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
 
 function cut(text: string, max: number): string {
   if (text.length <= max) return text;

@@ -1,4 +1,4 @@
-import { type EffectiveSeverity, effectiveSeverity, type HeraldEvent, type TemplateVars } from '@herald/sdk';
+import { defuseMentions, type EffectiveSeverity, effectiveSeverity, escapeMattermost, type HeraldEvent, mapStrings, type TemplateVars } from '@herald/sdk';
 
 /** Mattermost: a post's message is at most 16,383 characters (longer webhook text is split into several posts). */
 export const MATTERMOST_LIMITS = { text: 16_383, fields: 20, fieldValue: 1000, links: 5 };
@@ -14,30 +14,9 @@ export function truncate(text: string, max: number, marker = MARKER): string {
   return `${cut}${marker}`;
 }
 
-/**
- * Every @mention in untrusted text gets a zero-width space after the `@`:
- * `@channel`, `@all`, `@here` and `@someone` then display as written but
- * notify nobody. An `@` inside a word (an e-mail address) is left alone, as
- * Mattermost does not read it as a mention.
- */
-export function defuseMentions(text: string): string {
-  return text.replace(/(^|[^\p{L}\p{N}_])@(?=[\p{L}\p{N}_.-])/gu, '$1@\u200b');
-}
-
-/** Markdown (CommonMark, as Mattermost renders it) backslash-escaped, and mentions defused. */
-export function escapeMattermost(text: string): string {
-  return defuseMentions(text.replace(/[\\`*_{}[\]()#+\-.!|<>~:]/g, '\\$&'));
-}
-
 /** A copy of the template variables whose event strings have their mentions defused (the `markdown` escape does the rest). */
 export function defusedVars(vars: TemplateVars): TemplateVars {
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return defuseMentions(v);
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-    return v;
-  };
-  return { ...vars, event: walk(vars.event) as HeraldEvent };
+  return { ...vars, event: mapStrings(vars.event, defuseMentions) };
 }
 
 const COLOURS: Record<EffectiveSeverity, string> = {

@@ -1,4 +1,4 @@
-import { effectiveSeverity, type HeraldEvent } from '@herald/sdk';
+import { effectiveSeverity, escapeMarkdown, type HeraldEvent } from '@herald/sdk';
 
 /** Teams: a message (the whole JSON request) may be at most 28 KB; Teams renders at most 6 card actions. */
 export const TEAMS_LIMITS = { messageBytes: 28 * 1024, actions: 5, facts: 20, factValue: 1000, title: 500, text: 28 * 1024 };
@@ -15,15 +15,12 @@ export function truncate(text: string, max: number, marker = MARKER): string {
   return `${cut}${marker}`;
 }
 
-/**
- * The Markdown subset Adaptive Cards render in TextBlock and Fact title/value
- * (bold, italics, lists, links) is backslash-escaped, `<` and `>` too (no
- * `<at>` mentions), and `{`/`}` so event text cannot call the card's
- * `{{DATE()}}`/`{{TIME()}}` functions. Same rule as the `markdown` template escape.
+/*
+ * Card text is escaped with the SDK's `escapeMarkdown`: it covers the Markdown
+ * subset Adaptive Cards render in TextBlock and Fact title/value (bold,
+ * italics, lists, links), `<` and `>` (no `<at>` mentions), and `{`/`}` so
+ * event text cannot call the card's `{{DATE()}}`/`{{TIME()}}` functions.
  */
-export function escapeTeams(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, '\\$&').replace(/@(everyone|here|channel)\b/gi, '@\u200b$1');
-}
 
 /** Adaptive Card TextBlock colours. */
 export function colourFor(event: HeraldEvent): 'Good' | 'Attention' | 'Warning' | 'Accent' {
@@ -60,10 +57,10 @@ export interface TeamsMessage {
 export function buildMessage(event: HeraldEvent, title: string, text: string): TeamsMessage {
   const facts = Object.entries(event.labels)
     .slice(0, TEAMS_LIMITS.facts)
-    .map(([k, v]) => ({ title: truncate(escapeTeams(k), 200, '…'), value: truncate(escapeTeams(v), TEAMS_LIMITS.factValue, '…') }));
+    .map(([k, v]) => ({ title: truncate(escapeMarkdown(k), 200, '…'), value: truncate(escapeMarkdown(v), TEAMS_LIMITS.factValue, '…') }));
   const context = [event.status.toUpperCase(), event.severity, event.source && `source: ${event.source}`, event.key && `key: ${event.key}`]
     .filter(Boolean)
-    .map((s) => escapeTeams(String(s)))
+    .map((s) => escapeMarkdown(String(s)))
     .join(' · ');
   const actions = [...(event.url ? [{ title: 'Open', url: event.url }] : []), ...(event.links ?? [])]
     .map((l) => ({ title: l.title || 'Link', url: safeUrl(l.url) }))

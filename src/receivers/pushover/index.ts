@@ -4,6 +4,7 @@ import {
   DeliveryError,
   defineReceiver,
   effectiveSeverity,
+  escapeHtml,
   type HeraldEvent,
   type HttpResponse,
   HttpUrl,
@@ -170,7 +171,7 @@ export default defineReceiver({
         const { event } = notification;
         const vars = templateVars(notification);
         const form = new URLSearchParams({ token: config.token, user: config.user });
-        const html = message.render(vars).trim() || event.title.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+        const html = message.render(vars).trim() || escapeHtml(event.title);
         form.set('message', truncateHtml(html, PUSHOVER_LIMITS.message));
         form.set('html', '1');
         const t = title.render(vars).trim();

@@ -1,4 +1,4 @@
-import { type EffectiveSeverity, effectiveSeverity, type HeraldEvent } from '@herald/sdk';
+import { type EffectiveSeverity, effectiveSeverity, escapeSlack, type HeraldEvent } from '@herald/sdk';
 
 /** Block Kit limits (https://api.slack.com/reference/block-kit/blocks). */
 export const SLACK_LIMITS = { sectionText: 3000, fieldText: 2000, fields: 10, buttonText: 75, buttonUrl: 3000, buttons: 5, messageText: 40_000 };
@@ -20,8 +20,6 @@ export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
 export interface SlackMessage {
   text: string;
   attachments: { color: string; blocks: unknown[] }[];
@@ -37,11 +35,14 @@ export function buildMessage(event: HeraldEvent, title: string, text: string): S
   const blocks: unknown[] = [{ type: 'section', text: { type: 'mrkdwn', text: truncate(`*${title}*${text ? `\n${text}` : ''}`, SLACK_LIMITS.sectionText) } }];
   const labels = Object.entries(event.labels).slice(0, SLACK_LIMITS.fields);
   if (labels.length > 0) {
-    blocks.push({ type: 'section', fields: labels.map(([k, v]) => ({ type: 'mrkdwn', text: truncate(`*${esc(k)}*\n${esc(v)}`, SLACK_LIMITS.fieldText) })) });
+    blocks.push({
+      type: 'section',
+      fields: labels.map(([k, v]) => ({ type: 'mrkdwn', text: truncate(`*${escapeSlack(k)}*\n${escapeSlack(v)}`, SLACK_LIMITS.fieldText) })),
+    });
   }
   const context = [event.status.toUpperCase(), event.severity, event.source && `source: ${event.source}`, event.key && `key: ${event.key}`]
     .filter(Boolean)
-    .map((s) => esc(String(s)));
+    .map((s) => escapeSlack(String(s)));
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: context.join(' · ') }] });
   const links = [...(event.url ? [{ title: 'Open', url: event.url }] : []), ...(event.links ?? [])]
     .filter((l) => l.url.length <= SLACK_LIMITS.buttonUrl)

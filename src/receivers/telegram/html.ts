@@ -1,11 +1,11 @@
+import { escapeHtml } from '@herald/sdk';
+
 /**
  * Telegram's HTML parse mode (https://core.telegram.org/bots/api#html-style):
  * a fixed set of tags, and `<`, `>`, `&` escaped everywhere else. Message
  * length limits count the text *after* entities parsing, i.e. without tags and
  * with entities decoded.
  */
-
-export const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const TOKEN = /<\/?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?>|&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);|[\s\S]/g;
 

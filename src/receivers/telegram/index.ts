@@ -5,6 +5,7 @@ import {
   defineReceiver,
   type EffectiveSeverity,
   effectiveSeverity,
+  escapeHtml,
   type HeraldEvent,
   HttpUrl,
   permanent,
@@ -13,7 +14,7 @@ import {
   Type,
   templateVars,
 } from '@herald/sdk';
-import { escapeHtml, truncateHtml } from './html.js';
+import { truncateHtml } from './html.js';
 
 /** sendMessage: `text` is 1–4,096 characters after entities parsing. */
 export const TELEGRAM_LIMITS = { text: 4096 };

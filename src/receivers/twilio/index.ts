@@ -4,6 +4,7 @@ import {
   DeliveryError,
   defineReceiver,
   effectiveSeverity,
+  escapeHtml,
   HttpUrl,
   type Notification,
   parseRetryAfter,
@@ -64,7 +65,6 @@ const LABELS: Record<string, string> = { ok: 'RESOLVED', critical: 'CRITICAL', e
 const SPOKEN: Record<string, string> = { ok: 'Resolved', critical: 'Critical', error: 'Error', warning: 'Warning', info: 'Information' };
 
 const cut = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - MARKER.length)}${MARKER}`);
-const xmlEscape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
 
 type Channel = 'sms' | 'call';
 interface Progress {
@@ -81,15 +81,15 @@ export function recipientsOf(notification: Notification, configured: readonly st
 
 /** The TwiML of a call: `text` read aloud `loop` times, cut so the document stays within 4,000 characters. */
 export function twimlFor(text: string, o: { voice?: string; language?: string; loop?: number } = {}): string {
-  const attrs = `${o.voice ? ` voice="${xmlEscape(o.voice)}"` : ''}${o.language ? ` language="${xmlEscape(o.language)}"` : ''} loop="${o.loop ?? 2}"`;
+  const attrs = `${o.voice ? ` voice="${escapeHtml(o.voice)}"` : ''}${o.language ? ` language="${escapeHtml(o.language)}"` : ''} loop="${o.loop ?? 2}"`;
   const wrap = (body: string) => `<?xml version="1.0" encoding="UTF-8"?><Response><Say${attrs}>${body}</Say></Response>`;
   const room = TWILIO_LIMITS.twiml - wrap('').length;
-  const escaped = xmlEscape(text);
+  const escaped = escapeHtml(text);
   if (escaped.length <= room) return wrap(escaped);
   // Cut the text, not the escaped XML, so no entity is split.
   let body = '';
   for (const ch of text) {
-    const next = xmlEscape(ch);
+    const next = escapeHtml(ch);
     if (body.length + next.length + MARKER.length > room) break;
     body += next;
   }

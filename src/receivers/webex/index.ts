@@ -5,8 +5,10 @@ import {
   defineReceiver,
   type EffectiveSeverity,
   effectiveSeverity,
+  escapeMarkdown,
   type HeraldEvent,
   HttpUrl,
+  mapStrings,
   type Person,
   rateLimited,
   Secret,
@@ -40,28 +42,17 @@ export function truncateBytes(text: string, max: number, marker = MARKER): strin
   return `${out}${marker}`;
 }
 
-/** Markdown backslash escapes, as the `markdown` template escape does. */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, '\\$&');
-}
-
 /**
  * Webex mentions are `<@all>`, `<@personEmail:…>` and `<@personId:…>`; a
  * zero-width space between `<` and `@` in untrusted text keeps them from
  * pinging, whether or not a client honours the backslash before `<`.
  */
-export function defuseMentions(text: string): string {
+export function defuseWebexMentions(text: string): string {
   return text.replace(/<@/g, '<\u200b@');
 }
 
 function defusedVars(vars: TemplateVars): TemplateVars {
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return defuseMentions(v);
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-    return v;
-  };
-  return { ...vars, event: walk(vars.event) as HeraldEvent };
+  return { ...vars, event: mapStrings(vars.event, defuseWebexMentions) };
 }
 
 function safeUrl(url: string | undefined): string | undefined {
@@ -102,7 +93,7 @@ export function buildMessage(
   mentions: readonly { email: string; name: string }[] = [],
 ) {
   const icon = ICONS[effectiveSeverity(event)];
-  const esc = (s: string) => escapeMarkdown(defuseMentions(s));
+  const esc = (s: string) => escapeMarkdown(defuseWebexMentions(s));
   const labels = Object.entries(event.labels).slice(0, WEBEX_LIMITS.labels);
   const links = [...(event.url ? [{ title: 'Open', url: event.url }] : []), ...(event.links ?? [])]
     .map((l) => ({ title: l.title || 'Link', url: safeUrl(l.url) }))
@@ -123,7 +114,7 @@ export function buildMessage(
   const ccText = mentions.length > 0 ? `\ncc ${mentions.map((m) => m.name).join(', ')}` : '';
   return {
     markdown: truncateBytes(parts.join('\n\n'), WEBEX_LIMITS.bytes - Buffer.byteLength(cc)) + cc,
-    text: truncateBytes(defuseMentions(text), WEBEX_LIMITS.bytes - Buffer.byteLength(ccText)) + ccText,
+    text: truncateBytes(defuseWebexMentions(text), WEBEX_LIMITS.bytes - Buffer.byteLength(ccText)) + ccText,
   };
 }
 

@@ -5,8 +5,10 @@ import {
   defineReceiver,
   type EffectiveSeverity,
   effectiveSeverity,
+  escapeZulip,
   type HeraldEvent,
   HttpUrl,
+  mapStrings,
   permanent,
   rateLimited,
   Secret,
@@ -43,25 +45,8 @@ export function truncate(text: string, max: number, marker = MARKER): string {
   return `${out}${marker}`;
 }
 
-/**
- * Zulip Markdown: backslash escapes for the characters Python-Markdown
- * escapes, so event text cannot add links, formatting, or the `@**all**` /
- * `@**Name**` / `#**channel**` mention syntax (which needs `**`); a zero-width
- * space after `@` keeps a mention from forming even where a client's parser
- * differs.
- */
-export function escapeZulip(text: string): string {
-  return text.replace(/@(?=[*_])/g, '@\u200b').replace(/[\\`*_{}[\]()>#+\-.!]/g, '\\$&');
-}
-
 function escapedVars(vars: TemplateVars): TemplateVars {
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return escapeZulip(v);
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-    return v;
-  };
-  return { ...vars, event: walk(vars.event) as HeraldEvent, people: walk(vars.people) as TemplateVars['people'] };
+  return { ...vars, event: mapStrings(vars.event, escapeZulip), people: mapStrings(vars.people, escapeZulip) };
 }
 
 function safeUrl(url: string | undefined): string | undefined {

@@ -4,9 +4,12 @@ import {
   Duration,
   defineSource,
   EventMappingSchema,
+  type ListenerConnection,
   parseBytes,
   parseDuration,
   processMessage,
+  ReconnectingListener,
+  type RetryInfo,
   Secret,
   type SourceContext,
   type Static,
@@ -38,7 +41,10 @@ const config = Type.Object(
     mapping: Type.Optional(EventMappingSchema),
     max_message_size: Bytes({ default: '1MiB', description: 'larger messages are refused (dead-lettered)' }),
     retry_delay: Duration({ default: '5s', description: 'wait before handing a message back to the queue when the store is unavailable' }),
-    reconnect_max: Duration({ default: '30s', description: 'longest wait between reconnect attempts' }),
+    reconnect_max: Duration({
+      default: '30s',
+      description: 'longest wait between reconnect attempts (backoff with full jitter, the ceiling doubling from 1 s)',
+    }),
     heartbeat: Type.Integer({ minimum: 0, maximum: 600, default: 30, description: 'AMQP heartbeat in seconds (0 turns it off)' }),
   },
   { additionalProperties: false },
@@ -93,84 +99,42 @@ export default defineSource({
   },
 });
 
-class AmqpListener {
-  readonly kind = 'listener';
+class AmqpListener extends ReconnectingListener {
   private readonly map;
   private readonly maxBytes: number;
   private readonly retryMs: number;
-  private readonly reconnectMaxMs: number;
-  private model: ChannelModel | undefined;
-  private stopped = false;
-  private abort = new AbortController();
-  private loop: Promise<void> | undefined;
 
   constructor(
     private readonly c: Config,
     private readonly ctx: SourceContext,
   ) {
+    const u = parseAmqpUrl(c.url);
+    super({
+      clock: ctx.clock,
+      log: ctx.log,
+      reconnect: { initialMs: 1000, maxMs: parseDuration(c.reconnect_max) },
+      where: `${u.tls ? 'amqps' : 'amqp'}://${u.host}:${u.port}`,
+    });
     this.map = c.mapping ? compileMapping(c.mapping, ctx.templates, 'mapping') : undefined;
     this.maxBytes = parseBytes(c.max_message_size);
     this.retryMs = parseDuration(c.retry_delay);
-    this.reconnectMaxMs = parseDuration(c.reconnect_max);
   }
 
-  /** Connects once; if the broker is not there yet, keeps trying in the background. */
-  async start(signal: AbortSignal): Promise<void> {
-    signal.addEventListener('abort', () => this.abort.abort(), { once: true });
-    let firstAttempt!: () => void;
-    const attempted = new Promise<void>((r) => {
-      firstAttempt = r;
-    });
-    this.loop = this.run(firstAttempt);
-    await attempted;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.abort.abort();
-    const model = this.model;
-    this.model = undefined;
-    // Closing the connection hands every unacknowledged message back to the queue.
-    await model?.close().catch((err: Error) => this.ctx.log.debug({ err: err.message }, 'closing the AMQP connection'));
-    await this.loop;
-  }
-
-  /** Connects, consumes until the connection drops, and reconnects with backoff until stopped. */
-  private async run(firstAttempt: () => void): Promise<void> {
-    let failures = 0;
-    while (!this.stopped) {
-      try {
-        const { closed } = await this.connectOnce();
-        failures = 0;
-        firstAttempt();
-        await closed;
-      } catch (err) {
-        failures++;
-        firstAttempt();
-        if (this.stopped) break;
-        this.ctx.log.error({ err: (err as Error).message, attempt: failures }, 'cannot consume from the AMQP broker; retrying');
-      }
-      this.model = undefined;
-      if (this.stopped) break;
-      try {
-        await this.ctx.clock.sleep(Math.min(this.reconnectMaxMs, 500 * 2 ** Math.min(failures, 10)), this.abort.signal);
-      } catch {
-        break;
-      }
-    }
+  protected override onRetry(info: RetryInfo): void {
+    if (info.wasConnected) this.ctx.log.warn({ reason: info.reason, retry_in_ms: info.delayMs }, 'AMQP connection closed; reconnecting');
+    else this.ctx.log.error({ err: info.reason, attempt: info.attempt, retry_in_ms: info.delayMs }, 'cannot consume from the AMQP broker; retrying');
   }
 
   /** Opens one connection and starts consuming; `closed` resolves when it ends. */
-  private async connectOnce(): Promise<{ closed: Promise<void> }> {
+  protected override async connect(signal: AbortSignal): Promise<ListenerConnection> {
     const u = parseAmqpUrl(this.c.url);
     // Resolve and check the broker address through Herald's SSRF guard, then connect to exactly that address.
-    const probe = await this.ctx.net.connect({ host: u.host, port: u.port, signal: this.abort.signal, timeoutMs: 10_000 });
+    const probe = await this.ctx.net.connect({ host: u.host, port: u.port, signal, timeoutMs: 10_000 });
     const address = probe.remoteAddress;
     probe.destroy();
     if (!address) throw new Error(`no address for ${u.host}:${u.port}`);
-    if (this.stopped) return { closed: Promise.resolve() };
     const { connect } = await import('amqplib');
-    const model = await connect(
+    const model: ChannelModel = await connect(
       {
         protocol: u.tls ? 'amqps' : 'amqp',
         hostname: address,
@@ -182,16 +146,8 @@ class AmqpListener {
       },
       { timeout: 10_000, servername: u.tls ? u.host : undefined, clientProperties: { connection_name: `herald:${this.ctx.name}` } },
     );
-    if (this.stopped) {
-      await model.close().catch(() => {});
-      return { closed: Promise.resolve() };
-    }
-    this.model = model;
-    const closed = new Promise<void>((resolve) => {
-      model.on('close', (err?: Error) => {
-        if (!this.stopped) this.ctx.log.warn({ err: err?.message }, 'AMQP connection closed; reconnecting');
-        resolve();
-      });
+    const closed = new Promise<string | undefined>((resolve) => {
+      model.on('close', (err?: Error) => resolve(err?.message));
       model.on('error', (err: Error) => this.ctx.log.warn({ err: err.message }, 'AMQP connection error'));
     });
     try {
@@ -213,7 +169,8 @@ class AmqpListener {
       throw err;
     }
     this.ctx.log.info({ queue: this.c.queue, broker: `${u.host}:${u.port}` }, 'consuming AMQP queue');
-    return { closed };
+    // Closing the connection hands every unacknowledged message back to the queue.
+    return { closed, close: () => model.close() };
   }
 
   private onMessage(ch: Channel, msg: ConsumeMessage | null): void {
@@ -253,7 +210,7 @@ class AmqpListener {
     });
     if (outcome === 'retry') {
       try {
-        await this.ctx.clock.sleep(this.retryMs, this.abort.signal);
+        await this.ctx.clock.sleep(this.retryMs, this.signal);
       } catch {
         return; // stopping: closing the connection requeues it
       }

@@ -6,17 +6,20 @@ import {
   Duration,
   defineSource,
   EventMappingSchema,
+  type ListenerConnection,
   type MessageOutcome,
   parseBytes,
   parseDuration,
   processMessage,
+  ReconnectingListener,
+  type RetryInfo,
   Secret,
   type SourceContext,
   type Static,
   Type,
 } from '@herald/sdk';
 // Loaded when the source starts: the library is heavy and most Herald processes (the CLI) never need it.
-import type { IPublishPacket, MqttClient } from 'mqtt';
+import type { IPublishPacket, MqttClient, Store } from 'mqtt';
 
 const config = Type.Object(
   {
@@ -91,30 +94,48 @@ export default defineSource({
   },
 });
 
-class MqttListener {
-  readonly kind = 'listener';
+class MqttListener extends ReconnectingListener {
   private readonly map;
   private readonly maxBytes: number;
   private readonly retryMs: number;
-  private client: MqttClient | undefined;
-  private stopped = false;
-  private readonly abort = new AbortController();
+  private readonly broker: { host: string; port: number; tls: boolean };
+  /** Kept across connections, as the session is: QoS 2 handshakes in progress survive a reconnect. */
+  private stores: { incomingStore: Store; outgoingStore: Store } | undefined;
 
   constructor(
     private readonly c: Config,
     private readonly ctx: SourceContext,
   ) {
+    const broker = parseMqttUrl(c.url);
+    super({
+      clock: ctx.clock,
+      log: ctx.log,
+      reconnect: { initialMs: 1000, maxMs: 30_000 },
+      where: `${broker.tls ? 'mqtts' : 'mqtt'}://${broker.host}:${broker.port}`,
+    });
+    this.broker = broker;
     this.map = c.mapping ? compileMapping(c.mapping, ctx.templates, 'mapping') : undefined;
     this.maxBytes = parseBytes(c.max_message_size);
     this.retryMs = parseDuration(c.retry_delay);
   }
 
-  /** Resolves after the first connection attempt; the client keeps reconnecting on its own. */
-  async start(signal: AbortSignal): Promise<void> {
-    signal.addEventListener('abort', () => this.abort.abort(), { once: true });
-    const { host, port, tls } = parseMqttUrl(this.c.url);
-    const { MqttClient } = await import('mqtt');
-    const client = new MqttClient(() => this.openStream(host, port, tls), {
+  protected override onRetry(info: RetryInfo): void {
+    if (info.wasConnected) this.ctx.log.warn({ reason: info.reason, retry_in_ms: info.delayMs }, 'MQTT connection lost; reconnecting');
+    else this.ctx.log.error({ err: info.reason, attempt: info.attempt, retry_in_ms: info.delayMs }, 'cannot connect to the MQTT broker; retrying');
+  }
+
+  /**
+   * One MQTT connection: resolves once subscribed (a message published before
+   * the SUBACK may miss a new session). mqtt.js does not reconnect by itself
+   * (reconnectPeriod 0): the base does, with backoff(), so every transport
+   * goes through the SSRF guard again.
+   */
+  protected override async connect(signal: AbortSignal): Promise<ListenerConnection> {
+    const { host, port, tls } = this.broker;
+    const { MqttClient, Store } = await import('mqtt');
+    this.stores ??= { incomingStore: new Store(), outgoingStore: new Store() };
+    let lastError: string | undefined;
+    const client: MqttClient = new MqttClient(() => this.openStream(host, port, tls, signal, (err) => (lastError = err.message)), {
       protocolId: 'MQTT',
       protocolVersion: 5,
       clientId: this.c.client_id ?? `herald-${this.ctx.name}`,
@@ -122,66 +143,51 @@ class MqttListener {
       username: this.c.username,
       password: this.c.password,
       keepalive: 30,
-      reconnectPeriod: 1000,
+      reconnectPeriod: 0,
       connectTimeout: 10_000,
       resubscribe: false,
+      ...this.stores,
       properties: { sessionExpiryInterval: Math.round(parseDuration(this.c.session_expiry) / 1000) },
       customHandleAcks: (_topic: string, message: Buffer, packet: IPublishPacket, done: (err: Error | number, code?: number) => void) => {
         void this.onPublish(client, message, packet, done);
       },
     });
-    this.client = client;
     client.on('message', (_topic, message, packet) => {
       if (packet.qos === 0) void this.onPublish(client, message, packet, () => {});
     });
-    client.on('error', (err) => this.ctx.log.error({ err: err.message }, 'MQTT client error'));
-    client.on('offline', () => {
-      if (!this.stopped) this.ctx.log.warn('MQTT connection lost; reconnecting');
+    client.on('error', (err) => {
+      lastError = err.message;
+      this.ctx.log.error({ err: err.message }, 'MQTT client error');
     });
-    let ready: () => void = () => {};
-    const started = new Promise<void>((resolve) => {
-      ready = resolve;
-    });
-    client.on('connect', (connack) => {
-      this.ctx.log.info({ broker: `${host}:${port}`, session_present: connack.sessionPresent, topics: this.c.topics }, 'connected to the MQTT broker');
-      // rh 1: retained messages only for a new subscription, not on every reconnect.
-      client.subscribe(
-        this.c.topics.map((topic) => topic),
-        { qos: this.c.qos, rh: 1 },
-        (err, granted) => {
-          ready();
+    const closed = new Promise<string | undefined>((resolve) => client.once('close', () => resolve(lastError)));
+    // A forced end sends no further acks: messages in progress stay in the session for redelivery.
+    const close = () => client.endAsync(true);
+    await new Promise<void>((resolve, reject) => {
+      const failed = () => reject(new Error(lastError ?? 'connection closed before the broker answered'));
+      client.once('close', failed);
+      client.once('connect', (connack) => {
+        this.ctx.log.info({ broker: `${host}:${port}`, session_present: connack.sessionPresent, topics: this.c.topics }, 'connected to the MQTT broker');
+        // rh 1: retained messages only for a new subscription, not on every reconnect.
+        client.subscribe(this.c.topics, { qos: this.c.qos, rh: 1 }, (err, granted) => {
+          client.off('close', failed);
+          resolve();
           if (err) return this.ctx.log.error({ err: err.message }, 'MQTT subscribe failed');
           for (const g of granted ?? []) {
             if (g.qos > 2) this.ctx.log.error({ topic: g.topic, reason_code: g.qos }, 'the MQTT broker refused the subscription');
           }
-        },
-      );
+        });
+      });
     });
-    // Ready once subscribed (a message published before the SUBACK may miss a new session), or once the first attempt failed.
-    client.once('close', ready);
-    await started;
-    client.off('close', ready);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.abort.abort();
-    // A forced end sends no further acks: messages in progress stay in the session for redelivery.
-    await this.client?.endAsync(true).catch((err: Error) => this.ctx.log.debug({ err: err.message }, 'closing the MQTT client'));
+    return { closed, close };
   }
 
   /** The transport for each (re)connect: a socket to an address checked by Herald's SSRF guard, TLS on top for mqtts. */
-  private openStream(host: string, port: number, tls: boolean): Duplex {
-    return lazyStream(
-      async () => {
-        const socket = await this.ctx.net.connect({ host, port, signal: this.abort.signal, timeoutMs: 10_000 });
-        if (!tls) return socket;
-        return tlsConnect({ socket, servername: host, ca: this.c.ca, ALPNProtocols: ['mqtt'] });
-      },
-      (err) => {
-        if (!this.stopped) this.ctx.log.error({ err: err.message, broker: `${host}:${port}` }, 'cannot connect to the MQTT broker; retrying');
-      },
-    );
+  private openStream(host: string, port: number, tls: boolean, signal: AbortSignal, failed: (err: Error) => void): Duplex {
+    return lazyStream(async () => {
+      const socket = await this.ctx.net.connect({ host, port, signal, timeoutMs: 10_000 });
+      if (!tls) return socket;
+      return tlsConnect({ socket, servername: host, ca: this.c.ca, ALPNProtocols: ['mqtt'] });
+    }, failed);
   }
 
   private async onPublish(client: MqttClient, message: Buffer, packet: IPublishPacket, done: (err: Error | number, code?: number) => void): Promise<void> {
@@ -213,15 +219,15 @@ class MqttListener {
     if (outcome === 'retry') {
       // No PUBACK. MQTT redelivers unacknowledged messages only on a new connection of the same session.
       try {
-        await this.ctx.clock.sleep(this.retryMs, this.abort.signal);
+        await this.ctx.clock.sleep(this.retryMs, this.signal);
       } catch {
         return;
       }
-      if (client.stream === stream && !this.stopped) stream.destroy();
+      if (client.stream === stream && client.connected && !this.stopped) stream.destroy();
       return;
     }
-    // The connection was replaced meanwhile: the broker redelivers the message on the new one (id_property keeps it single).
-    if (client.stream !== stream || this.stopped) return;
+    // The connection ended meanwhile: the broker redelivers the message on the next one (id_property keeps it single).
+    if (client.stream !== stream || !client.connected || this.stopped) return;
     done(outcome === 'ack' ? 0 : REFUSED);
   }
 }

@@ -4,10 +4,13 @@ import {
   Duration,
   defineSource,
   EventMappingSchema,
+  type ListenerConnection,
   type MessageOutcome,
   parseBytes,
   parseDuration,
   processMessage,
+  ReconnectingListener,
+  type RetryInfo,
   Secret,
   type SourceContext,
   type Static,
@@ -88,81 +91,90 @@ export default defineSource({
   },
 });
 
-class NatsListener {
-  readonly kind = 'listener';
+class NatsListener extends ReconnectingListener {
   private readonly map;
   private readonly maxBytes: number;
   private readonly retryMs: number;
-  private nc: NatsConnection | undefined;
-  private unsubscribe: (() => void) | undefined;
-  private loop: Promise<void> | undefined;
-  private stopped = false;
-  private readonly abort = new AbortController();
 
   constructor(
     private readonly c: Config,
     private readonly ctx: SourceContext,
   ) {
+    super({ clock: ctx.clock, log: ctx.log, reconnect: { initialMs: 1000, maxMs: 30_000 }, where: c.servers.join(', ') });
     this.map = c.mapping ? compileMapping(c.mapping, ctx.templates, 'mapping') : undefined;
     this.maxBytes = parseBytes(c.max_message_size);
     this.retryMs = parseDuration(c.retry_delay);
   }
 
-  /** Connects and subscribes; if no server answers yet, keeps trying in the background. */
-  async start(signal: AbortSignal): Promise<void> {
-    signal.addEventListener('abort', () => this.abort.abort(), { once: true });
-    let firstAttempt!: () => void;
-    const attempted = new Promise<void>((r) => {
-      firstAttempt = r;
+  protected override onRetry(info: RetryInfo): void {
+    if (info.wasConnected) this.ctx.log.warn({ reason: info.reason, retry_in_ms: info.delayMs }, 'NATS connection lost; reconnecting');
+    else this.ctx.log.error({ err: info.reason, attempt: info.attempt, retry_in_ms: info.delayMs }, 'cannot consume from NATS; retrying');
+  }
+
+  /**
+   * Connects and starts consuming. The client does not reconnect by itself: a
+   * lost connection ends this one and the next goes through the SSRF guard
+   * and backoff() again, like every listener's.
+   */
+  protected override async connect(signal: AbortSignal): Promise<ListenerConnection> {
+    const { servers, tlsName } = await this.pinnedServers(signal);
+    const { connect } = await import('@nats-io/transport-node');
+    const nc = await connect({
+      servers,
+      name: `herald:${this.ctx.name}`,
+      ignoreClusterUpdates: true,
+      reconnect: false,
+      user: this.c.user,
+      pass: this.c.password,
+      token: this.c.token,
+      // The pinned address is an IP: verify the certificate against the configured name.
+      tls: tlsName ? ({ servername: tlsName } as NodeConnectionOptions['tls']) : undefined,
+      timeout: 10_000,
     });
-    this.loop = this.run(firstAttempt);
-    await attempted;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.abort.abort();
-    this.unsubscribe?.();
-    // Unacked JetStream messages are redelivered after ack_wait.
-    await this.nc?.close().catch((err: Error) => this.ctx.log.debug({ err: err.message }, 'closing the NATS connection'));
-    await this.loop;
-  }
-
-  private async run(firstAttempt: () => void): Promise<void> {
-    let failures = 0;
-    while (!this.stopped) {
-      try {
-        const { done } = await this.subscribe();
-        failures = 0;
-        firstAttempt();
-        await done;
-      } catch (err) {
-        failures++;
-        firstAttempt();
-        if (this.stopped) break;
-        this.ctx.log.error({ err: (err as Error).message, attempt: failures }, 'cannot consume from NATS; retrying');
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === 'disconnect' || s.type === 'error')
+          this.ctx.log.warn({ status: s.type, detail: String((s as { error?: unknown }).error ?? '') }, 'NATS connection status');
       }
-      const nc = this.nc;
-      this.nc = undefined;
-      await nc?.close().catch(() => {});
-      if (this.stopped) break;
-      try {
-        await this.ctx.clock.sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 10)), this.abort.signal);
-      } catch {
-        break;
-      }
+    })().catch(() => {});
+    let consuming: { done: Promise<void>; stop: () => void };
+    try {
+      consuming = this.c.stream ? await this.consumeJetStream(nc, this.c.stream) : await this.consumeCore(nc);
+    } catch (err) {
+      await nc.close().catch(() => {});
+      throw err;
     }
+    const ended = Promise.race([
+      nc.closed().then((err) => (err ? err.message : 'connection closed')),
+      consuming.done.then(
+        () => 'consumer ended',
+        (err: Error) => err.message,
+      ),
+    ]);
+    // Whatever ended first, the connection goes with it before the next attempt.
+    const closed = ended.then(async (reason) => {
+      await nc.close().catch(() => {});
+      return reason;
+    });
+    return {
+      closed,
+      close: async () => {
+        consuming.stop();
+        // Unacked JetStream messages are redelivered after ack_wait.
+        await nc.close();
+      },
+    };
   }
 
   /** Resolves the configured servers through the SSRF guard, so the client only dials checked addresses. */
-  private async pinnedServers(): Promise<{ servers: string[]; tlsName?: string }> {
+  private async pinnedServers(signal: AbortSignal): Promise<{ servers: string[]; tlsName?: string }> {
     const out: string[] = [];
     let tlsName: string | undefined;
     const errors: string[] = [];
     for (const s of this.c.servers) {
       const { host, port, tls } = parseServer(s);
       try {
-        const probe = await this.ctx.net.connect({ host, port, signal: this.abort.signal, timeoutMs: 10_000 });
+        const probe = await this.ctx.net.connect({ host, port, signal, timeoutMs: 10_000 });
         const ip = probe.remoteAddress;
         probe.destroy();
         if (!ip) continue;
@@ -176,36 +188,7 @@ class NatsListener {
     return { servers: out, tlsName };
   }
 
-  /** Connects and starts consuming; the returned promise settles when consumption ends. */
-  private async subscribe(): Promise<{ done: Promise<void> }> {
-    const { servers, tlsName } = await this.pinnedServers();
-    const { connect } = await import('@nats-io/transport-node');
-    const nc = await connect({
-      servers,
-      name: `herald:${this.ctx.name}`,
-      ignoreClusterUpdates: true,
-      reconnect: true,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 1000,
-      user: this.c.user,
-      pass: this.c.password,
-      token: this.c.token,
-      // The pinned address is an IP: verify the certificate against the configured name.
-      tls: tlsName ? ({ servername: tlsName } as NodeConnectionOptions['tls']) : undefined,
-      timeout: 10_000,
-    });
-    this.nc = nc;
-    if (this.stopped) return { done: Promise.resolve() };
-    void (async () => {
-      for await (const s of nc.status()) {
-        if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error')
-          this.ctx.log.warn({ status: s.type, detail: String((s as { error?: unknown }).error ?? '') }, 'NATS connection status');
-      }
-    })().catch(() => {});
-    return this.c.stream ? this.consumeJetStream(nc, this.c.stream) : this.consumeCore(nc);
-  }
-
-  private async consumeJetStream(nc: NatsConnection, stream: string): Promise<{ done: Promise<void> }> {
+  private async consumeJetStream(nc: NatsConnection, stream: string): Promise<{ done: Promise<void>; stop: () => void }> {
     const durable = this.c.durable ?? `herald-${this.ctx.name.replace(/[.*>\s]/g, '_')}`;
     const { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } = await import('@nats-io/jetstream');
     const { nanos } = await import('@nats-io/transport-node');
@@ -221,12 +204,11 @@ class NatsListener {
     }
     const consumer = await jetstream(nc).consumers.get(stream, durable);
     const messages = await consumer.consume({ max_messages: this.c.max_in_flight });
-    this.unsubscribe = () => void messages.stop();
     this.ctx.log.info({ stream, durable, subject: this.c.subject }, 'consuming NATS JetStream');
     const done = (async () => {
       for await (const m of messages) await this.handleJs(m, stream);
     })();
-    return { done };
+    return { done, stop: () => void messages.stop() };
   }
 
   private async handleJs(m: JsMsg, stream: string): Promise<void> {
@@ -248,16 +230,15 @@ class NatsListener {
     else m.term();
   }
 
-  private async consumeCore(nc: NatsConnection): Promise<{ done: Promise<void> }> {
+  private async consumeCore(nc: NatsConnection): Promise<{ done: Promise<void>; stop: () => void }> {
     const sub = nc.subscribe(this.c.subject, { queue: this.c.queue });
-    this.unsubscribe = () => sub.unsubscribe();
     // The server has the subscription once the flush returns: nothing published after start() is missed.
     await nc.flush();
     this.ctx.log.info({ subject: this.c.subject, queue: this.c.queue }, 'subscribed to NATS subject (core: no redelivery)');
     const done = (async () => {
       for await (const m of sub) await this.handleCore(m);
     })();
-    return { done };
+    return { done, stop: () => sub.unsubscribe() };
   }
 
   /** Core NATS has no acks: a failure loses the message, so it is logged as an error; a request gets the answer. */

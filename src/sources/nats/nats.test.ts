@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { connect as tcpConnect } from 'node:net';
+import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -32,8 +32,41 @@ async function needBroker(t: TestContext): Promise<boolean> {
   return false;
 }
 
+/** A TCP relay to the NATS server whose connections the test can cut, as a network failure would. */
+async function startRelay(t: TestContext) {
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const server = createServer((client) => {
+    connections++;
+    const upstream = tcpConnect({ host: '127.0.0.1', port: PORT });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {});
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return {
+    port: (server.address() as { port: number }).port,
+    connections: () => connections,
+    cut: () => {
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
+
 /** A test-private stream; deleted afterwards with its consumers. */
-async function setup(t: TestContext) {
+async function setup(t: TestContext, o: { jsServer?: string } = {}) {
   const id = randomUUID().slice(0, 8);
   const stream = `HERALD_TEST_${id}`;
   const prefix = `herald-test.${id}`;
@@ -53,7 +86,7 @@ delivery: {poll_interval: 20ms}
 sources:
   - name: js
     type: nats
-    servers: ["nats://127.0.0.1:${PORT}"]
+    servers: ["${o.jsServer ?? `nats://127.0.0.1:${PORT}`}"]
     stream: ${stream}
     durable: herald
     subject: "${prefix}.js.>"
@@ -132,6 +165,26 @@ describe('nats source', { timeout: 30_000 }, () => {
       ['during outage'],
       'stored exactly once',
     );
+  });
+
+  it('reconnects with backoff after its connection is cut, reports it in status, and consumes again', async (t) => {
+    if (!(await needBroker(t))) return;
+    const relay = await startRelay(t);
+    const where = `nats://127.0.0.1:${relay.port}`;
+    const { sink, h, publish } = await setup(t, { jsServer: where });
+    const status = async () =>
+      ((await h.herald.server.inject({ method: 'GET', url: '/api/v1/sources' })).json().sources as { name: string; state: string; detail: string }[]).find(
+        (x) => x.name === 'js',
+      );
+    assert.deepEqual([(await status())?.state, (await status())?.detail], ['connected', where]);
+    await publish('a', { title: 'before the cut' });
+    await eventually(() => sink.requests.length === 1, 8000, 'first delivery');
+    relay.cut();
+    await eventually(() => h.logLines.some((l) => /NATS connection lost; reconnecting/.test(l)), 5000, 'the drop noticed by the listener');
+    await publish('a', { title: 'after the cut' });
+    await eventually(() => sink.requests.length === 2, 8000, 'delivered over the new connection');
+    assert.ok(relay.connections() >= 2, 'a new connection through the relay');
+    assert.equal((await status())?.state, 'connected');
   });
 
   it('terminates bad messages with a counted reason and keeps consuming', async (t) => {

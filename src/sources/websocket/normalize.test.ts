@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { compileMapping, type EventMapping, SourceRejection } from '@herald/sdk';
 import { createTemplateEngine } from '../../templates/liquid-engine.js';
-import { backoffCap, backoffDelay } from './backoff.js';
 import { normalizeMessage, parseMessage, sourceDownEvent, sourceUpEvent } from './normalize.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
@@ -40,58 +39,6 @@ export const DOCKERCLOUD_MAPPING: EventMapping = {
   key: 'dockercloud:{{ payload.resource_uri }}',
   labels: { kind: '{{ payload.type }}', state: '{{ payload.state }}' },
 };
-
-describe('websocket backoff', () => {
-  const policy = { initialMs: 1000, maxMs: 60_000, factor: 2 };
-
-  it('grows the ceiling exponentially from initial up to max', () => {
-    assert.deepEqual(
-      [0, 1, 2, 3, 4, 5, 6, 7, 50, 5000].map((n) => backoffCap(n, policy)),
-      [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000, 60000],
-    );
-    assert.deepEqual(
-      [0, 1, 2, 3].map((n) => backoffCap(n, { initialMs: 100, maxMs: 1000, factor: 3 })),
-      [100, 300, 900, 1000],
-    );
-    assert.equal(backoffCap(-3, policy), 1000, 'a negative attempt counts as the first');
-  });
-
-  it('draws a full-jitter delay in [0, cap) from the random source', () => {
-    assert.equal(
-      backoffDelay(0, policy, () => 0),
-      0,
-    );
-    assert.equal(
-      backoffDelay(0, policy, () => 0.5),
-      500,
-    );
-    assert.equal(
-      backoffDelay(3, policy, () => 0.25),
-      2000,
-    );
-    assert.equal(
-      backoffDelay(30, policy, () => 0.999999),
-      59999,
-    );
-    assert.equal(
-      backoffDelay(2, policy, () => 7),
-      4000,
-      'an out-of-range random is clamped',
-    );
-  });
-
-  it('spreads delays over the whole window (statistically, with Math.random)', () => {
-    const samples = Array.from({ length: 4000 }, () => backoffDelay(2, policy));
-    assert.ok(samples.every((d) => d >= 0 && d < 4000));
-    const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
-    assert.ok(mean > 1800 && mean < 2200, `mean ${mean} near cap/2`);
-    const quarters = [0, 1, 2, 3].map((q) => samples.filter((d) => Math.floor(d / 1000) === q).length);
-    assert.ok(
-      quarters.every((n) => n > 800),
-      `every quarter of the window is used: ${quarters}`,
-    );
-  });
-});
 
 describe('websocket message normalization', () => {
   const templates = createTemplateEngine();

@@ -1,9 +1,18 @@
 import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { type EventInput, type ListenerSourceInstance, type SourceContext, SourceRejection, type SourceStatus } from '@herald/sdk';
+import {
+  type BackoffPolicy,
+  backoff,
+  type EventInput,
+  type ListenerConnection,
+  ReconnectingListener,
+  type ReconnectPolicy,
+  type RetryInfo,
+  type SourceContext,
+  SourceRejection,
+} from '@herald/sdk';
 // Loaded on first connect, so processes that never stream (the CLI) do not pay for it.
 import type WebSocket from 'ws';
-import { type BackoffPolicy, backoffCap, backoffDelay } from './backoff.js';
 import { formatMs, type MessageMapping, normalizeMessage, sourceDownEvent, sourceUpEvent } from './normalize.js';
 
 export interface StreamOptions {
@@ -12,7 +21,7 @@ export interface StreamOptions {
   /** Sent after every (re)connect, as is. */
   subscribe?: string;
   pingMs: number;
-  reconnect: BackoffPolicy & { resetAfterMs: number };
+  reconnect: ReconnectPolicy;
   downAfterMs: number;
   connectTimeoutMs: number;
   maxMessageBytes: number;
@@ -42,23 +51,18 @@ type Item = { kind: 'message'; text: string; seq: number } | { kind: 'status'; e
 /** Durable state key: when the announced outage began (ms). */
 const DOWN_SINCE = 'down_since';
 
-export class WebSocketStream implements ListenerSourceInstance {
-  readonly kind = 'listener' as const;
+/** `ws://host:port` of the stream, without path and query (they may carry a token). */
+function whereOf(url: URL): string {
+  return `${url.protocol}//${url.host}`;
+}
+
+export class WebSocketStream extends ReconnectingListener {
   private readonly host: string;
   private readonly port: number;
   private readonly where: string;
   private readonly random: () => number;
-  private readonly abort = new AbortController();
-  private stopped = false;
-  private stopping?: Promise<void>;
-  private loop?: Promise<void>;
-  /** Aborts the TCP connect in progress (not the connection once it is up: that is closed with a close frame). */
-  private connecting?: AbortController;
   private ws?: WebSocket;
-  /** Consecutive connections that failed or did not stay up for reset_after. */
-  private failures = 0;
   private connected = false;
-  private connectedSinceMs?: number;
   private downSinceMs?: number;
   private downReason = 'not connected yet';
   private downFired = false;
@@ -74,47 +78,29 @@ export class WebSocketStream implements ListenerSourceInstance {
     private readonly o: StreamOptions,
     private readonly ctx: SourceContext,
   ) {
+    // Connecting happens in the background: a stream that is down at start
+    // must not keep Herald from starting; it is reported by source-down instead.
+    super({ clock: ctx.clock, log: ctx.log, reconnect: o.reconnect, where: whereOf(o.url), awaitFirstAttempt: false, random: o.random });
     this.host = o.url.hostname.replace(/^\[(.*)\]$/, '$1');
     this.port = o.url.port ? Number(o.url.port) : o.url.protocol === 'wss:' ? 443 : 80;
-    this.where = `${o.url.protocol}//${o.url.host}`;
+    this.where = whereOf(o.url);
     this.random = o.random ?? Math.random;
   }
 
-  async start(signal: AbortSignal): Promise<void> {
-    signal.addEventListener('abort', () => void this.stop(), { once: true });
+  protected override async prepare(): Promise<void> {
     // An outage announced before a restart is still owed its resolved event.
     const since = Number(await this.ctx.state.get(DOWN_SINCE).catch(() => undefined));
     if (Number.isFinite(since) && since > 0) {
       this.downSinceMs = since;
       this.downFired = true;
+      this.disconnectedSince(since);
     }
-    // Connecting happens in the background: a stream that is down at start
-    // must not keep Herald from starting; it is reported by source-down instead.
     this.markDown('not connected yet');
-    this.loop = this.run().catch((err) => this.ctx.log.error({ err: (err as Error).message }, 'stream loop failed'));
   }
 
-  stop(): Promise<void> {
-    // Called twice on shutdown (the start signal aborts, then stop()): both wait for the same end.
-    this.stopping ??= this.shutdown();
-    return this.stopping;
-  }
-
-  private async shutdown(): Promise<void> {
-    this.stopped = true;
-    this.abort.abort();
-    this.connecting?.abort();
+  protected override async afterStop(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    const ws = this.ws;
-    // 1 = OPEN (WebSocket.OPEN; the class itself is loaded lazily).
-    if (ws && ws.readyState === 1) {
-      ws.close(1000, 'herald stopping');
-      // Give the server a moment to answer the close frame, then cut.
-      await Promise.race([this.loop, new Promise<void>((r) => this.timer(() => r(), 1000))]);
-    }
-    ws?.terminate();
-    await this.loop;
     await this.drained;
     if (this.queue.length > 0) {
       this.ctx.log.warn({ dropped: this.queue.length }, 'stream stopped with messages not yet stored; they are lost');
@@ -122,41 +108,35 @@ export class WebSocketStream implements ListenerSourceInstance {
     }
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      const { reason, opened } = await this.connectOnce();
-      if (this.stopped) break;
-      this.markDown(reason);
-      const cap = backoffCap(this.failures, this.o.reconnect);
-      const delay = backoffDelay(this.failures, this.o.reconnect, this.random);
-      this.failures++;
-      this.ctx.log.warn(
-        { reason, attempt: this.failures, cap_ms: cap, retry_in_ms: delay, was_connected: opened },
-        opened ? 'stream disconnected; reconnecting' : 'stream connection failed; retrying',
-      );
-      await this.sleep(delay);
-    }
+  protected override onRetry(info: RetryInfo): void {
+    this.markDown(info.reason);
+    this.ctx.log.warn(
+      { reason: info.reason, attempt: info.attempt, cap_ms: info.capMs, retry_in_ms: info.delayMs, was_connected: info.wasConnected },
+      info.wasConnected ? 'stream disconnected; reconnecting' : 'stream connection failed; retrying',
+    );
   }
 
-  /** One connection, from TCP connect to close. Resolves with why it ended. */
-  private async connectOnce(): Promise<{ reason: string; opened: boolean }> {
+  /** One connection: TCP connect through the guard, then the WebSocket handshake; resolves once it is open. */
+  protected override async connect(signal: AbortSignal): Promise<ListenerConnection> {
     this.attemptsWhileDown++;
     let socket: Socket;
+    // Stopping aborts the TCP connect in progress, not the socket once it is up: that one is closed with a close frame.
     const connecting = new AbortController();
-    this.connecting = connecting;
+    const abortConnect = () => connecting.abort();
+    signal.addEventListener('abort', abortConnect, { once: true });
     try {
       socket = await this.ctx.net.connect({ host: this.host, port: this.port, timeoutMs: this.o.connectTimeoutMs, signal: connecting.signal });
     } catch (err) {
       const e = err as Error & { reason?: string };
       // The SSRF guard refuses before any packet is sent; say so loudly, it is a config problem.
       if (e.reason === 'blocked') this.ctx.log.error({ err: e.message }, 'stream connection refused by the outbound policy');
-      return { reason: e.message, opened: false };
+      throw err;
     } finally {
-      this.connecting = undefined;
+      signal.removeEventListener('abort', abortConnect);
     }
-    if (this.stopped) {
+    if (signal.aborted) {
       socket.destroy();
-      return { reason: 'stopped', opened: false };
+      throw new Error('stopped');
     }
     const { default: WebSocketClient } = await import('ws');
     const stream =
@@ -164,26 +144,34 @@ export class WebSocketStream implements ListenerSourceInstance {
         ? // host: the name the certificate is checked against (SNI only for names, not IPs).
           tlsConnect({ socket, host: this.host, servername: isIP(this.host) ? undefined : this.host, ca: this.o.ca, ALPNProtocols: ['http/1.1'] })
         : socket;
-    return new Promise((resolve) => {
+    let ws: WebSocket;
+    try {
+      ws = new WebSocketClient(this.o.url, {
+        headers: this.o.headers,
+        createConnection: (() => stream) as never,
+        handshakeTimeout: this.o.connectTimeoutMs,
+        maxPayload: this.o.maxMessageBytes,
+        followRedirects: false,
+        perMessageDeflate: false,
+      });
+    } catch (err) {
+      stream.destroy();
+      throw err;
+    }
+    this.ws = ws;
+    return new Promise((resolve, reject) => {
       let reason: string | undefined;
       let opened = false;
       let alive = true;
-      let ws: WebSocket;
-      try {
-        ws = new WebSocketClient(this.o.url, {
-          headers: this.o.headers,
-          createConnection: (() => stream) as never,
-          handshakeTimeout: this.o.connectTimeoutMs,
-          maxPayload: this.o.maxMessageBytes,
-          followRedirects: false,
-          perMessageDeflate: false,
-        });
-      } catch (err) {
-        stream.destroy();
-        resolve({ reason: (err as Error).message, opened: false });
-        return;
-      }
-      this.ws = ws;
+      let ended!: (reason: string) => void;
+      const closed = new Promise<string>((r) => {
+        ended = r;
+      });
+      // Stopping during the handshake: cut it (an open connection is closed with a close frame instead).
+      const cut = () => {
+        if (!opened) ws.terminate();
+      };
+      signal.addEventListener('abort', cut, { once: true });
       const local = new Set<NodeJS.Timeout>();
       const every = (ms: number, fn: () => void) => {
         const t = setInterval(fn, ms);
@@ -192,7 +180,6 @@ export class WebSocketStream implements ListenerSourceInstance {
       };
       ws.on('open', () => {
         opened = true;
-        this.onConnected();
         if (this.o.subscribe !== undefined) ws.send(this.o.subscribe);
         // Liveness: a ping every interval; no pong by the next one means the
         // connection is dead (half-open TCP, hung proxy): cut it and reconnect.
@@ -206,11 +193,7 @@ export class WebSocketStream implements ListenerSourceInstance {
           alive = false;
           ws.ping();
         });
-        const stable = setTimeout(() => {
-          this.failures = 0;
-        }, this.o.reconnect.resetAfterMs);
-        local.add(stable);
-        this.timers.add(stable);
+        resolve({ closed, close: () => this.closeGracefully(ws, closed) });
       });
       ws.on('pong', () => {
         alive = true;
@@ -230,22 +213,34 @@ export class WebSocketStream implements ListenerSourceInstance {
         reason ??= err.message;
       });
       ws.on('close', (code, why) => {
+        signal.removeEventListener('abort', cut);
         for (const t of local) {
-          clearTimeout(t);
+          clearInterval(t);
           this.timers.delete(t);
         }
         if (this.ws === ws) this.ws = undefined;
         this.connected = false;
         const text = why.toString('utf8');
-        resolve({ reason: reason ?? `connection closed (code ${code}${text ? `: ${text}` : ''})`, opened });
+        const because = reason ?? `connection closed (code ${code}${text ? `: ${text}` : ''})`;
+        if (opened) ended(because);
+        else reject(new Error(because));
       });
     });
   }
 
-  private onConnected(): void {
+  /** A close frame, a moment for the server to answer it, then the socket is cut. */
+  private async closeGracefully(ws: WebSocket, closed: Promise<string>): Promise<void> {
+    // 1 = OPEN (WebSocket.OPEN; the class itself is loaded lazily).
+    if (ws.readyState === 1) {
+      ws.close(1000, 'herald stopping');
+      await Promise.race([closed, new Promise<void>((r) => this.timer(() => r(), 1000))]);
+    }
+    ws.terminate();
+  }
+
+  protected override onConnected(): void {
     const now = this.ctx.clock.now();
     this.connected = true;
-    this.connectedSinceMs = now;
     this.ctx.log.info({ host: this.host, port: this.port, attempts: this.attemptsWhileDown }, 'stream connected');
     if (this.downTimer) {
       clearTimeout(this.downTimer);
@@ -258,12 +253,6 @@ export class WebSocketStream implements ListenerSourceInstance {
     this.downFired = false;
     this.downSinceMs = undefined;
     this.attemptsWhileDown = 0;
-  }
-
-  /** For the console and GET /api/v1/sources: connected since, or disconnected since and why. */
-  status(): SourceStatus {
-    if (this.connected) return { state: 'connected', since: this.connectedSinceMs, detail: this.where };
-    return { state: 'disconnected', since: this.downSinceMs, detail: `${this.where}: ${this.downReason}` };
   }
 
   /** Notes that the stream is down; after down_after without a connection, fires once. */
@@ -334,7 +323,7 @@ export class WebSocketStream implements ListenerSourceInstance {
           this.refuse(err, item.kind === 'message' ? item.seq : undefined);
           return;
         }
-        const delay = backoffDelay(attempt, STORE_RETRY, this.random) + 50;
+        const delay = backoff(attempt, STORE_RETRY, this.random) + 50;
         this.ctx.log.warn(
           { err: (err as Error).message, attempt: attempt + 1, retry_in_ms: delay, waiting: this.queue.length },
           'could not store a stream message; keeping it and retrying',
@@ -370,6 +359,6 @@ export class WebSocketStream implements ListenerSourceInstance {
 
   /** Waits `ms`, or less if the source stops. */
   private sleep(ms: number): Promise<void> {
-    return this.ctx.clock.sleep(ms, this.abort.signal).catch(() => undefined);
+    return this.ctx.clock.sleep(ms, this.signal).catch(() => undefined);
   }
 }
