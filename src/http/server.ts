@@ -9,7 +9,7 @@ import type { Store } from '../store/types.js';
 import { StoreUnavailableError } from '../store/types.js';
 import { authenticate, OPEN_PRINCIPAL, type Principal } from './auth.js';
 import { ConsoleSessions, registerConsole } from './console.js';
-import { ApiError, sendError } from './errors.js';
+import { ApiError, type ApiSlug, sendApiError, sendError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAlertRoutes } from './routes/alerts.js';
@@ -146,7 +146,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     if (err instanceof ApiError) {
       if (err.headers) reply.headers(err.headers);
       if (isIngest(req)) deps.metrics.ingestRejected(err.code);
-      return sendError(reply, err.status, err.code, err.message, err.issues);
+      return sendApiError(reply, err);
     }
     if (
       err instanceof StoreUnavailableError ||
@@ -158,7 +158,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
       return sendError(reply, 503, 'store_unavailable', 'the store is unavailable; nothing was stored, retry later');
     }
     const e = err as { code?: string; statusCode?: number; message: string };
-    const mapped: Record<string, [number, string, string]> = {
+    const mapped: Record<string, [number, ApiSlug, string]> = {
       FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', `request body exceeds ${deps.config().server.bodyLimit} bytes`],
       FST_ERR_CTP_INVALID_MEDIA_TYPE: [
         415,

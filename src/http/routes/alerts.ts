@@ -22,7 +22,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const { ids } = await deps.emitUnconfigured('prometheus', mapped.events);
       return reply.code(200).send({ ids });
     } catch (err) {
-      if (err instanceof SourceRejection) throw new ApiError(err.status, err.code, err.message);
+      if (err instanceof SourceRejection) throw ApiError.fromSource(err.status, err.code, err.message);
       throw err;
     }
   });

@@ -261,7 +261,7 @@ export function registerConsoleApiRoutes(app: FastifyInstance, deps: ApiDeps): v
         inputs = Array.isArray(result) ? result : result.events;
       } catch (err) {
         const e = err as { status?: number; code?: string; message: string };
-        throw new ApiError(400, e.code ?? 'invalid_payload', `source "${body.source}" refused the payload: ${e.message}`);
+        throw ApiError.fromSource(400, e.code ?? 'invalid_payload', `source "${body.source}" refused the payload: ${e.message}`);
       }
     }
     const now = deps.clock.now();

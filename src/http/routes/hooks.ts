@@ -35,7 +35,7 @@ export function registerHookRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const limit = source.maxBodyBytes ?? deps.config().server.bodyLimit;
       const refuse = (status: number, code: string, detail: string) => {
         deps.metrics.sourceRejected(name, code);
-        return new ApiError(status, code, detail);
+        return ApiError.fromSource(status, code, detail);
       };
       if (Number(req.headers['content-length'] ?? 0) > limit) {
         reply.header('connection', 'close');
