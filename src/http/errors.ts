@@ -23,14 +23,18 @@ export class ApiError extends Error {
   readonly issues?: { path: string; message: string }[];
   readonly headers?: Record<string, string>;
 
-  /** An API refusal: `slug` must be one of the catalogue's API slugs. */
-  constructor(status: number, slug: ApiSlug, detail: string, issues?: { path: string; message: string }[], headers?: Record<string, string>);
   /**
    * A source's refusal (SourceRejection): its slug is the source's, and the
    * same slug can name a source's or the API's refusal (`invalid_event`), so
    * the code comes from the SOURCE part of the catalogue.
    */
   constructor(status: number, slug: { source: string }, detail: string);
+  /**
+   * An API refusal: `slug` must be one of the catalogue's API slugs. Declared
+   * last, so a mistyped slug's error names that union (TypeScript reports the
+   * last overload).
+   */
+  constructor(status: number, slug: ApiSlug, detail: string, issues?: { path: string; message: string }[], headers?: Record<string, string>);
   constructor(
     readonly status: number,
     slug: ApiSlug | { source: string },
