@@ -93,8 +93,10 @@ describe('POST /api/v1/events: bad input is refused and nothing is stored', () =
       if (headers['content-type'] === '') delete headers['content-type'];
       const res = await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', headers, payload: c.payload });
       assert.equal(res.statusCode, c.status, res.body);
-      const body = res.json() as { error: string; detail: string };
+      const body = res.json() as { error: string; code: string; detail: string };
       assert.equal(body.error, c.error);
+      // Each of these slugs' catalogue code is its name under HERALD_ERR_API_.
+      assert.equal(body.code, `HERALD_ERR_API_${c.error.toUpperCase()}`);
       assert.match(body.detail, c.detail);
       assert.deepEqual(await rowCounts(h), { events: 0, deliveries: 0, keys: 0 });
     });

@@ -84,7 +84,11 @@ describe('a full disk under the SQLite store', () => {
         continue;
       }
       assert.equal(res.statusCode, 503, `event ${i}: ${res.body}`);
-      assert.deepEqual(res.json(), { error: 'store_unavailable', detail: 'the store is unavailable; nothing was stored, retry later' });
+      assert.deepEqual(res.json(), {
+        error: 'store_unavailable',
+        code: 'HERALD_ERR_STORE_UNAVAILABLE',
+        detail: 'the store is unavailable; nothing was stored, retry later',
+      });
       assert.equal(res.headers['retry-after'], '5');
       unavailable++;
     }

@@ -9,6 +9,7 @@ import {
   type SourceContext,
   type SourceInstance,
   SourceRejection,
+  sourceRejectionCode,
 } from '@herald/sdk';
 import type { SourceConfig } from '../config/load.js';
 import { fitEvent, stampSourceType, validateEvent } from '../core/event.js';
@@ -132,7 +133,7 @@ export class SourceHost {
       emit: (events, options) => this.commitFrom({ name: c.name, type: c.type, enricher }, events, options ?? {}),
       rejected: (reason, detail) => {
         this.o.metrics.sourceRejected(c.name, reason);
-        log.warn({ reason, detail }, 'input refused');
+        log.warn({ reason, code: sourceRejectionCode(reason), detail }, 'input refused');
       },
     };
     let instance: SourceInstance;

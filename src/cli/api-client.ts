@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+// Types only: the CLI's API commands must not load the catalogue's SDK import (test/cli-startup.test.ts).
+import type { CliErrorCode } from '../errors/catalogue.js';
 
 export interface RemoteOptions {
   server?: string;
@@ -6,13 +8,28 @@ export interface RemoteOptions {
   config?: string;
 }
 
-/** Thrown for answers the user must see; the CLI prints it and exits 1. */
+/**
+ * Thrown for answers the user must see; the CLI prints `herald: <code>: <message>`
+ * and exits `exitCode`.
+ */
 export class CliError extends Error {
+  /**
+   * A catalogue code (docs/errors.md): the one given, else HERALD_ERR_CLI_USAGE
+   * for exit 2 and HERALD_ERR_CLI_FAILED for any other; or the code of the API
+   * answer that refused the command, as Herald sent it (a newer server may
+   * send a code this CLI does not know yet, and that code is still the one to
+   * look up).
+   */
+  readonly code: string;
+
   constructor(
     message: string,
     readonly exitCode = 1,
+    code?: CliErrorCode | { answered: string },
   ) {
     super(message);
+    this.name = 'CliError';
+    this.code = code === undefined ? (exitCode === 2 ? 'HERALD_ERR_CLI_USAGE' : 'HERALD_ERR_CLI_FAILED') : typeof code === 'string' ? code : code.answered;
   }
 }
 
@@ -61,7 +78,7 @@ export async function callApi(
   } catch (err) {
     const e = err as Error & { cause?: Error };
     const why = e.name === 'TimeoutError' ? 'no answer within 30 s' : (e.cause?.message ?? e.message);
-    throw new CliError(`cannot reach Herald at ${base}: ${why} (is \`herald serve\` running? use --server or HERALD_URL)`);
+    throw new CliError(`cannot reach Herald at ${base}: ${why} (is \`herald serve\` running? use --server or HERALD_URL)`, 1, 'HERALD_ERR_CLI_UNREACHABLE');
   }
   let json: unknown = text;
   try {
@@ -70,8 +87,9 @@ export async function callApi(
     // Not JSON: show the text as is.
   }
   if (res.status >= 400) {
-    const e = json as { error?: string; detail?: string };
-    throw new CliError(`Herald answered ${res.status}${e?.error ? ` ${e.error}` : ''}: ${e?.detail ?? text}`);
+    const e = json as { error?: string; code?: unknown; detail?: string };
+    const answered = typeof e?.code === 'string' && /^HERALD_ERR_[A-Z0-9_]+$/.test(e.code) ? { answered: e.code } : 'HERALD_ERR_CLI_API_REFUSED';
+    throw new CliError(`Herald answered ${res.status}${e?.error ? ` ${e.error}` : ''}: ${e?.detail ?? text}`, 1, answered);
   }
   return { status: res.status, json };
 }

@@ -39,7 +39,9 @@ const program = new Command('herald')
   // Usage errors (unknown option, bad choice, missing argument) exit 2, like Herald's own.
   .exitOverride((err) => {
     process.exit(err.exitCode === 0 ? 0 : 2);
-  });
+  })
+  // Commander's own usage errors carry the code Herald's usage errors do.
+  .configureOutput({ outputError: (str, write) => write(`herald: HERALD_ERR_CLI_USAGE: ${str.replace(/^error: /, '')}`) });
 
 program
   .command('serve')
@@ -399,9 +401,13 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.exit(2);
   }
   if (err instanceof CliError) {
-    process.stderr.write(`herald: ${err.message}\n`);
+    process.stderr.write(`herald: ${err.code}: ${err.message}\n`);
     process.exit(err.exitCode);
   }
-  process.stderr.write(`herald: ${(err as Error).message}\n`);
+  // Other coded errors (StoreUnavailableError when a local command opens the store) print their code too.
+  const message = (err as Error | undefined)?.message ?? String(err);
+  const code = (err as { code?: unknown } | undefined)?.code;
+  const coded = typeof code === 'string' && code.startsWith('HERALD_ERR_') && !message.startsWith(code);
+  process.stderr.write(`herald: ${coded ? `${code}: ` : ''}${message}\n`);
   process.exit(1);
 });

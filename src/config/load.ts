@@ -6,6 +6,7 @@ import type { Schedule, Team, User } from '../core/oncall.js';
 import { validateSelector } from '../core/oncall.js';
 import type { Route } from '../core/routing.js';
 import type { InhibitRule, MaintenanceWindow, Silence } from '../core/silence.js';
+import type { ConfigErrorCode } from '../errors/catalogue.js';
 import { parseBytes, parseDuration } from '../lib/units.js';
 import { compileValidator, type ValidationIssue } from '../lib/validate.js';
 import { parseAllowList } from '../outbound/ip-policy.js';
@@ -74,13 +75,35 @@ export interface HeraldConfig {
   warnings: string[];
 }
 
+/**
+ * A refused config file. The message starts with its catalogue code, the way
+ * PluginError's does (`HERALD_ERR_CONFIG_INVALID: herald.yaml: invalid configuration: …`).
+ */
 export class ConfigError extends Error {
+  readonly code: ConfigErrorCode;
+
   constructor(
     readonly issues: ValidationIssue[],
     readonly file?: string,
+    code?: ConfigErrorCode,
   ) {
-    super(`${file ? `${file}: ` : ''}invalid configuration:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+    const c = code ?? ConfigError.classify(issues);
+    super(`${c}: ${file ? `${file}: ` : ''}invalid configuration:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+    this.code = c;
     this.name = 'ConfigError';
+  }
+
+  /**
+   * The code when the thrower gives none, from the paths every thrower uses:
+   * `(file)` for a file it cannot read, `(yaml)` or a YAML position for a
+   * parse error, and interpolate()'s unset-variable issues. Deriving it keeps
+   * the many `new ConfigError(issues, file)` call sites as they are.
+   */
+  static classify(issues: readonly ValidationIssue[]): ConfigErrorCode {
+    if (issues.length > 0 && issues.every((i) => i.path === '(file)')) return 'HERALD_ERR_CONFIG_FILE_UNREADABLE';
+    if (issues.some((i) => i.path === '(yaml)' || /^line \d+, column \d+$/.test(i.path))) return 'HERALD_ERR_CONFIG_YAML';
+    if (issues.length > 0 && issues.every((i) => /^environment variable \S+ is not set/.test(i.message))) return 'HERALD_ERR_CONFIG_ENV';
+    return 'HERALD_ERR_CONFIG_INVALID';
   }
 }
 

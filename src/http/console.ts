@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Clock } from '@herald/sdk';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Scope } from '../config/schema.js';
+import { apiErrorCode } from '../errors/catalogue.js';
 import { authenticate, type Principal } from './auth.js';
 import { sendError } from './errors.js';
 
@@ -244,7 +245,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleDeps> = async (app, deps) 
         return { mode: 'open', signed_in: true, principal: created.principal.name, scopes: created.principal.scopes, csrf: created.csrf };
       }
     }
-    if (!found) return reply.code(401).send({ error: 'unauthorized', detail: 'not signed in', mode: 'tokens' });
+    if (!found) return reply.code(401).send({ error: 'unauthorized', code: apiErrorCode('unauthorized'), detail: 'not signed in', mode: 'tokens' });
     found = found as NonNullable<typeof found>;
     return { mode: open ? 'open' : 'tokens', signed_in: true, principal: found.principal.name, scopes: found.principal.scopes, csrf: found.session.csrf };
   });

@@ -5,7 +5,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { StoreUnavailableError } from '../store/types.js';
 import { authenticate, OPEN_PRINCIPAL, type Principal } from './auth.js';
 import { ConsoleSessions, consoleRoutes } from './console.js';
-import { ApiError, sendError } from './errors.js';
+import { ApiError, type ApiSlug, sendApiError, sendError } from './errors.js';
 import { type AdminRouteDeps, adminRoutes } from './routes/admin.js';
 import { type CheckRouteDeps, checkRoutes } from './routes/checks.js';
 import { type ConsoleApiDeps, consoleApiRoutes } from './routes/console-api.js';
@@ -113,7 +113,7 @@ export function buildServer(deps: ServerDeps, groups: RouteGroups): FastifyInsta
     if (err instanceof ApiError) {
       if (err.headers) reply.headers(err.headers);
       if (isIngest(req)) deps.metrics.ingestRejected(err.code);
-      return sendError(reply, err.status, err.code, err.message, err.issues);
+      return sendApiError(reply, err);
     }
     if (
       err instanceof StoreUnavailableError ||
@@ -125,7 +125,7 @@ export function buildServer(deps: ServerDeps, groups: RouteGroups): FastifyInsta
       return sendError(reply, 503, 'store_unavailable', 'the store is unavailable; nothing was stored, retry later');
     }
     const e = err as { code?: string; statusCode?: number; message: string };
-    const mapped: Record<string, [number, string, string]> = {
+    const mapped: Record<string, [number, ApiSlug, string]> = {
       FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', `request body exceeds ${deps.bodyLimit} bytes`],
       FST_ERR_CTP_INVALID_MEDIA_TYPE: [
         415,

@@ -1,5 +1,6 @@
 import type { HeraldEvent } from '@herald/sdk';
 import type { Incident, IncidentSignal } from '../core/incidents.js';
+import type { ErrorCode } from '../errors/catalogue.js';
 
 /** `suppressed`: a notification a silence, maintenance window or inhibition muted — kept visible, never sent. */
 export type DeliveryState = 'pending' | 'running' | 'failed' | 'succeeded' | 'dead' | 'suppressed';
@@ -248,6 +249,9 @@ export type NewSilence = Omit<StoredSilence, 'expired_at'>;
 
 /** Raised when the store cannot be reached or written; callers answer 503. */
 export class StoreUnavailableError extends Error {
+  /** Its catalogue code; the API's 503 `store_unavailable` answer and the CLI print it. */
+  readonly code = 'HERALD_ERR_STORE_UNAVAILABLE' satisfies ErrorCode;
+
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StoreUnavailableError';

@@ -13,6 +13,7 @@ export * from './messages.js';
 export type * from './net.js';
 export * from './pacer.js';
 export * from './receiver.js';
+export * from './rejection-codes.js';
 export * from './schema.js';
 export * from './severity.js';
 export * from './signatures.js';

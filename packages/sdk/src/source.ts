@@ -4,12 +4,15 @@ import type { HttpClient } from './http.js';
 import { parseUntrustedJson } from './json.js';
 import type { TcpClient } from './net.js';
 import type { Clock, Logger, ReceiverState } from './receiver.js';
+import { type SourceRejectionCode, sourceRejectionCode } from './rejection-codes.js';
 import type { TemplateEngine } from './template.js';
 
 /**
  * Input a source refuses. Nothing is stored; HTTP sources answer `status` with
- * `{error: code, detail: message}`, listener sources map it to their protocol
- * (an SMTP 5xx, a broker nack).
+ * `{error: code, code: heraldCode, detail: message}`, listener sources map it
+ * to their protocol (an SMTP 5xx, a broker nack). `code` is the short slug
+ * (`invalid_signature`); prefer one of SOURCE_REJECTIONS' slugs, so the
+ * answer carries a specific stable code.
  */
 export class SourceRejection extends Error {
   constructor(
@@ -19,6 +22,11 @@ export class SourceRejection extends Error {
   ) {
     super(message);
     this.name = 'SourceRejection';
+  }
+
+  /** The catalogue's stable code for `code` (HERALD_ERR_SOURCE_REJECTED for a slug it does not know). */
+  get heraldCode(): SourceRejectionCode {
+    return sourceRejectionCode(this.code);
   }
 }
 

@@ -292,7 +292,7 @@ export const consoleApiRoutes: FastifyPluginAsync<ConsoleApiDeps> = async (app, 
       try {
         inputs = endpoint.map(body.payload, deps.clock.now());
       } catch (err) {
-        if (err instanceof SourceRejection) throw new ApiError(err.status, err.code, err.message);
+        if (err instanceof SourceRejection) throw ApiError.fromSource(err.status, err.code, err.message);
         throw err;
       }
     } else {
@@ -305,7 +305,7 @@ export const consoleApiRoutes: FastifyPluginAsync<ConsoleApiDeps> = async (app, 
         inputs = Array.isArray(result) ? result : result.events;
       } catch (err) {
         const e = err as { status?: number; code?: string; message: string };
-        throw new ApiError(400, e.code ?? 'invalid_payload', `source "${body.source}" refused the payload: ${e.message}`);
+        throw ApiError.fromSource(400, e.code ?? 'invalid_payload', `source "${body.source}" refused the payload: ${e.message}`);
       }
     }
     const now = deps.clock.now();

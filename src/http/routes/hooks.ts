@@ -45,7 +45,7 @@ export const hookRoutes: FastifyPluginAsync<HookRouteDeps> = async (scope, deps)
     const limit = source.maxBodyBytes ?? deps.bodyLimit;
     const refuse = (status: number, code: string, detail: string) => {
       deps.metrics.sourceRejected(name, code);
-      return new ApiError(status, code, detail);
+      return ApiError.fromSource(status, code, detail);
     };
     if (Number(req.headers['content-length'] ?? 0) > limit) {
       reply.header('connection', 'close');

@@ -28,9 +28,9 @@ export const sourceEndpointRoutes: FastifyPluginAsync<SourceEndpointRouteDeps> =
       const current = deps.endpoints().find((e) => e.path === endpoint.path);
       if (!current) throw new ApiError(404, 'not_found', `no route POST ${endpoint.path}`);
       if (req.body === undefined || req.body === null) {
-        throw new ApiError(req.headers['content-type'] ? 400 : 415, current.invalidCode, current.expects);
+        throw ApiError.fromSource(req.headers['content-type'] ? 400 : 415, current.invalidCode, current.expects);
       }
-      const refused = (err: unknown) => (err instanceof SourceRejection ? new ApiError(err.status, err.code, err.message) : err);
+      const refused = (err: unknown) => (err instanceof SourceRejection ? ApiError.fromSource(err.status, err.code, err.message) : err);
       let events: EventInput[];
       try {
         events = current.map(req.body, deps.clock.now());
