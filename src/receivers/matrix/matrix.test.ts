@@ -4,6 +4,7 @@ import { DeliveryError, type HeraldEvent, type Notification, systemClock } from 
 import { loopbackHttpClient, loopbackTcpClient, memoryState, receiverConformance } from '@herald/sdk/testing';
 import { startFakeMatrix } from '../../../test/fakes/matrix.js';
 import { deliveries, eventually, startHerald, tempDir } from '../../../test/helpers/harness.js';
+import { filledConfig } from '../../../test/helpers/receiver-config.js';
 import { createTemplateEngine } from '../../templates/liquid-engine.js';
 import matrix from './index.js';
 
@@ -13,7 +14,8 @@ const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => sile
 receiverConformance(matrix, {
   templates,
   okBody: '{"event_id":"$YUwRidLecu:example.com"}',
-  config: (base) => ({ homeserver: base, access_token: 'syt_conformance_SecretToken_0123', room_id: '!room:example.org', max_per_second: 50 }),
+  config: (base) =>
+    filledConfig(matrix, { homeserver: base, access_token: 'syt_conformance_SecretToken_0123', room_id: '!room:example.org', max_per_second: 50 }),
   secrets: ['syt_conformance_SecretToken_0123'],
   invalidConfigs: [
     {},
@@ -142,10 +144,12 @@ routes: [{receivers: [chat], users: [alice, bob, carol]}]
   it('keeps messages and their edits under the 65,536-byte event limit', async (t) => {
     const fake = await startFakeMatrix();
     t.after(() => fake.close());
-    const instance = matrix.create(
-      { homeserver: fake.url, access_token: fake.token, room_id: fake.roomId, max_per_second: 50 },
-      { name: 'm', log: silent, templates, clock: systemClock },
-    );
+    const instance = matrix.create(filledConfig(matrix, { homeserver: fake.url, access_token: fake.token, room_id: fake.roomId, max_per_second: 50 }), {
+      name: 'm',
+      log: silent,
+      templates,
+      clock: systemClock,
+    });
     const state = memoryState();
     // Emoji are 4 bytes in 2 UTF-16 units and '<' becomes '&lt;' in HTML: uncut, this is several times the limit.
     const labels = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`label${i}`, '😀'.repeat(250)]));
@@ -185,10 +189,12 @@ routes: [{receivers: [chat], users: [alice, bob, carol]}]
     const send = (config: Partial<Parameters<typeof matrix.create>[0]>) => {
       const n: Notification = { id: `d${Math.random()}`, receiver: 'm', people: [], event };
       return matrix
-        .create(
-          { homeserver: fake.url, access_token: fake.token, room_id: fake.roomId, max_per_second: 50, ...config },
-          { name: 'm', log: silent, templates, clock: systemClock },
-        )
+        .create(filledConfig(matrix, { homeserver: fake.url, access_token: fake.token, room_id: fake.roomId, max_per_second: 50, ...config }), {
+          name: 'm',
+          log: silent,
+          templates,
+          clock: systemClock,
+        })
         .send(n, {
           http: loopbackHttpClient(),
           net: loopbackTcpClient(),
