@@ -3,7 +3,6 @@ import {
   createPacer,
   DeliveryError,
   defineReceiver,
-  type EffectiveSeverity,
   effectiveSeverity,
   HttpUrl,
   rateLimited,
