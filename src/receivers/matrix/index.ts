@@ -157,6 +157,7 @@ export default defineReceiver({
   version: '1.0.0',
   displayName: 'Matrix',
   docsUrl: 'https://spec.matrix.org/v1.18/client-server-api/#put_matrixclientv3roomsroomidsendeventtypetxnid',
+  contact: { field: 'matrix', pattern: USER_ID, description: 'a Matrix user ID (@localpart:server)', example: '@alice:example.org' },
   config: Type.Object(
     {
       homeserver: HttpUrl({ description: 'homeserver base URL (https://matrix.example.org), as in the bot’s `m.homeserver` well-known' }),

@@ -158,6 +158,8 @@ export default defineReceiver({
   version: '1.0.0',
   displayName: 'Rocket.Chat',
   docsUrl: 'https://docs.rocket.chat/docs/integrations',
+  // USERNAME, with the leading @ that mentionedUsers strips allowed.
+  contact: { field: 'rocketchat', pattern: /^@?[\p{L}\p{N}._-]+$/u, description: 'a Rocket.Chat username', example: 'alice.b' },
   config: Type.Object(
     {
       url: HttpUrl({ secret: true, description: 'incoming webhook URL (https://chat.example.com/hooks/{id}/{token}); the token is the credential' }),

@@ -153,6 +153,7 @@ export default defineReceiver({
   version: '1.0.0',
   displayName: 'Webex',
   docsUrl: 'https://developer.webex.com/docs/api/v1/messages/create-a-message',
+  contact: { field: 'webex', pattern: EMAIL, description: 'the email address of a Webex account', example: 'alice@example.com' },
   config: Type.Object(
     {
       token: Secret({ description: 'bot access token (developer.webex.com → My Webex Apps → bot), sent as Bearer' }),
