@@ -3,17 +3,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HeraldEvent } from '@herald/sdk';
+import { filledConfig } from '../../test/helpers/receiver-config.js';
 import { alertTypeFor } from './datadog/index.js';
 import { colourFor as discordColour } from './discord/message.js';
 import { colourFor as mattermostColour } from './mattermost/message.js';
 import { colourFor as teamsColour } from './msteams/message.js';
 import { priorityFor as opsgeniePriority } from './opsgenie/index.js';
 import { triggerSeverity } from './pagerduty/index.js';
-import { priorityFor as pushoverPriority } from './pushover/index.js';
+import pushover, { priorityFor as pushoverPriority } from './pushover/index.js';
 import { colourFor as slackColour } from './slack/message.js';
 import { buildText } from './telegram/index.js';
 
 const event = (e: Partial<HeraldEvent>): HeraldEvent => ({ id: '01J', title: 'x', status: 'info', labels: {}, received_at: '2026-12-04T12:00:00.000Z', ...e });
+
+// Pushover's priorities are config with schema defaults: the mapping is checked with those.
+const pushoverPriorities = filledConfig(pushover, { token: 't', user: 'u' }).priorities;
 
 const mappings: [string, (e: HeraldEvent) => unknown][] = [
   ['datadog alert_type', alertTypeFor],
@@ -22,7 +26,7 @@ const mappings: [string, (e: HeraldEvent) => unknown][] = [
   ['msteams colour', teamsColour],
   ['opsgenie priority', opsgeniePriority],
   ['pagerduty payload.severity', triggerSeverity],
-  ['pushover priority', (e) => pushoverPriority(e)],
+  ['pushover priority', (e) => pushoverPriority(e, pushoverPriorities)],
   ['slack colour', slackColour],
   ['telegram icon', (e) => [...buildText(e, 't', '')][0]],
 ];

@@ -77,24 +77,22 @@ export default defineReceiver({
   config: Type.Object(
     {
       api_key: Secret({ description: 'Datadog API key, sent as `DD-API-KEY`' }),
-      site: Type.Optional(Type.Enum(Object.keys(DATADOG_SITES), { default: 'US1', description: "your organisation's Datadog site" })),
+      site: Type.Enum(Object.keys(DATADOG_SITES), { default: 'US1', description: "your organisation's Datadog site" }),
       url: Type.Optional(HttpUrl({ description: 'API base URL overriding `site` (proxies, tests)' })),
       title_template: Type.Optional(Type.String({ description: 'LiquidJS template for the event title (cut to 100 characters)' })),
       text_template: Type.Optional(Type.String({ description: 'LiquidJS template for the event text (cut to 4,000 characters)' })),
-      markdown: Type.Optional(
-        Type.Boolean({ default: false, description: "wrap the text in Datadog's `%%%` Markdown block; event values are then Markdown-escaped" }),
-      ),
-      priority: Type.Optional(Type.Enum(['normal', 'low'], { default: 'normal', description: 'event priority' })),
+      markdown: Type.Boolean({ default: false, description: "wrap the text in Datadog's `%%%` Markdown block; event values are then Markdown-escaped" }),
+      priority: Type.Enum(['normal', 'low'], { default: 'normal', description: 'event priority' }),
       host: Type.Optional(Type.String({ description: 'host to attach the event to (default: the `host` label)' })),
       tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { description: 'tags added to every event' })),
     },
     { additionalProperties: false },
   ),
   create(config, { templates }) {
-    const markdown = config.markdown ?? false;
+    const markdown = config.markdown;
     const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'none' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: markdown ? 'markdown' : 'none' });
-    const base = (config.url ?? DATADOG_SITES[(config.site ?? 'US1') as keyof typeof DATADOG_SITES]).replace(/\/$/, '');
+    const base = (config.url ?? DATADOG_SITES[config.site as keyof typeof DATADOG_SITES]).replace(/\/$/, '');
     return {
       async send(notification, ctx) {
         const { event } = notification;
@@ -106,7 +104,7 @@ export default defineReceiver({
           title: truncateWithMarker(title.render(vars) || event.title, DATADOG_LIMITS.title),
           text: body,
           alert_type: alertTypeFor(event),
-          priority: config.priority ?? 'normal',
+          priority: config.priority,
           tags: tagsFor(event, config.tags ?? []),
           source_type_name: 'herald',
           date_happened: Math.floor(Date.parse(event.occurred_at ?? event.received_at) / 1000),

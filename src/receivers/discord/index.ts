@@ -82,12 +82,16 @@ export default defineReceiver({
       text_template: Type.Optional(
         Type.String({ description: 'LiquidJS template for the embed description (cut to 4,096 characters); values are Markdown-escaped' }),
       ),
-      max_per_second: Type.Optional(
-        Type.Number({ exclusiveMinimum: 0, maximum: 50, default: 2, description: "pacing of this receiver's sends; Discord's rate-limit headers still apply" }),
-      ),
-      update_on_resolve: Type.Optional(
-        Type.Boolean({ default: true, description: 'a resolve edits the message its incident last posted (green, resolved) instead of posting a new one' }),
-      ),
+      max_per_second: Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 50,
+        default: 2,
+        description: "pacing of this receiver's sends; Discord's rate-limit headers still apply",
+      }),
+      update_on_resolve: Type.Boolean({
+        default: true,
+        description: 'a resolve edits the message its incident last posted (green, resolved) instead of posting a new one',
+      }),
     },
     { additionalProperties: false },
   ),
@@ -99,7 +103,7 @@ export default defineReceiver({
   create(config, { templates, clock }) {
     const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'markdown' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'markdown' });
-    const pacer = createPacer(config.max_per_second ?? 2, clock);
+    const pacer = createPacer(config.max_per_second, clock);
     const target = new URL(config.url);
     // wait=true: Discord answers 200 only once the message is saved, or an error if it was not.
     target.searchParams.set('wait', 'true');

@@ -32,13 +32,11 @@ export default defineReceiver({
   config: Type.Object(
     {
       host: Type.String({ minLength: 1, description: 'SMTP relay host name or IP address' }),
-      port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 587, description: 'SMTP port' })),
-      tls: Type.Optional(
-        Type.Enum(['starttls', 'implicit', 'none'], {
-          default: 'starttls',
-          description: 'starttls: upgrade required (587); implicit: TLS from the start (465); none: plain, local relays only, refused with a password',
-        }),
-      ),
+      port: Type.Integer({ minimum: 1, maximum: 65535, default: 587, description: 'SMTP port' }),
+      tls: Type.Enum(['starttls', 'implicit', 'none'], {
+        default: 'starttls',
+        description: 'starttls: upgrade required (587); implicit: TLS from the start (465); none: plain, local relays only, refused with a password',
+      }),
       tls_ca: Type.Optional(Type.String({ minLength: 1, description: 'extra trusted CA certificate (PEM; default: system CAs)' })),
       username: Type.Optional(Type.String({ minLength: 1, description: 'SMTP AUTH user name; goes together with `password`' })),
       password: Type.Optional(Secret({ description: 'SMTP AUTH password; goes together with `username`' })),
@@ -60,7 +58,7 @@ export default defineReceiver({
   validate(config) {
     if ((config.username === undefined) !== (config.password === undefined))
       return [{ path: config.username ? 'password' : 'username', message: 'username and password go together' }];
-    if (config.password !== undefined && (config.tls ?? 'starttls') === 'none')
+    if (config.password !== undefined && config.tls === 'none')
       return [{ path: 'tls', message: 'refusing to send a password without TLS; use starttls or implicit' }];
     return [];
   },
@@ -68,8 +66,8 @@ export default defineReceiver({
     const subject = templates.compile(config.subject_template ?? STATUS_TITLE_TEMPLATE, { name: 'subject_template', escape: 'none' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'none' });
     const html = templates.compile(config.html_template ?? DEFAULT_HTML, { name: 'html_template', escape: 'html' });
-    const tls = config.tls ?? 'starttls';
-    const port = config.port ?? 587;
+    const tls = config.tls;
+    const port = config.port;
     const timeoutMs = config.timeout ? parseDuration(config.timeout) : undefined;
     return {
       async send(notification, ctx) {

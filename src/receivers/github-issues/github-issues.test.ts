@@ -4,6 +4,7 @@ import { incidentTag } from '@herald/sdk';
 import { receiverConformance } from '@herald/sdk/testing';
 import { type FakeGithub, startFakeGithub } from '../../../test/fakes/github-issues.js';
 import { deliveries, eventually, FakeClock, startHerald, type TestHerald, tempDir } from '../../../test/helpers/harness.js';
+import { filledConfig } from '../../../test/helpers/receiver-config.js';
 import { createTemplateEngine } from '../../templates/liquid-engine.js';
 import githubIssues from './index.js';
 
@@ -12,7 +13,7 @@ type T = Parameters<typeof startHerald>[0];
 
 receiverConformance(githubIssues, {
   templates: createTemplateEngine(),
-  config: (base) => ({ repository: 'acme/ops', token: 'ghp_conformanceSecret0123456789', api_url: base }),
+  config: (base) => filledConfig(githubIssues, { repository: 'acme/ops', token: 'ghp_conformanceSecret0123456789', api_url: base }),
   secrets: ['ghp_conformanceSecret0123456789'],
   // The look-up answers a list, the create an issue: the list is asked for with GET.
   okBody: ({ method }) => (method === 'GET' ? '[]' : JSON.stringify({ number: 1 })),

@@ -77,7 +77,7 @@ export default defineReceiver({
     {
       repository: Type.String({ pattern: '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$', description: '`owner/name` of the repository the issues are opened in' }),
       token: Secret({ description: 'fine-grained or classic token with Issues read/write on the repository, sent as `Authorization: Bearer`' }),
-      api_url: Type.Optional(HttpUrl({ default: 'https://api.github.com', description: 'REST API base URL (GitHub Enterprise Server: https://HOST/api/v3)' })),
+      api_url: HttpUrl({ default: 'https://api.github.com', description: 'REST API base URL (GitHub Enterprise Server: https://HOST/api/v3)' }),
       labels: Type.Optional(
         Type.Array(Type.String({ minLength: 1, maxLength: 50 }), {
           maxItems: 20,
@@ -85,7 +85,7 @@ export default defineReceiver({
         }),
       ),
       assignees: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 39 }), { maxItems: 10, description: 'GitHub logins assigned to new issues' })),
-      comment_on_repeat: Type.Optional(Type.Boolean({ default: true, description: 'comment on the issue on each repeat notification' })),
+      comment_on_repeat: Type.Boolean({ default: true, description: 'comment on the issue on each repeat notification' }),
       title_template: Type.Optional(Type.String({ description: 'LiquidJS template for the issue title (one line, cut to 256 characters)' })),
       body_template: Type.Optional(Type.String({ description: 'LiquidJS template for the issue body (Markdown; event values are escaped)' })),
     },
@@ -96,7 +96,7 @@ export default defineReceiver({
     // Event strings are untrusted: escaped for Markdown so they cannot mention people, link or format.
     const body = templates.compile(config.body_template ?? DEFAULT_BODY, { name: 'body_template', escape: 'markdown' });
     const linkTitle = templates.compile('{{ t }}', { name: 'link title', escape: 'markdown' });
-    const repo = `${(config.api_url ?? 'https://api.github.com').replace(/\/$/, '')}/repos/${config.repository}`;
+    const repo = `${config.api_url.replace(/\/$/, '')}/repos/${config.repository}`;
 
     async function call(ctx: SendContext, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown): Promise<HttpResponse> {
       const res = await ctx.http.request({

@@ -4,6 +4,7 @@ import { DeliveryError, type HeraldEvent, type Notification, systemClock } from 
 import { loopbackHttpClient, loopbackTcpClient, memoryState, receiverConformance } from '@herald/sdk/testing';
 import { startFakeGoogleChat } from '../../../test/fakes/googlechat.js';
 import { deliveries, eventually, startHerald } from '../../../test/helpers/harness.js';
+import { filledConfig } from '../../../test/helpers/receiver-config.js';
 import { createTemplateEngine } from '../../templates/liquid-engine.js';
 import googlechat from './index.js';
 
@@ -13,7 +14,8 @@ const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => sile
 receiverConformance(googlechat, {
   templates,
   okBody: '{"name":"spaces/AAAA/messages/m1","thread":{"name":"spaces/AAAA/threads/t1"}}',
-  config: (base) => ({ url: `${base}/v1/spaces/AAAA/messages?key=gcConformanceKey01&token=gcConformanceSecretToken02`, max_per_second: 10 }),
+  config: (base) =>
+    filledConfig(googlechat, { url: `${base}/v1/spaces/AAAA/messages?key=gcConformanceKey01&token=gcConformanceSecretToken02`, max_per_second: 10 }),
   secrets: ['gcConformanceKey01', 'gcConformanceSecretToken02'],
   invalidConfigs: [
     {},
@@ -93,23 +95,30 @@ routes: [{receivers: [gc]}]
     const fake = await startFakeGoogleChat();
     t.after(() => fake.close());
     const send = (config: Partial<Parameters<typeof googlechat.create>[0]>, e: Partial<HeraldEvent>) =>
-      googlechat.create({ url: `${fake.url}${fake.hookPath}`, max_per_second: 10, ...config }, { name: 'gc', log: silent, templates, clock: systemClock }).send(
-        {
-          id: 'd1',
-          receiver: 'gc',
-          people: [],
-          event: { id: 'e1', title: 'x', status: 'firing', labels: {}, received_at: '2026-01-01T00:00:00Z', ...e },
-        } satisfies Notification,
-        {
-          http: loopbackHttpClient(),
-          net: loopbackTcpClient(),
-          state: memoryState(),
+      googlechat
+        .create(filledConfig(googlechat, { url: `${fake.url}${fake.hookPath}`, max_per_second: 10, ...config }), {
+          name: 'gc',
           log: silent,
+          templates,
           clock: systemClock,
-          attempt: 1,
-          signal: new AbortController().signal,
-        },
-      );
+        })
+        .send(
+          {
+            id: 'd1',
+            receiver: 'gc',
+            people: [],
+            event: { id: 'e1', title: 'x', status: 'firing', labels: {}, received_at: '2026-01-01T00:00:00Z', ...e },
+          } satisfies Notification,
+          {
+            http: loopbackHttpClient(),
+            net: loopbackTcpClient(),
+            state: memoryState(),
+            log: silent,
+            clock: systemClock,
+            attempt: 1,
+            signal: new AbortController().signal,
+          },
+        );
     // 12,000 characters of 4-byte emoji are 24,000 bytes, and 30 labels of 500 add 15,000: over the limit unless cut further.
     await send({}, { text: '😀<'.repeat(6000), labels: Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`l${i}`, 'v'.repeat(500)])) });
     assert.equal(fake.rejected.length, 0, JSON.stringify(fake.rejected));
@@ -128,7 +137,7 @@ routes: [{receivers: [gc]}]
     t.after(() => fake.close());
     const send = (url: string) =>
       googlechat
-        .create({ url, max_per_second: 10 }, { name: 'gc', log: silent, templates, clock: systemClock })
+        .create(filledConfig(googlechat, { url, max_per_second: 10 }), { name: 'gc', log: silent, templates, clock: systemClock })
         .send(
           {
             id: 'd1',

@@ -117,14 +117,17 @@ export default defineReceiver({
         secret: true,
         description: 'incoming webhook URL (https://chat.googleapis.com/v1/spaces/…/messages?key=…&token=…); the key and token are the credential',
       }),
-      threads: Type.Optional(Type.Boolean({ default: true, description: 'one thread per event key (incident); off: every notification starts a thread' })),
+      threads: Type.Boolean({ default: true, description: 'one thread per event key (incident); off: every notification starts a thread' }),
       title_template: Type.Optional(Type.String({ description: 'LiquidJS template for the card header (plain text)' })),
       text_template: Type.Optional(
         Type.String({ description: 'LiquidJS template for the card text; values are HTML-escaped, the template may use Chat’s HTML tags' }),
       ),
-      max_per_second: Type.Optional(
-        Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 1, description: "pacing of this receiver's sends (Chat's per-space write quota)" }),
-      ),
+      max_per_second: Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 10,
+        default: 1,
+        description: "pacing of this receiver's sends (Chat's per-space write quota)",
+      }),
     },
     { additionalProperties: false },
   ),
@@ -141,7 +144,7 @@ export default defineReceiver({
   create(config, { templates, clock }) {
     const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'none' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'html' });
-    const pacer = createPacer(config.max_per_second ?? 1, clock);
+    const pacer = createPacer(config.max_per_second, clock);
     const secrets = (() => {
       const u = new URL(config.url);
       return [u.searchParams.get('key'), u.searchParams.get('token'), encodeURIComponent(u.searchParams.get('token') ?? '')].filter((s): s is string => !!s);
@@ -161,7 +164,7 @@ export default defineReceiver({
           message = buildMessage(event, cardId, renderedTitle, renderedText, budget);
         }
         const url = new URL(config.url);
-        if (event.key && (config.threads ?? true)) {
+        if (event.key && config.threads) {
           message.thread = { threadKey: event.key };
           url.searchParams.set('messageReplyOption', 'REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD');
         }

@@ -4,6 +4,7 @@ import { DeliveryError, type HeraldEvent, type Notification, systemClock } from 
 import { loopbackHttpClient, loopbackTcpClient, memoryState, receiverConformance } from '@herald/sdk/testing';
 import { startFakeGotify } from '../../../test/fakes/gotify.js';
 import { deliveries, eventually, startHerald } from '../../../test/helpers/harness.js';
+import { filledConfig, type Written } from '../../../test/helpers/receiver-config.js';
 import { createTemplateEngine } from '../../templates/liquid-engine.js';
 import gotify from './index.js';
 
@@ -13,7 +14,7 @@ const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => sile
 receiverConformance(gotify, {
   templates,
   okBody: '{"id":1,"appid":1,"message":"x","title":"t","priority":10,"date":"2026-01-01T00:00:00Z"}',
-  config: (base) => ({ url: base, token: 'AgotifySecretToken01', max_per_second: 100 }),
+  config: (base) => filledConfig(gotify, { url: base, token: 'AgotifySecretToken01', max_per_second: 100 }),
   secrets: ['AgotifySecretToken01'],
   invalidConfigs: [
     {},
@@ -33,9 +34,9 @@ const event = (e: Partial<HeraldEvent>): HeraldEvent => ({
   received_at: '2026-01-01T00:00:00Z',
   ...e,
 });
-const send = (config: Parameters<typeof gotify.create>[0], e: Partial<HeraldEvent>) => {
+const send = (config: Written<Parameters<typeof gotify.create>[0]>, e: Partial<HeraldEvent>) => {
   const n: Notification = { id: 'd1', receiver: 'g', people: [], event: event(e) };
-  return gotify.create(config, { name: 'g', log: silent, templates, clock: systemClock }).send(n, {
+  return gotify.create(filledConfig(gotify, config), { name: 'g', log: silent, templates, clock: systemClock }).send(n, {
     http: loopbackHttpClient(),
     net: loopbackTcpClient(),
     state: memoryState(),

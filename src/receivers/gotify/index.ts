@@ -3,7 +3,6 @@ import {
   createPacer,
   DeliveryError,
   defineReceiver,
-  type EffectiveSeverity,
   effectiveSeverity,
   HttpUrl,
   rateLimited,
@@ -16,9 +15,7 @@ import {
 const DEFAULT_MESSAGE = '{{ event.text | default: event.title }}';
 
 /** Gotify priorities run 0–10; the Android app notifies silently up to 3, with sound from 4, and pops up from 8. */
-const DEFAULT_PRIORITIES: Record<EffectiveSeverity, number> = { critical: 10, error: 8, warning: 5, info: 3, ok: 2 };
-
-const priority = (description: string) => Type.Optional(Type.Integer({ minimum: 0, maximum: 10, description }));
+const priority = (value: number, description: string) => Type.Integer({ minimum: 0, maximum: 10, default: value, description });
 
 /** Gotify errors are `{"error": "Unauthorized", "errorCode": 401, "errorDescription": "…"}`. */
 function describeError(body: string): string | undefined {
@@ -48,24 +45,20 @@ export default defineReceiver({
     {
       url: HttpUrl({ description: 'Gotify server base URL (https://gotify.example.com); Herald posts to `{url}/message`' }),
       token: Secret({ description: 'application token (Apps → create application), sent as `X-Gotify-Key`' }),
-      markdown: Type.Optional(
-        Type.Boolean({ default: false, description: 'render the message as Markdown (`client::display`); event values are then Markdown-escaped' }),
-      ),
-      priorities: Type.Optional(
-        Type.Object(
-          {
-            critical: priority('priority of critical events (default 10)'),
-            error: priority('priority of error events and firing events without severity (default 8)'),
-            warning: priority('priority of warning events (default 5)'),
-            info: priority('priority of info events (default 3)'),
-            ok: priority('priority of resolved events (default 2)'),
-          },
-          { additionalProperties: false, description: 'Gotify priority (0–10) by effective severity' },
-        ),
+      markdown: Type.Boolean({ default: false, description: 'render the message as Markdown (`client::display`); event values are then Markdown-escaped' }),
+      priorities: Type.Object(
+        {
+          critical: priority(10, 'priority of critical events'),
+          error: priority(8, 'priority of error events and firing events without severity'),
+          warning: priority(5, 'priority of warning events'),
+          info: priority(3, 'priority of info events'),
+          ok: priority(2, 'priority of resolved events'),
+        },
+        { additionalProperties: false, default: {}, description: 'Gotify priority (0–10) by effective severity' },
       ),
       title_template: Type.Optional(Type.String({ description: 'LiquidJS template for the title' })),
       message_template: Type.Optional(Type.String({ description: 'LiquidJS template for the message; values are Markdown-escaped when `markdown` is on' })),
-      max_per_second: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 10, description: "pacing of this receiver's sends" })),
+      max_per_second: Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 10, description: "pacing of this receiver's sends" }),
     },
     { additionalProperties: false },
   ),
@@ -73,8 +66,7 @@ export default defineReceiver({
     const messageEscape = config.markdown ? 'markdown' : 'none';
     const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'none' });
     const message = templates.compile(config.message_template ?? DEFAULT_MESSAGE, { name: 'message_template', escape: messageEscape });
-    const priorities = { ...DEFAULT_PRIORITIES, ...config.priorities };
-    const pacer = createPacer(config.max_per_second ?? 10, clock);
+    const pacer = createPacer(config.max_per_second, clock);
     const url = `${config.url.replace(/\/+$/, '')}/message`;
     const redact = (s: string) => s.split(config.token).join('[redacted]');
     return {
@@ -87,7 +79,7 @@ export default defineReceiver({
           title: title.render(vars),
           // Gotify refuses an empty message ("Field 'message' is required").
           message: message.render(vars) || event.title,
-          priority: priorities[effectiveSeverity(event)],
+          priority: config.priorities[effectiveSeverity(event)],
           extras,
         };
         return pacer.run(async () => {

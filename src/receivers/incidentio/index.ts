@@ -61,7 +61,7 @@ export default defineReceiver({
         description: 'ID of the HTTP alert source (26 characters, e.g. 01GW2G3V0S59R238FAHPDS1R66); the last part of its URL',
       }),
       token: Secret({ description: "the alert source's token, sent as `Authorization: Bearer <token>`" }),
-      url: Type.Optional(HttpUrl({ description: 'API base URL (tests, proxies); `/v2/alert_events/http/<id>` is appended', default: DEFAULT_URL })),
+      url: HttpUrl({ description: 'API base URL (tests, proxies); `/v2/alert_events/http/<id>` is appended', default: DEFAULT_URL }),
       title_template: Type.Optional(Type.String({ description: 'LiquidJS template for `title` (default: the event title)' })),
       description_template: Type.Optional(Type.String({ description: 'LiquidJS template for `description` (markdown; default: text, links, times seen)' })),
       metadata: Type.Optional(
@@ -70,7 +70,7 @@ export default defineReceiver({
           description: 'extra `metadata` fields on every alert, e.g. `team: payments`, for the alert source to route on',
         }),
       ),
-      max_per_second: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 20, default: 10, description: "pacing of this receiver's requests" })),
+      max_per_second: Type.Number({ exclusiveMinimum: 0, maximum: 20, default: 10, description: "pacing of this receiver's requests" }),
     },
     { additionalProperties: false },
   ),
@@ -78,10 +78,10 @@ export default defineReceiver({
     const title = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'none' });
     // Passed as written: incident.io renders markdown, and senders' text often is markdown already (GitHub, Grafana).
     const description = templates.compile(config.description_template ?? DEFAULT_DESCRIPTION, { name: 'description_template', escape: 'none' });
-    const endpoint = `${(config.url ?? DEFAULT_URL).replace(/\/$/, '')}/v2/alert_events/http/${config.alert_source_config_id}`;
+    const endpoint = `${config.url.replace(/\/$/, '')}/v2/alert_events/http/${config.alert_source_config_id}`;
     const headers = { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${config.token}` };
     const redact = (s: string) => s.split(config.token).join('[redacted]');
-    const pacer = createPacer(config.max_per_second ?? 10, clock);
+    const pacer = createPacer(config.max_per_second, clock);
     return {
       async send(notification, ctx) {
         const { event } = notification;

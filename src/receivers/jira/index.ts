@@ -59,18 +59,16 @@ export default defineReceiver({
     {
       url: HttpUrl({ description: 'site URL, e.g. https://your-team.atlassian.net (Cloud) or your Data Center base URL' }),
       project: Type.String({ pattern: '^[A-Z][A-Z0-9_]{0,254}$', description: 'project key the issues are created in, e.g. `OPS`' }),
-      issue_type: Type.Optional(Type.String({ minLength: 1, default: 'Task', description: 'issue type name' })),
+      issue_type: Type.String({ minLength: 1, default: 'Task', description: 'issue type name' }),
       email: Type.Optional(Type.String({ minLength: 3, description: 'Atlassian account e-mail for basic auth with `api_token` (Cloud)' })),
       api_token: Type.Optional(Secret({ description: 'API token of that account (Cloud); sent as basic auth with `email`' })),
       token: Type.Optional(
         Secret({ description: 'personal access token (Data Center / Server), sent as `Authorization: Bearer`; instead of email + api_token' }),
       ),
-      api_version: Type.Optional(
-        Type.Enum(['3', '2'], {
-          default: '3',
-          description: '`3`: Cloud, descriptions and comments in Atlassian Document Format; `2`: Data Center / Server, plain text',
-        }),
-      ),
+      api_version: Type.Enum(['3', '2'], {
+        default: '3',
+        description: '`3`: Cloud, descriptions and comments in Atlassian Document Format; `2`: Data Center / Server, plain text',
+      }),
       labels: Type.Optional(
         Type.Array(Type.String({ pattern: '^\\S{1,255}$' }), {
           maxItems: 20,
@@ -97,7 +95,7 @@ export default defineReceiver({
           description: 'name of the transition applied on resolve (e.g. `Done`); default: the first transition into a status of the Done category',
         }),
       ),
-      comment_on_repeat: Type.Optional(Type.Boolean({ default: true, description: 'add a comment to the issue on each repeat notification' })),
+      comment_on_repeat: Type.Boolean({ default: true, description: 'add a comment to the issue on each repeat notification' }),
       summary_template: Type.Optional(Type.String({ description: 'LiquidJS template for the summary (cut to 255 characters)' })),
       description_template: Type.Optional(Type.String({ description: 'LiquidJS template for the description (plain text, cut to 32,000 characters)' })),
     },
@@ -113,7 +111,7 @@ export default defineReceiver({
   create(config, { templates }) {
     const summary = templates.compile(config.summary_template ?? DEFAULT_SUMMARY, { name: 'summary_template', escape: 'none' });
     const description = templates.compile(config.description_template ?? DEFAULT_DESCRIPTION, { name: 'description_template', escape: 'none' });
-    const version = config.api_version ?? '3';
+    const version = config.api_version;
     const base = `${config.url.replace(/\/$/, '')}/rest/api/${version}`;
     const authorization = config.token ? `Bearer ${config.token}` : `Basic ${Buffer.from(`${config.email}:${config.api_token}`).toString('base64')}`;
     const secrets = [config.token, config.api_token, authorization].filter((s): s is string => Boolean(s));
@@ -156,7 +154,7 @@ export default defineReceiver({
       const vars = templateVars(n);
       const fields: Record<string, unknown> = {
         project: { key: config.project },
-        issuetype: { name: config.issue_type ?? 'Task' },
+        issuetype: { name: config.issue_type },
         summary: cut(summary.render(vars).replace(/\s+/g, ' ').trim() || n.event.title, SUMMARY_MAX),
         description: text(description.render(vars).trim() || n.event.title),
         labels: [...new Set([...(config.labels ?? []), label])],

@@ -4,6 +4,7 @@ import { incidentTag } from '@herald/sdk';
 import { receiverConformance } from '@herald/sdk/testing';
 import { adfText, type FakeJira, startFakeJira } from '../../../test/fakes/jira.js';
 import { deliveries, eventually, FakeClock, startHerald, type TestHerald, tempDir } from '../../../test/helpers/harness.js';
+import { filledConfig } from '../../../test/helpers/receiver-config.js';
 import { createTemplateEngine } from '../../templates/liquid-engine.js';
 import { adfDocument } from './adf.js';
 import jira from './index.js';
@@ -13,7 +14,7 @@ type T = Parameters<typeof startHerald>[0];
 
 receiverConformance(jira, {
   templates: createTemplateEngine(),
-  config: (base) => ({ url: base, project: 'OPS', email: 'bot@example.com', api_token: 'jira-conformance-token-123' }),
+  config: (base) => filledConfig(jira, { url: base, project: 'OPS', email: 'bot@example.com', api_token: 'jira-conformance-token-123' }),
   secrets: ['jira-conformance-token-123'],
   // The look-up answers an issue list, the create an issue key: one body serves both.
   okBody: JSON.stringify({ issues: [], key: 'OPS-1' }),

@@ -7,13 +7,13 @@ export default defineReceiver({
   displayName: 'Log',
   config: Type.Object(
     {
-      level: Type.Optional(Type.Enum(['info', 'warn', 'error'], { default: 'info', description: 'level of the line' })),
-      include_data: Type.Optional(Type.Boolean({ default: false, description: "include the event's `data` payload in the line (it can be up to 256 KiB)" })),
+      level: Type.Enum(['info', 'warn', 'error'], { default: 'info', description: 'level of the line' }),
+      include_data: Type.Boolean({ default: false, description: "include the event's `data` payload in the line (it can be up to 256 KiB)" }),
     },
     { additionalProperties: false },
   ),
   create(config) {
-    const level = config.level ?? 'info';
+    const level = config.level;
     return {
       async send(notification, ctx) {
         const { data, ...event } = notification.event;

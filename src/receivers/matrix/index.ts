@@ -154,30 +154,25 @@ export default defineReceiver({
   version: '1.0.0',
   displayName: 'Matrix',
   docsUrl: 'https://spec.matrix.org/v1.18/client-server-api/#put_matrixclientv3roomsroomidsendeventtypetxnid',
+  contact: { field: 'matrix', pattern: USER_ID, description: 'a Matrix user ID (@localpart:server)', example: '@alice:example.org' },
   config: Type.Object(
     {
       homeserver: HttpUrl({ description: 'homeserver base URL (https://matrix.example.org), as in the bot’s `m.homeserver` well-known' }),
       access_token: Secret({ description: 'access token of the bot user (syt_…), sent as Bearer; the bot must have joined the room' }),
       room_id: Type.String({ pattern: '^![^:\\s]+:\\S+$', description: 'room ID (`!abc123:example.org`, room settings → Advanced), not an alias' }),
-      msgtype: Type.Optional(
-        Type.Union([Type.Literal('m.notice'), Type.Literal('m.text')], {
-          default: 'm.notice',
-          description: '`m.notice` (the spec’s type for bots; other bots ignore it) or `m.text`',
-        }),
-      ),
-      edit_on_resolve: Type.Optional(
-        Type.Boolean({ default: true, description: 'edit the trigger’s message when its incident resolves, instead of posting a new one' }),
-      ),
+      msgtype: Type.Union([Type.Literal('m.notice'), Type.Literal('m.text')], {
+        default: 'm.notice',
+        description: '`m.notice` (the spec’s type for bots; other bots ignore it) or `m.text`',
+      }),
+      edit_on_resolve: Type.Boolean({ default: true, description: 'edit the trigger’s message when its incident resolves, instead of posting a new one' }),
       title_template: Type.Optional(Type.String({ description: 'LiquidJS template for the first line (bold); values are HTML-escaped in `formatted_body`' })),
       text_template: Type.Optional(Type.String({ description: 'LiquidJS template for the body; values are HTML-escaped in `formatted_body`' })),
-      max_per_second: Type.Optional(
-        Type.Number({
-          exclusiveMinimum: 0,
-          maximum: 50,
-          default: 1,
-          description: "pacing of this receiver's sends (Synapse's default: a burst of 10, then 0.2/s)",
-        }),
-      ),
+      max_per_second: Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 50,
+        default: 1,
+        description: "pacing of this receiver's sends (Synapse's default: a burst of 10, then 0.2/s)",
+      }),
     },
     { additionalProperties: false },
   ),
@@ -186,7 +181,7 @@ export default defineReceiver({
     const textPlain = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'none' });
     const titleHtml = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'html' });
     const textHtml = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'html' });
-    const pacer: Pacer = createPacer(config.max_per_second ?? 1, clock);
+    const pacer: Pacer = createPacer(config.max_per_second, clock);
     const base = `${config.homeserver.replace(/\/+$/, '')}/_matrix/client/v3/rooms/${encodeURIComponent(config.room_id)}/send/m.room.message/`;
     const redact = (s: string) => s.split(config.access_token).join('[redacted]');
 
@@ -231,7 +226,7 @@ export default defineReceiver({
         if (people.invalid.length > 0) ctx.log.warn({ people: people.invalid }, 'matrix contact is not a user ID (@user:server); not mentioned');
         const plain = { title: titlePlain.render(vars), text: textPlain.render(vars) };
         const html = { title: titleHtml.render(vars), text: textHtml.render(vars) };
-        const build = (budget: { text: number; labelValue: number }) => buildContent(config.msgtype ?? 'm.notice', event, plain, html, people.ids, budget);
+        const build = (budget: { text: number; labelValue: number }) => buildContent(config.msgtype, event, plain, html, people.ids, budget);
         // Only the attached people may be notified; event text never mentions anyone.
         const mentions = people.ids.length > 0 ? { user_ids: people.ids } : {};
         // Retries of one delivery reuse its id, so the homeserver sees the same transaction.
@@ -247,7 +242,7 @@ export default defineReceiver({
           }
           return out;
         };
-        if (stateKey && event.status === 'resolved' && (config.edit_on_resolve ?? true)) {
+        if (stateKey && event.status === 'resolved' && config.edit_on_resolve) {
           const original = await ctx.state.get(stateKey);
           if (original) {
             const res = await put(

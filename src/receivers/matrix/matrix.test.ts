@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import { DeliveryError, type HeraldEvent, type Notification, systemClock } from '@herald/sdk';
 import { loopbackHttpClient, loopbackTcpClient, memoryState, receiverConformance } from '@herald/sdk/testing';
 import { startFakeMatrix } from '../../../test/fakes/matrix.js';
-import { deliveries, eventually, startHerald, tempDir } from '../../../test/helpers/harness.js';
+import { deliveries, eventually, registry, startHerald, tempDir } from '../../../test/helpers/harness.js';
+import { filledConfig } from '../../../test/helpers/receiver-config.js';
+import { ConfigError, parseConfig } from '../../config/load.js';
 import { createTemplateEngine } from '../../templates/liquid-engine.js';
 import matrix from './index.js';
 
@@ -13,7 +15,8 @@ const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => sile
 receiverConformance(matrix, {
   templates,
   okBody: '{"event_id":"$YUwRidLecu:example.com"}',
-  config: (base) => ({ homeserver: base, access_token: 'syt_conformance_SecretToken_0123', room_id: '!room:example.org', max_per_second: 50 }),
+  config: (base) =>
+    filledConfig(matrix, { homeserver: base, access_token: 'syt_conformance_SecretToken_0123', room_id: '!room:example.org', max_per_second: 50 }),
   secrets: ['syt_conformance_SecretToken_0123'],
   invalidConfigs: [
     {},
@@ -67,7 +70,7 @@ describe('matrix receiver', () => {
     });
   });
 
-  it('mentions the people a route attaches by their matrix user ID (pill + m.mentions.user_ids); other contacts are skipped', {
+  it('mentions the people a route attaches by their matrix user ID (pill + m.mentions.user_ids); people without one are not mentioned', {
     timeout: 20_000,
   }, async (t) => {
     const fake = await startFakeMatrix();
@@ -78,10 +81,9 @@ describe('matrix receiver', () => {
 delivery: {poll_interval: 20ms}
 users:
   - {name: alice, contacts: {matrix: "@alice:example.org"}}
-  - {name: bob, contacts: {matrix: "bob"}}
   - {name: carol, contacts: {email: carol@example.com}}
 receivers: [{name: chat, type: matrix, homeserver: "${fake.url}", access_token: "${fake.token}", room_id: "${fake.roomId}", max_per_second: 50}]
-routes: [{receivers: [chat], users: [alice, bob, carol]}]
+routes: [{receivers: [chat], users: [alice, carol]}]
 `,
     );
     await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'db-1 down', status: 'firing', key: 'db-1' } });
@@ -90,12 +92,31 @@ routes: [{receivers: [chat], users: [alice, bob, carol]}]
     assert.deepEqual(content['m.mentions'], { user_ids: ['@alice:example.org'] });
     assert.match(String(content.body), /\n\ncc @alice:example\.org$/);
     assert.match(String(content.formatted_body), /<br><br>cc <a href="https:\/\/matrix\.to\/#\/@alice:example\.org">@alice:example\.org<\/a>$/);
-    assert.ok(h.logLines.some((l) => l.includes('not a user ID') && l.includes('bob')));
     await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'db-1 up', status: 'resolved', key: 'db-1' } });
     await eventually(() => fake.events.length === 2, 5000, 'edit sent');
     const edit = fake.events[1]?.content ?? {};
     assert.deepEqual(edit['m.mentions'], {}, 'the edit pings nobody again');
     assert.deepEqual((edit['m.new_content'] as Record<string, unknown> | undefined)?.['m.mentions'], { user_ids: ['@alice:example.org'] });
+  });
+
+  it('refuses a matrix contact that is not a user ID when the config loads, naming the user and the form', () => {
+    const yaml = `users:
+  - {name: alice, contacts: {matrix: "@alice:example.org"}}
+  - {name: bob, contacts: {matrix: "bob"}}
+receivers: [{name: chat, type: matrix, homeserver: "https://matrix.example.org", access_token: "syt_x", room_id: "!room:example.org"}]
+routes: [{receivers: [chat], users: [alice, bob]}]
+`;
+    assert.throws(
+      () => parseConfig(yaml, registry(), {}),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.deepEqual(
+          err.issues.map((i) => `${i.path}: ${i.message}`),
+          ['users[1].contacts.matrix: must be a Matrix user ID (@localpart:server), e.g. @alice:example.org'],
+        );
+        return true;
+      },
+    );
   });
 
   it('a retry after a lost answer reuses the txnId, so the room gets one message, not two', { timeout: 20_000 }, async (t) => {
@@ -142,10 +163,12 @@ routes: [{receivers: [chat], users: [alice, bob, carol]}]
   it('keeps messages and their edits under the 65,536-byte event limit', async (t) => {
     const fake = await startFakeMatrix();
     t.after(() => fake.close());
-    const instance = matrix.create(
-      { homeserver: fake.url, access_token: fake.token, room_id: fake.roomId, max_per_second: 50 },
-      { name: 'm', log: silent, templates, clock: systemClock },
-    );
+    const instance = matrix.create(filledConfig(matrix, { homeserver: fake.url, access_token: fake.token, room_id: fake.roomId, max_per_second: 50 }), {
+      name: 'm',
+      log: silent,
+      templates,
+      clock: systemClock,
+    });
     const state = memoryState();
     // Emoji are 4 bytes in 2 UTF-16 units and '<' becomes '&lt;' in HTML: uncut, this is several times the limit.
     const labels = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`label${i}`, '😀'.repeat(250)]));
@@ -185,10 +208,12 @@ routes: [{receivers: [chat], users: [alice, bob, carol]}]
     const send = (config: Partial<Parameters<typeof matrix.create>[0]>) => {
       const n: Notification = { id: `d${Math.random()}`, receiver: 'm', people: [], event };
       return matrix
-        .create(
-          { homeserver: fake.url, access_token: fake.token, room_id: fake.roomId, max_per_second: 50, ...config },
-          { name: 'm', log: silent, templates, clock: systemClock },
-        )
+        .create(filledConfig(matrix, { homeserver: fake.url, access_token: fake.token, room_id: fake.roomId, max_per_second: 50, ...config }), {
+          name: 'm',
+          log: silent,
+          templates,
+          clock: systemClock,
+        })
         .send(n, {
           http: loopbackHttpClient(),
           net: loopbackTcpClient(),

@@ -44,9 +44,7 @@ export default defineReceiver({
       ),
       api_url: Type.Optional(HttpUrl({ description: 'server URL for the REST API, e.g. https://chat.example.com (with `token`)' })),
       channel_id: Type.Optional(Type.String({ pattern: '^[a-z0-9]{26}$', description: 'ID of the channel posts go to (with `token`; 26 characters)' })),
-      update_on_resolve: Type.Optional(
-        Type.Boolean({ default: true, description: 'with `token`: a resolve edits the post its incident last made instead of posting again' }),
-      ),
+      update_on_resolve: Type.Boolean({ default: true, description: 'with `token`: a resolve edits the post its incident last made instead of posting again' }),
       channel: Type.Optional(
         Type.String({ minLength: 1, description: "channel name (not display name) overriding the webhook's channel, unless the webhook is locked to it" }),
       ),
@@ -59,14 +57,12 @@ export default defineReceiver({
       ),
       title_template: Type.Optional(Type.String({ description: 'LiquidJS template for the first line (bold); values are Markdown-escaped, mentions defused' })),
       text_template: Type.Optional(Type.String({ description: 'LiquidJS template for the body; values are Markdown-escaped, mentions defused' })),
-      max_per_second: Type.Optional(
-        Type.Number({
-          exclusiveMinimum: 0,
-          maximum: 100,
-          default: 5,
-          description: "pacing of this receiver's sends (Mattermost's default API limit is 10/s per client)",
-        }),
-      ),
+      max_per_second: Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 100,
+        default: 5,
+        description: "pacing of this receiver's sends (Mattermost's default API limit is 10/s per client)",
+      }),
     },
     { additionalProperties: false },
   ),
@@ -83,7 +79,7 @@ export default defineReceiver({
   create(config, { templates, clock }) {
     const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'markdown' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'markdown' });
-    const pacer = createPacer(config.max_per_second ?? 5, clock);
+    const pacer = createPacer(config.max_per_second, clock);
     const post = (payload: object, ctx: SendContext) => pacedJsonPost(pacer, ctx, config.url as string, payload);
     const api = `${(config.api_url ?? '').replace(/\/$/, '')}/api/v4`;
     const auth = { 'content-type': 'application/json', authorization: `Bearer ${config.token}` };

@@ -26,21 +26,19 @@ export default defineReceiver({
       }),
       title_template: Type.Optional(Type.String({ description: 'LiquidJS template for the card title (bold); values are Markdown-escaped' })),
       text_template: Type.Optional(Type.String({ description: 'LiquidJS template for the card text; values are Markdown-escaped' })),
-      max_per_second: Type.Optional(
-        Type.Number({
-          exclusiveMinimum: 0,
-          maximum: 10,
-          default: 1,
-          description: "pacing of this receiver's sends (the Teams connector allows 100 calls per minute per connection)",
-        }),
-      ),
+      max_per_second: Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 10,
+        default: 1,
+        description: "pacing of this receiver's sends (the Teams connector allows 100 calls per minute per connection)",
+      }),
     },
     { additionalProperties: false },
   ),
   create(config, { templates, clock }) {
     const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'markdown' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'markdown' });
-    const pacer = createPacer(config.max_per_second ?? 1, clock);
+    const pacer = createPacer(config.max_per_second, clock);
     const post = (payload: object, ctx: SendContext) => pacedJsonPost(pacer, ctx, config.url, payload);
     return {
       async send(notification, ctx) {

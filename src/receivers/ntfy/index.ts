@@ -21,8 +21,6 @@ const MARKER = '… (truncated)';
 /** ntfy's default `visitor-request-limit-replenish` is one request per 5 s once the burst is spent; its 429 has no Retry-After. */
 const RATE_LIMIT_WAIT_MS = 5000;
 
-/** ntfy priorities: 5 max/urgent (long vibration, pop-over), 4 high, 3 default, 2 low (no sound), 1 min. */
-const DEFAULT_PRIORITIES: Record<EffectiveSeverity, number> = { critical: 5, error: 4, warning: 3, info: 2, ok: 2 };
 /** Tags that match an emoji short code are shown as the emoji before the title. */
 const SEVERITY_TAGS: Record<EffectiveSeverity, string> = {
   critical: 'rotating_light',
@@ -32,7 +30,8 @@ const SEVERITY_TAGS: Record<EffectiveSeverity, string> = {
   ok: 'white_check_mark',
 };
 
-const priority = (description: string) => Type.Optional(Type.Integer({ minimum: 1, maximum: 5, description }));
+/** ntfy priorities: 5 max/urgent (long vibration, pop-over), 4 high, 3 default, 2 low (no sound), 1 min. */
+const priority = (value: number, description: string) => Type.Integer({ minimum: 1, maximum: 5, default: value, description });
 
 /** Cuts UTF-8 text to `max` bytes without splitting a character, ending with the marker. */
 export function truncateBytes(text: string, max: number, marker = MARKER): string {
@@ -113,25 +112,21 @@ export default defineReceiver({
           description: 'extra tags (emoji short codes show as emojis) after the severity tag',
         }),
       ),
-      priorities: Type.Optional(
-        Type.Object(
-          {
-            critical: priority('priority of critical events (default 5, urgent)'),
-            error: priority('priority of error events and firing events without severity (default 4, high)'),
-            warning: priority('priority of warning events (default 3)'),
-            info: priority('priority of info events (default 2, low)'),
-            ok: priority('priority of resolved events (default 2, low)'),
-          },
-          { additionalProperties: false, description: 'ntfy priority (1–5) by effective severity' },
-        ),
+      priorities: Type.Object(
+        {
+          critical: priority(5, 'priority of critical events (5: urgent)'),
+          error: priority(4, 'priority of error events and firing events without severity (4: high)'),
+          warning: priority(3, 'priority of warning events'),
+          info: priority(2, 'priority of info events (2: low)'),
+          ok: priority(2, 'priority of resolved events (2: low)'),
+        },
+        { additionalProperties: false, default: {}, description: 'ntfy priority (1–5) by effective severity' },
       ),
-      markdown: Type.Optional(
-        Type.Boolean({ default: false, description: 'render the message as Markdown (web app); event values are then Markdown-escaped' }),
-      ),
+      markdown: Type.Boolean({ default: false, description: 'render the message as Markdown (web app); event values are then Markdown-escaped' }),
       icon: Type.Optional(HttpUrl({ description: 'notification icon (JPEG or PNG URL)' })),
       title_template: Type.Optional(Type.String({ description: 'LiquidJS template for the title' })),
       message_template: Type.Optional(Type.String({ description: 'LiquidJS template for the message (cut to 4,096 bytes)' })),
-      max_per_second: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 2, description: "pacing of this receiver's sends" })),
+      max_per_second: Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 2, description: "pacing of this receiver's sends" }),
     },
     { additionalProperties: false },
   ),
@@ -150,8 +145,7 @@ export default defineReceiver({
       name: 'message_template',
       escape: config.markdown ? 'markdown' : 'none',
     });
-    const priorities = { ...DEFAULT_PRIORITIES, ...config.priorities };
-    const pacer = createPacer(config.max_per_second ?? 2, clock);
+    const pacer = createPacer(config.max_per_second, clock);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (config.token) headers.authorization = `Bearer ${config.token}`;
     else if (config.username) headers.authorization = `Basic ${Buffer.from(`${config.username}:${config.password}`).toString('base64')}`;
@@ -166,7 +160,7 @@ export default defineReceiver({
           topic: target.topic,
           title: title.render(vars),
           message: truncateBytes(message.render(vars) || event.title, NTFY_LIMITS.messageBytes),
-          priority: priorities[severity],
+          priority: config.priorities[severity],
           tags: [SEVERITY_TAGS[severity], ...(config.tags ?? [])],
         };
         const click = safeUrl(event.url);

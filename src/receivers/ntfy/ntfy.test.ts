@@ -4,6 +4,7 @@ import { DeliveryError, type HeraldEvent, type Notification, systemClock } from 
 import { loopbackHttpClient, loopbackTcpClient, memoryState, receiverConformance } from '@herald/sdk/testing';
 import { startFakeNtfy } from '../../../test/fakes/ntfy.js';
 import { deliveries, eventually, startHerald } from '../../../test/helpers/harness.js';
+import { filledConfig, type Written } from '../../../test/helpers/receiver-config.js';
 import { createTemplateEngine } from '../../templates/liquid-engine.js';
 import ntfy from './index.js';
 
@@ -13,7 +14,7 @@ const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => sile
 receiverConformance(ntfy, {
   templates,
   okBody: '{"id":"sPs71M8A2T","time":1767225600,"event":"message","topic":"alerts","message":"x"}',
-  config: (base) => ({ url: `${base}/alerts`, token: 'tk_conformanceSecretToken01', max_per_second: 100 }),
+  config: (base) => filledConfig(ntfy, { url: `${base}/alerts`, token: 'tk_conformanceSecretToken01', max_per_second: 100 }),
   secrets: ['tk_conformanceSecretToken01'],
   invalidConfigs: [
     {},
@@ -36,9 +37,9 @@ const event = (e: Partial<HeraldEvent>): HeraldEvent => ({
   received_at: '2026-01-01T00:00:00Z',
   ...e,
 });
-const send = (config: Parameters<typeof ntfy.create>[0], e: Partial<HeraldEvent>) => {
+const send = (config: Written<Parameters<typeof ntfy.create>[0]>, e: Partial<HeraldEvent>) => {
   const n: Notification = { id: 'd1', receiver: 'n', people: [], event: event(e) };
-  return ntfy.create(config, { name: 'n', log: silent, templates, clock: systemClock }).send(n, {
+  return ntfy.create(filledConfig(ntfy, config), { name: 'n', log: silent, templates, clock: systemClock }).send(n, {
     http: loopbackHttpClient(),
     net: loopbackTcpClient(),
     state: memoryState(),

@@ -128,13 +128,13 @@ export default defineReceiver({
   config: Type.Object(
     {
       api_key: Secret({ description: 'API key of an Opsgenie API integration, sent as `Authorization: GenieKey <key>`' }),
-      region: Type.Optional(Type.Enum(['us', 'eu'], { default: 'us', description: '`us`: api.opsgenie.com; `eu`: api.eu.opsgenie.com' })),
+      region: Type.Enum(['us', 'eu'], { default: 'us', description: '`us`: api.opsgenie.com; `eu`: api.eu.opsgenie.com' }),
       url: Type.Optional(HttpUrl({ description: 'API base URL overriding `region` (proxies, tests); `/v2/alerts` is appended' })),
       message_template: Type.Optional(Type.String({ description: 'LiquidJS template for `message` (cut to 130 characters)' })),
       description_template: Type.Optional(Type.String({ description: 'LiquidJS template for `description` (cut to 15,000 characters)' })),
       responders: Type.Optional(Type.Array(responderSchema, { maxItems: 50, description: 'teams, users, escalations or schedules the alert is routed to' })),
       tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 20, description: 'tags added to every alert' })),
-      source: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: '`source` when the event has none (default: `herald`)' })),
+      source: Type.String({ minLength: 1, maxLength: 100, default: 'herald', description: '`source` when the event has none' }),
       entity: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: '`entity` of every alert (default: the `host` label)' })),
       user: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'display name of the request owner, shown in the alert log' })),
     },
@@ -153,14 +153,14 @@ export default defineReceiver({
   create(config, { templates }) {
     const message = templates.compile(config.message_template ?? DEFAULT_MESSAGE, { name: 'message_template', escape: 'none' });
     const description = templates.compile(config.description_template ?? DEFAULT_DESCRIPTION, { name: 'description_template', escape: 'none' });
-    const base = `${(config.url ?? ENDPOINTS[config.region ?? 'us']).replace(/\/$/, '')}/v2/alerts`;
+    const base = `${(config.url ?? ENDPOINTS[config.region]).replace(/\/$/, '')}/v2/alerts`;
     const secrets = [config.api_key];
     return {
       async send(notification, ctx) {
         const { event } = notification;
         const action = actionFor(event);
         const alias = aliasFor(event, notification.id);
-        const source = truncate(event.source ?? config.source ?? 'herald', OPSGENIE_LIMITS.source);
+        const source = truncate(event.source ?? config.source, OPSGENIE_LIMITS.source);
         let url: string;
         let body: Record<string, unknown>;
         if (action === 'create') {

@@ -53,17 +53,17 @@ export default defineReceiver({
         secret: true,
         description: 'integration key (32 letters/digits) of an Events API v2 integration',
       }),
-      region: Type.Optional(Type.Enum(['us', 'eu'], { default: 'us', description: '`us`: events.pagerduty.com; `eu`: events.eu.pagerduty.com' })),
+      region: Type.Enum(['us', 'eu'], { default: 'us', description: '`us`: events.pagerduty.com; `eu`: events.eu.pagerduty.com' }),
       url: Type.Optional(HttpUrl({ description: 'endpoint overriding `region` (proxies, tests)' })),
       summary_template: Type.Optional(Type.String({ description: 'LiquidJS template for `payload.summary` (cut to 1,024 characters)' })),
-      source: Type.Optional(Type.String({ minLength: 1, description: '`payload.source` when the event has no `source` (default: `herald`)' })),
+      source: Type.String({ minLength: 1, default: 'herald', description: '`payload.source` when the event has no `source`' }),
       client_url: Type.Optional(HttpUrl({ description: "link shown as the alert's client, e.g. your Herald UI" })),
     },
     { additionalProperties: false },
   ),
   create(config, { templates }) {
     const summary = templates.compile(config.summary_template ?? DEFAULT_SUMMARY, { name: 'summary_template', escape: 'none' });
-    const url = config.url ?? ENDPOINTS[config.region ?? 'us'];
+    const url = config.url ?? ENDPOINTS[config.region];
     return {
       async send(notification, ctx) {
         const { event } = notification;
@@ -75,7 +75,7 @@ export default defineReceiver({
           if (event.data !== undefined && JSON.stringify(event.data).length <= LIMITS.detailsBytes) details.data = event.data;
           body.payload = {
             summary: cut(summary.render(templateVars(notification)) || event.title, LIMITS.summary),
-            source: event.source ?? config.source ?? 'herald',
+            source: event.source ?? config.source,
             severity: triggerSeverity(event),
             timestamp: event.occurred_at ?? event.received_at,
             component: event.labels.component,

@@ -52,11 +52,10 @@ export function truncateHtml(html: string, max: number): string {
 
 const cut = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - MARKER.length)}${MARKER}`);
 
-const DEFAULT_PRIORITIES = { critical: 1, error: 1, warning: 0, info: -1, resolved: -1 } as const;
-type PriorityKey = keyof typeof DEFAULT_PRIORITIES;
+type PriorityKey = 'critical' | 'error' | 'warning' | 'info' | 'resolved';
 
 /** The configured priority for the event's effective severity (`resolved` for a resolved event). */
-export function priorityFor(event: HeraldEvent, priorities: Record<PriorityKey, number> = DEFAULT_PRIORITIES): number {
+export function priorityFor(event: HeraldEvent, priorities: Record<PriorityKey, number>): number {
   const severity = effectiveSeverity(event);
   return priorities[severity === 'ok' ? 'resolved' : severity];
 }
@@ -67,7 +66,7 @@ const DEFAULT_MESSAGE =
 /** Emergency receipts kept per key (a repeat while firing issues a new one). */
 const MAX_RECEIPTS = 10;
 
-const priority = (description: string) => Type.Optional(Type.Integer({ minimum: -2, maximum: 2, description }));
+const priority = (value: number, description: string) => Type.Integer({ minimum: -2, maximum: 2, default: value, description });
 
 /**
  * Pushover Message API: one push per event to a user or delivery group. The
@@ -93,42 +92,34 @@ export default defineReceiver({
         }),
       ),
       sound: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'notification sound name' })),
-      url: Type.Optional(HttpUrl({ description: 'Message API endpoint (tests, proxies)', default: 'https://api.pushover.net/1/messages.json' })),
+      url: HttpUrl({ description: 'Message API endpoint (tests, proxies)', default: 'https://api.pushover.net/1/messages.json' }),
       title_template: Type.Optional(Type.String({ description: 'LiquidJS template for the title (plain text, cut to 250 characters)' })),
       message_template: Type.Optional(Type.String({ description: 'LiquidJS template for the message (HTML: values are escaped; cut to 1,024 characters)' })),
-      priorities: Type.Optional(
-        Type.Object(
-          {
-            critical: priority('priority of critical events (default 1, high)'),
-            error: priority('priority of error events (default 1)'),
-            warning: priority('priority of warning events (default 0, normal)'),
-            info: priority('priority of info events and events without severity (default -1, quiet)'),
-            resolved: priority('priority of resolved events (default -1)'),
-          },
-          { additionalProperties: false, description: 'Pushover priority (-2 … 2) by severity; 2 (emergency) repeats until acknowledged' },
-        ),
+      priorities: Type.Object(
+        {
+          critical: priority(1, 'priority of critical events (1: high)'),
+          error: priority(1, 'priority of error events'),
+          warning: priority(0, 'priority of warning events (0: normal)'),
+          info: priority(-1, 'priority of info events and events without severity (-1: quiet)'),
+          resolved: priority(-1, 'priority of resolved events'),
+        },
+        { additionalProperties: false, default: {}, description: 'Pushover priority (-2 … 2) by severity; 2 (emergency) repeats until acknowledged' },
       ),
-      retry: Type.Optional(Type.Integer({ minimum: 30, default: 60, description: 'emergency priority: seconds between repeats (≥ 30)' })),
-      expire: Type.Optional(
-        Type.Integer({ minimum: 30, maximum: 10800, default: 3600, description: 'emergency priority: seconds until repeats stop (≤ 10,800)' }),
-      ),
-      max_per_second: Type.Optional(
-        Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 2, description: "pacing of this receiver's sends (one request at a time)" }),
-      ),
+      retry: Type.Integer({ minimum: 30, default: 60, description: 'emergency priority: seconds between repeats (≥ 30)' }),
+      expire: Type.Integer({ minimum: 30, maximum: 10800, default: 3600, description: 'emergency priority: seconds until repeats stop (≤ 10,800)' }),
+      max_per_second: Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 2, description: "pacing of this receiver's sends (one request at a time)" }),
     },
     { additionalProperties: false },
   ),
   validate(config) {
-    if (config.retry !== undefined && config.expire !== undefined && config.retry > config.expire)
-      return [{ path: 'retry', message: 'must not be longer than expire' }];
+    if (config.retry > config.expire) return [{ path: 'retry', message: 'must not be longer than expire' }];
     return [];
   },
   create(config, { templates, clock }) {
     const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'none' });
     const message = templates.compile(config.message_template ?? DEFAULT_MESSAGE, { name: 'message_template', escape: 'html' });
-    const endpoint = config.url ?? 'https://api.pushover.net/1/messages.json';
-    const priorities = { ...DEFAULT_PRIORITIES, ...config.priorities };
-    const pacer = createPacer(config.max_per_second ?? 2, clock);
+    const endpoint = config.url;
+    const pacer = createPacer(config.max_per_second, clock);
     const secrets = [config.token, config.user];
     const redact = (s: string) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), s);
     /**
@@ -176,11 +167,11 @@ export default defineReceiver({
         form.set('html', '1');
         const t = title.render(vars).trim();
         if (t) form.set('title', cut(t, PUSHOVER_LIMITS.title));
-        const p = priorityFor(event, priorities);
+        const p = priorityFor(event, config.priorities);
         form.set('priority', String(p));
         if (p === 2) {
-          form.set('retry', String(config.retry ?? 60));
-          form.set('expire', String(config.expire ?? 3600));
+          form.set('retry', String(config.retry));
+          form.set('expire', String(config.expire));
         }
         if (event.url && event.url.length <= PUSHOVER_LIMITS.url) {
           form.set('url', event.url);

@@ -158,6 +158,8 @@ export default defineReceiver({
   version: '1.0.0',
   displayName: 'Rocket.Chat',
   docsUrl: 'https://docs.rocket.chat/docs/integrations',
+  // USERNAME, with the leading @ that mentionedUsers strips allowed.
+  contact: { field: 'rocketchat', pattern: /^@?[\p{L}\p{N}._-]+$/u, description: 'a Rocket.Chat username', example: 'alice.b' },
   config: Type.Object(
     {
       url: HttpUrl({ secret: true, description: 'incoming webhook URL (https://chat.example.com/hooks/{id}/{token}); the token is the credential' }),
@@ -167,7 +169,7 @@ export default defineReceiver({
       avatar: Type.Optional(HttpUrl({ description: 'image URL used as the avatar (ignored when `emoji` is set)' })),
       title_template: Type.Optional(Type.String({ description: 'LiquidJS template for the first line (bold); event values are defused' })),
       text_template: Type.Optional(Type.String({ description: 'LiquidJS template for the body; event values are defused' })),
-      max_per_second: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 1, description: "pacing of this receiver's sends" })),
+      max_per_second: Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 1, description: "pacing of this receiver's sends" }),
     },
     { additionalProperties: false },
   ),
@@ -183,7 +185,7 @@ export default defineReceiver({
   create(config, { templates, clock }) {
     const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'none' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'none' });
-    const pacer = createPacer(config.max_per_second ?? 1, clock);
+    const pacer = createPacer(config.max_per_second, clock);
     // The token is the URL's last path segment (validate() checks the /hooks/{id}/{token} shape).
     const token = new URL(config.url).pathname.split('/').pop() ?? '';
     const redact = (s: string) => (token.length > 0 ? s.split(token).join('[redacted]') : s);

@@ -4,6 +4,7 @@ import { DeliveryError, type HeraldEvent, type Notification, type Person, system
 import { loopbackHttpClient, loopbackTcpClient, memoryState, receiverConformance } from '@herald/sdk/testing';
 import { startFakeRocketChat } from '../../../test/fakes/rocketchat.js';
 import { deliveries, eventually, startHerald } from '../../../test/helpers/harness.js';
+import { filledConfig, type Written } from '../../../test/helpers/receiver-config.js';
 import { createTemplateEngine } from '../../templates/liquid-engine.js';
 import rocketchat from './index.js';
 
@@ -13,7 +14,7 @@ const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => sile
 receiverConformance(rocketchat, {
   templates,
   okBody: '{"success":true}',
-  config: (base) => ({ url: `${base}/hooks/6dNRTbo9KCnDQPdrx/rcSecretToken0123456789`, max_per_second: 100 }),
+  config: (base) => filledConfig(rocketchat, { url: `${base}/hooks/6dNRTbo9KCnDQPdrx/rcSecretToken0123456789`, max_per_second: 100 }),
   secrets: ['rcSecretToken0123456789'],
   invalidConfigs: [
     {},
@@ -34,9 +35,9 @@ const event = (e: Partial<HeraldEvent>): HeraldEvent => ({
   received_at: '2026-01-01T00:00:00Z',
   ...e,
 });
-const send = (config: Parameters<typeof rocketchat.create>[0], e: Partial<HeraldEvent>) => {
+const send = (config: Written<Parameters<typeof rocketchat.create>[0]>, e: Partial<HeraldEvent>) => {
   const n: Notification = { id: 'd1', receiver: 'rc', people: [], event: event(e) };
-  return rocketchat.create(config, { name: 'rc', log: silent, templates, clock: systemClock }).send(n, {
+  return rocketchat.create(filledConfig(rocketchat, config), { name: 'rc', log: silent, templates, clock: systemClock }).send(n, {
     http: loopbackHttpClient(),
     net: loopbackTcpClient(),
     state: memoryState(),
@@ -127,7 +128,12 @@ routes: [{receivers: [rc]}]
     ];
     const go = (text: string) =>
       rocketchat
-        .create({ url: `${fake.url}${fake.hookPath}`, max_per_second: 100 }, { name: 'rc', log: silent, templates, clock: systemClock })
+        .create(filledConfig(rocketchat, { url: `${fake.url}${fake.hookPath}`, max_per_second: 100 }), {
+          name: 'rc',
+          log: silent,
+          templates,
+          clock: systemClock,
+        })
         .send({ id: 'd1', receiver: 'rc', people, event: event({ text }) } satisfies Notification, {
           http: loopbackHttpClient(),
           net: loopbackTcpClient(),

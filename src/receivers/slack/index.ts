@@ -51,10 +51,10 @@ export default defineReceiver({
       url: Type.Optional(HttpUrl({ secret: true, description: 'incoming webhook URL (https://hooks.slack.com/services/…); give `url` or `token`' })),
       token: Type.Optional(Secret({ description: 'bot token (xoxb-…, scope chat:write) for chat.postMessage; give `url` or `token`' })),
       channel: Type.Optional(Type.String({ minLength: 1, description: 'channel ID (or name); required with `token`' })),
-      api_url: Type.Optional(HttpUrl({ description: 'Web API base URL (tests, GovSlack)', default: 'https://slack.com/api' })),
+      api_url: HttpUrl({ description: 'Web API base URL (tests, GovSlack)', default: 'https://slack.com/api' }),
       title_template: Type.Optional(Type.String({ description: 'LiquidJS template for the first line (bold); values are escaped for mrkdwn' })),
       text_template: Type.Optional(Type.String({ description: 'LiquidJS template for the body; values are escaped for mrkdwn' })),
-      max_per_second: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 1, description: "pacing of this receiver's sends" })),
+      max_per_second: Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 1, description: "pacing of this receiver's sends" }),
     },
     { additionalProperties: false },
   ),
@@ -67,8 +67,8 @@ export default defineReceiver({
   create(config, { templates, clock }) {
     const title = templates.compile(config.title_template ?? DEFAULT_TITLE, { name: 'title_template', escape: 'slack' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'slack' });
-    const pacer = createPacer(config.max_per_second ?? 1, clock);
-    const apiUrl = (config.api_url ?? 'https://slack.com/api').replace(/\/$/, '');
+    const pacer = createPacer(config.max_per_second, clock);
+    const apiUrl = config.api_url.replace(/\/$/, '');
     const post = (url: string, headers: Record<string, string>, payload: object, ctx: SendContext) => pacedJsonPost(pacer, ctx, url, payload, headers);
     /** One Web API call: HTTP errors classified, then Slack's own {ok, error}. */
     const callApi = async (method: string, payload: object, ctx: SendContext) => {

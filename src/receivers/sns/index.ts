@@ -128,12 +128,10 @@ export default defineReceiver({
       secret_access_key: Secret({ description: 'its secret access key' }),
       session_token: Type.Optional(Secret({ description: 'session token, for temporary credentials' })),
       url: Type.Optional(HttpUrl({ description: 'endpoint overriding `https://sns.<region>.amazonaws.com/` (VPC endpoints, tests)' })),
-      format: Type.Optional(
-        Type.Enum(['text', 'json'], {
-          default: 'text',
-          description: '`text`: the message template; `json`: the Herald notification as JSON, for SQS/Lambda subscribers',
-        }),
-      ),
+      format: Type.Enum(['text', 'json'], {
+        default: 'text',
+        description: '`text`: the message template; `json`: the Herald notification as JSON, for SQS/Lambda subscribers',
+      }),
       subject_template: Type.Optional(Type.String({ description: 'LiquidJS template for `Subject` (email subscribers; ASCII, cut to 100 characters)' })),
       message_template: Type.Optional(Type.String({ description: 'LiquidJS template for `Message` with `format: text` (cut to 256 KiB)' })),
       attributes: Type.Optional(
@@ -142,7 +140,7 @@ export default defineReceiver({
           description: 'extra String message attributes for subscription filter policies (with Herald’s, at most 10)',
         }),
       ),
-      max_per_second: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 10, description: "pacing of this receiver's requests" })),
+      max_per_second: Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 10, description: "pacing of this receiver's requests" }),
     },
     { additionalProperties: false },
   ),
@@ -172,8 +170,8 @@ export default defineReceiver({
     });
     const secrets = [config.secret_access_key, config.access_key_id, ...(config.session_token ? [config.session_token] : [])];
     const redact = (s: string) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), s);
-    const pacer = createPacer(config.max_per_second ?? 10, clock);
-    const format = config.format ?? 'text';
+    const pacer = createPacer(config.max_per_second, clock);
+    const format = config.format;
 
     const bodyFor = (notification: Notification) => {
       const { event } = notification;

@@ -18,11 +18,12 @@ export default defineReceiver({
     {
       host: Type.String({ minLength: 1, description: 'host name or IP address' }),
       port: Type.Integer({ minimum: 1, maximum: 65535, description: 'TCP port' }),
-      format: Type.Optional(
-        Type.Enum(['json', 'text'], { default: 'json', description: 'frame format; json: one JSON object per line; text: the rendered template per line' }),
-      ),
+      format: Type.Enum(['json', 'text'], {
+        default: 'json',
+        description: 'frame format; json: one JSON object per line; text: the rendered template per line',
+      }),
       text_template: Type.Optional(Type.String({ description: 'LiquidJS template for the line, with `format: text`' })),
-      tls: Type.Optional(Type.Boolean({ default: false, description: 'wrap in TLS (certificate verified)' })),
+      tls: Type.Boolean({ default: false, description: 'wrap in TLS (certificate verified)' }),
       tls_server_name: Type.Optional(Type.String({ minLength: 1, description: 'TLS server name for SNI and verification (default: `host`)' })),
       tls_ca: Type.Optional(Type.String({ minLength: 1, description: 'extra trusted CA certificate (PEM; default: system CAs)' })),
       timeout: Type.Optional(Duration({ description: 'per message (default: delivery.timeout)' })),
@@ -30,8 +31,7 @@ export default defineReceiver({
     { additionalProperties: false },
   ),
   validate(config) {
-    if (config.text_template !== undefined && (config.format ?? 'json') !== 'text')
-      return [{ path: 'text_template', message: 'only applies with format: text' }];
+    if (config.text_template !== undefined && config.format !== 'text') return [{ path: 'text_template', message: 'only applies with format: text' }];
     return [];
   },
   create(config, { templates }) {
@@ -42,13 +42,13 @@ export default defineReceiver({
         // JSON.stringify never emits a raw newline, and text lines have theirs replaced,
         // so one notification is always exactly one frame.
         const frame =
-          (config.format ?? 'json') === 'json'
+          config.format === 'json'
             ? JSON.stringify({ event: notification.event, receiver: notification.receiver, delivery: notification.id, attempt: ctx.attempt })
             : text.render(templateVars(notification)).replace(/[\r\n]+/g, ' ');
         await ctx.net.send({
           host: config.host,
           port: config.port,
-          tls: config.tls ?? false,
+          tls: config.tls,
           servername: config.tls_server_name,
           ca: config.tls_ca,
           data: `${frame}\n`,

@@ -81,29 +81,27 @@ export default defineReceiver({
         description: 'target chat: numeric id (groups are negative, e.g. `-1001234567890`) or `@channelusername`',
       }),
       message_thread_id: Type.Optional(Type.Integer({ minimum: 1, description: 'forum topic to post in (forum supergroups)' })),
-      api_url: Type.Optional(HttpUrl({ description: 'Bot API server (tests, a local Bot API server)', default: 'https://api.telegram.org' })),
+      api_url: HttpUrl({ description: 'Bot API server (tests, a local Bot API server)', default: 'https://api.telegram.org' }),
       title_template: Type.Optional(Type.String({ description: 'LiquidJS template for the first line (bold); values are HTML-escaped' })),
       text_template: Type.Optional(
         Type.String({ description: 'LiquidJS template for the body; values are HTML-escaped, the template may use Telegram’s HTML tags' }),
       ),
-      disable_link_preview: Type.Optional(Type.Boolean({ default: true, description: 'send `link_preview_options: {is_disabled: true}`' })),
-      disable_notification: Type.Optional(Type.Boolean({ default: false, description: 'deliver silently (no sound)' })),
-      max_per_second: Type.Optional(
-        Type.Number({
-          exclusiveMinimum: 0,
-          maximum: 30,
-          default: 1,
-          description: "pacing of this receiver's sends (Telegram: ~1/s per chat, 20/min per group)",
-        }),
-      ),
+      disable_link_preview: Type.Boolean({ default: true, description: 'send `link_preview_options: {is_disabled: true}`' }),
+      disable_notification: Type.Boolean({ default: false, description: 'deliver silently (no sound)' }),
+      max_per_second: Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 30,
+        default: 1,
+        description: "pacing of this receiver's sends (Telegram: ~1/s per chat, 20/min per group)",
+      }),
     },
     { additionalProperties: false },
   ),
   create(config, { templates, clock }) {
     const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'html' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'html' });
-    const pacer = createPacer(config.max_per_second ?? 1, clock);
-    const url = `${(config.api_url ?? 'https://api.telegram.org').replace(/\/$/, '')}/bot${config.token}/sendMessage`;
+    const pacer = createPacer(config.max_per_second, clock);
+    const url = `${config.api_url.replace(/\/$/, '')}/bot${config.token}/sendMessage`;
     const redact = (s: string) => s.split(config.token).join('[redacted]');
     return {
       async send(notification, ctx) {
@@ -111,7 +109,7 @@ export default defineReceiver({
         const html = truncateHtml(buildText(notification.event, title.render(vars), text.render(vars)), TELEGRAM_LIMITS.text, MARKER);
         const payload: Record<string, unknown> = { chat_id: config.chat_id, text: html, parse_mode: 'HTML' };
         if (config.message_thread_id !== undefined) payload.message_thread_id = config.message_thread_id;
-        if (config.disable_link_preview ?? true) payload.link_preview_options = { is_disabled: true };
+        if (config.disable_link_preview) payload.link_preview_options = { is_disabled: true };
         if (config.disable_notification) payload.disable_notification = true;
         return pacer.run(async () => {
           const res = await ctx.http.request({

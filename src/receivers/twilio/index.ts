@@ -146,22 +146,18 @@ export default defineReceiver({
           description: 'numbers (E.164) always notified; the `phone` contacts of the people a route attaches are added',
         }),
       ),
-      mode: Type.Optional(Type.Enum(['sms', 'call', 'both'], { default: 'sms', description: '`sms`: text; `call`: phone call reading the title; `both`' })),
-      call_on_resolve: Type.Optional(
-        Type.Boolean({
-          default: false,
-          description: 'also phone people when an incident resolves (texts are always sent); off: nobody is woken for good news',
-        }),
-      ),
+      mode: Type.Enum(['sms', 'call', 'both'], { default: 'sms', description: '`sms`: text; `call`: phone call reading the title; `both`' }),
+      call_on_resolve: Type.Boolean({
+        default: false,
+        description: 'also phone people when an incident resolves (texts are always sent); off: nobody is woken for good news',
+      }),
       sms_template: Type.Optional(Type.String({ description: 'LiquidJS template for the text (plain text, cut to 1,600 characters)' })),
       say_template: Type.Optional(Type.String({ description: 'LiquidJS template for what a call reads aloud (TwiML `<Say>`, cut to fit 4,000 characters)' })),
       voice: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: '`<Say>` voice, e.g. `alice`, `Polly.Joanna` (default: Twilio’s)' })),
       language: Type.Optional(Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$', description: '`<Say>` language, e.g. `en-US`, `de-DE`' })),
-      loop: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 2, description: 'how many times a call reads the message' })),
-      api_url: Type.Optional(HttpUrl({ description: 'REST API base URL (tests, proxies)', default: 'https://api.twilio.com' })),
-      max_per_second: Type.Optional(
-        Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 5, description: "pacing of this receiver's requests (one at a time)" }),
-      ),
+      loop: Type.Integer({ minimum: 1, maximum: 10, default: 2, description: 'how many times a call reads the message' }),
+      api_url: HttpUrl({ description: 'REST API base URL (tests, proxies)', default: 'https://api.twilio.com' }),
+      max_per_second: Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 5, description: "pacing of this receiver's requests (one at a time)" }),
     },
     { additionalProperties: false },
   ),
@@ -172,7 +168,7 @@ export default defineReceiver({
     else if (!config.auth_token && !key) errors.push({ path: 'auth_token', message: 'is required (or give api_key_sid + api_key_secret)' });
     else if (key && !config.api_key_sid) errors.push({ path: 'api_key_sid', message: 'is required with api_key_secret' });
     else if (key && !config.api_key_secret) errors.push({ path: 'api_key_secret', message: 'is required with api_key_sid' });
-    const mode = config.mode ?? 'sms';
+    const mode = config.mode;
     if (mode !== 'sms' && !config.from) errors.push({ path: 'from', message: `is required for calls (mode: ${mode})` });
     if (mode !== 'call' && !config.from && !config.messaging_service_sid) errors.push({ path: 'from', message: 'is required (or give messaging_service_sid)' });
     if (config.from && config.messaging_service_sid && mode === 'sms')
@@ -182,14 +178,14 @@ export default defineReceiver({
   create(config, { templates, clock }) {
     const sms = templates.compile(config.sms_template ?? DEFAULT_SMS, { name: 'sms_template', escape: 'none' });
     const say = templates.compile(config.say_template ?? DEFAULT_SAY, { name: 'say_template', escape: 'none' });
-    const base = `${(config.api_url ?? 'https://api.twilio.com').replace(/\/$/, '')}/2010-04-01/Accounts/${config.account_sid}`;
+    const base = `${config.api_url.replace(/\/$/, '')}/2010-04-01/Accounts/${config.account_sid}`;
     const user = config.api_key_sid ?? config.account_sid;
     const password = (config.api_key_secret ?? config.auth_token) as string;
     const authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
     const secrets = [password, authorization.slice('Basic '.length)];
     const redact = (s: string) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), s);
-    const pacer = createPacer(config.max_per_second ?? 5, clock);
-    const mode = config.mode ?? 'sms';
+    const pacer = createPacer(config.max_per_second, clock);
+    const mode = config.mode;
 
     /** One create request; resolves with the new resource's SID, throws RecipientRefused or a DeliveryError. */
     const create = (resource: 'Messages' | 'Calls', form: URLSearchParams, ctx: SendContext) =>

@@ -5,6 +5,7 @@ import { loopbackHttpClient, loopbackTcpClient, memoryState } from '@herald/sdk/
 import { Compile } from 'typebox/compile';
 import { startFakeTwilio } from '../../../test/fakes/twilio.js';
 import { deliveries, eventually, FakeClock, startHerald } from '../../../test/helpers/harness.js';
+import { filledConfig } from '../../../test/helpers/receiver-config.js';
 import { createTemplateEngine } from '../../templates/liquid-engine.js';
 import twilio, { TWILIO_LIMITS, twimlFor } from './index.js';
 
@@ -35,7 +36,7 @@ const event = (over: Partial<HeraldEvent> = {}): HeraldEvent => ({
 
 function harness(config: Record<string, unknown>) {
   const lines: string[] = [];
-  const instance = twilio.create(config as never, { name: 'sms', log: logger(lines), templates, clock: systemClock });
+  const instance = twilio.create(filledConfig(twilio, config as never), { name: 'sms', log: logger(lines), templates, clock: systemClock });
   const state = memoryState();
   const send = (n: Partial<Notification> & { event?: HeraldEvent } = {}) =>
     instance.send(
@@ -235,9 +236,14 @@ describe('twilio receiver', () => {
       { account_sid: sid, auth_token: 't', from: FROM, to: ['+49 151 1234'] },
       { account_sid: sid, auth_token: 't', from: FROM, mode: 'fax' },
     ];
-    for (const c of bad) assert.ok(!check.Check(c) || (twilio.validate?.(c as never) ?? []).length > 0, `accepted ${JSON.stringify(c)}`);
+    // As the loader does: fill in the schema's defaults, then check the schema, then validate().
+    const loads = (c: unknown) => {
+      const filled = filledConfig(twilio, c as never);
+      return check.Check(filled) && (twilio.validate?.(filled) ?? []).length === 0;
+    };
+    for (const c of bad) assert.ok(!loads(c), `accepted ${JSON.stringify(c)}`);
     const good = { account_sid: sid, auth_token: 't', messaging_service_sid: `MG${'0'.repeat(32)}` };
-    assert.ok(check.Check(good) && twilio.validate?.(good as never).length === 0);
+    assert.ok(loads(good));
   });
 });
 

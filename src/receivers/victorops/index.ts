@@ -62,27 +62,23 @@ export default defineReceiver({
         pattern: '^[A-Za-z0-9_.-]{1,128}$',
         description: 'routing key that picks the escalation policy (the last part of the endpoint URL)',
       }),
-      url: Type.Optional(
-        HttpUrl({ description: 'endpoint base overriding the public one (tests, proxies); `/<api_key>/<routing_key>` is appended', default: DEFAULT_URL }),
-      ),
-      monitoring_tool: Type.Optional(Type.String({ minLength: 1, maxLength: 128, default: 'Herald', description: '`monitoring_tool` shown on the incident' })),
+      url: HttpUrl({ description: 'endpoint base overriding the public one (tests, proxies); `/<api_key>/<routing_key>` is appended', default: DEFAULT_URL }),
+      monitoring_tool: Type.String({ minLength: 1, maxLength: 128, default: 'Herald', description: '`monitoring_tool` shown on the incident' }),
       display_name_template: Type.Optional(Type.String({ description: 'LiquidJS template for `entity_display_name` (default: the event title)' })),
       state_message_template: Type.Optional(Type.String({ description: 'LiquidJS template for `state_message` (cut to 20,480 characters)' })),
-      ack_author: Type.Optional(
-        Type.String({ minLength: 1, maxLength: 128, default: 'Herald', description: '`ack_author` of acknowledgements Herald passes on' }),
-      ),
-      max_per_second: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 5, description: "pacing of this receiver's requests" })),
+      ack_author: Type.String({ minLength: 1, maxLength: 128, default: 'Herald', description: '`ack_author` of acknowledgements Herald passes on' }),
+      max_per_second: Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 5, description: "pacing of this receiver's requests" }),
     },
     { additionalProperties: false },
   ),
   create(config, { templates, clock }) {
     const displayName = templates.compile(config.display_name_template ?? DEFAULT_DISPLAY_NAME, { name: 'display_name_template', escape: 'none' });
     const stateMessage = templates.compile(config.state_message_template ?? DEFAULT_STATE_MESSAGE, { name: 'state_message_template', escape: 'none' });
-    const base = (config.url ?? DEFAULT_URL).replace(/\/$/, '');
+    const base = config.url.replace(/\/$/, '');
     const endpoint = `${base}/${encodeURIComponent(config.api_key)}/${encodeURIComponent(config.routing_key)}`;
     const secrets = [config.api_key, encodeURIComponent(config.api_key)];
     const redact = (s: string) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), s);
-    const pacer = createPacer(config.max_per_second ?? 5, clock);
+    const pacer = createPacer(config.max_per_second, clock);
     return {
       async send(notification, ctx) {
         const { event } = notification;
@@ -93,12 +89,12 @@ export default defineReceiver({
           entity_id: entityIdFor(event, notification.id),
           entity_display_name: cut(displayName.render(vars).trim() || event.title, VICTOROPS_LIMITS.displayName),
           state_message: cut(stateMessage.render(vars).trim() || event.title, VICTOROPS_LIMITS.stateMessage),
-          monitoring_tool: config.monitoring_tool ?? 'Herald',
+          monitoring_tool: config.monitoring_tool,
         };
         const at = Date.parse(event.occurred_at ?? event.received_at);
         if (!Number.isNaN(at)) body.state_start_time = Math.floor(at / 1000);
         if (messageType === 'ACKNOWLEDGEMENT') {
-          body.ack_author = config.ack_author ?? 'Herald';
+          body.ack_author = config.ack_author;
           body.ack_msg = cut(event.text ?? `acknowledged: ${event.title}`, VICTOROPS_LIMITS.stateMessage);
         }
         if (event.source) body.herald_source = event.source;

@@ -4,6 +4,7 @@ import { DeliveryError, type Logger, systemClock } from '@herald/sdk';
 import { loopbackHttpClient, loopbackTcpClient, memoryState, SAMPLE_EVENT } from '@herald/sdk/testing';
 import { startFakeVictorOps } from '../../../test/fakes/victorops.js';
 import { deliveries, eventually, startHerald, type TestHerald } from '../../../test/helpers/harness.js';
+import { filledConfig } from '../../../test/helpers/receiver-config.js';
 import { createTemplateEngine } from '../../templates/liquid-engine.js';
 import victorops from './index.js';
 
@@ -159,7 +160,7 @@ describe('victorops receiver', () => {
     const fake = await startFakeVictorOps();
     t.after(() => fake.close());
     const instance = victorops.create(
-      { api_key: fake.apiKey, routing_key: 'database', url: `${fake.url}/integrations/generic/20131114/alert` },
+      filledConfig(victorops, { api_key: fake.apiKey, routing_key: 'database', url: `${fake.url}/integrations/generic/20131114/alert` }),
       { name: 'vo', log: quiet, templates: createTemplateEngine(), clock: systemClock },
     );
     const ctx = {

@@ -144,6 +144,7 @@ export default defineReceiver({
   version: '1.0.0',
   displayName: 'Webex',
   docsUrl: 'https://developer.webex.com/docs/api/v1/messages/create-a-message',
+  contact: { field: 'webex', pattern: EMAIL, description: 'the email address of a Webex account', example: 'alice@example.com' },
   config: Type.Object(
     {
       token: Secret({ description: 'bot access token (developer.webex.com → My Webex Apps → bot), sent as Bearer' }),
@@ -151,10 +152,10 @@ export default defineReceiver({
         Type.String({ minLength: 1, description: 'space to post in (`roomId`); the bot must be a member; give `room_id` or `to_person_email`' }),
       ),
       to_person_email: Type.Optional(Type.String({ format: 'email', description: 'send a 1:1 message to this person instead of a space' })),
-      api_url: Type.Optional(HttpUrl({ description: 'API base URL (tests, FedRAMP)', default: 'https://webexapis.com/v1' })),
+      api_url: HttpUrl({ description: 'API base URL (tests, FedRAMP)', default: 'https://webexapis.com/v1' }),
       title_template: Type.Optional(Type.String({ description: 'LiquidJS template for the first line (bold); values are Markdown-escaped' })),
       text_template: Type.Optional(Type.String({ description: 'LiquidJS template for the body; values are Markdown-escaped' })),
-      max_per_second: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 50, default: 2, description: "pacing of this receiver's sends" })),
+      max_per_second: Type.Number({ exclusiveMinimum: 0, maximum: 50, default: 2, description: "pacing of this receiver's sends" }),
     },
     { additionalProperties: false },
   ),
@@ -168,8 +169,8 @@ export default defineReceiver({
     const textPlain = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'none' });
     const titleMd = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'markdown' });
     const textMd = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'markdown' });
-    const pacer = createPacer(config.max_per_second ?? 2, clock);
-    const url = `${(config.api_url ?? 'https://webexapis.com/v1').replace(/\/+$/, '')}/messages`;
+    const pacer = createPacer(config.max_per_second, clock);
+    const url = `${config.api_url.replace(/\/+$/, '')}/messages`;
     const redact = (s: string) => s.split(config.token).join('[redacted]');
     const target = config.room_id ? { roomId: config.room_id } : { toPersonEmail: config.to_person_email };
     return {

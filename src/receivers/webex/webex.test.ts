@@ -4,6 +4,7 @@ import { DeliveryError, type HeraldEvent, type Notification, systemClock } from 
 import { loopbackHttpClient, loopbackTcpClient, memoryState, receiverConformance } from '@herald/sdk/testing';
 import { startFakeWebex } from '../../../test/fakes/webex.js';
 import { deliveries, eventually, startHerald } from '../../../test/helpers/harness.js';
+import { filledConfig } from '../../../test/helpers/receiver-config.js';
 import { createTemplateEngine } from '../../templates/liquid-engine.js';
 import webex from './index.js';
 
@@ -13,7 +14,8 @@ const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => sile
 receiverConformance(webex, {
   templates,
   okBody: '{"id":"Y2lzY29zcGFyazovL3VzL01FU1NBR0UvMQ","roomId":"r","roomType":"group","created":"2026-01-01T00:00:00.000Z"}',
-  config: (base) => ({ token: 'webexConformanceSecretToken01', room_id: 'Y2lzY29zcGFyazovL3VzL1JPT00vMQ', api_url: `${base}/v1`, max_per_second: 50 }),
+  config: (base) =>
+    filledConfig(webex, { token: 'webexConformanceSecretToken01', room_id: 'Y2lzY29zcGFyazovL3VzL1JPT00vMQ', api_url: `${base}/v1`, max_per_second: 50 }),
   secrets: ['webexConformanceSecretToken01'],
   invalidConfigs: [
     {},
@@ -76,10 +78,12 @@ routes: [{receivers: [wx]}]
     t.after(() => fake.close());
     const send = (e: Partial<HeraldEvent>) =>
       webex
-        .create(
-          { token: fake.token, to_person_email: 'oncall@example.com', api_url: `${fake.url}/v1` },
-          { name: 'wx', log: silent, templates, clock: systemClock },
-        )
+        .create(filledConfig(webex, { token: fake.token, to_person_email: 'oncall@example.com', api_url: `${fake.url}/v1` }), {
+          name: 'wx',
+          log: silent,
+          templates,
+          clock: systemClock,
+        })
         .send({ id: 'd1', receiver: 'wx', people: [], event: event(e) } satisfies Notification, {
           http: loopbackHttpClient(),
           net: loopbackTcpClient(),
@@ -109,27 +113,29 @@ routes: [{receivers: [wx]}]
     const lines: string[] = [];
     const log = { ...silent, warn: (o: unknown, m?: string) => void lines.push(JSON.stringify([o, m])), child: () => log };
     const send = (text: string) =>
-      webex.create({ token: fake.token, room_id: fake.roomId, api_url: `${fake.url}/v1` }, { name: 'wx', log, templates, clock: systemClock }).send(
-        {
-          id: 'd1',
-          receiver: 'wx',
-          people: [
-            { name: 'alice', contacts: { webex: 'alice@example.com' } },
-            { name: 'bob', contacts: { webex: 'bob' } },
-            { name: 'carol', contacts: { email: 'carol@example.com' } },
-          ],
-          event: event({ text }),
-        } satisfies Notification,
-        {
-          http: loopbackHttpClient(),
-          net: loopbackTcpClient(),
-          state: memoryState(),
-          log,
-          clock: systemClock,
-          attempt: 1,
-          signal: new AbortController().signal,
-        },
-      );
+      webex
+        .create(filledConfig(webex, { token: fake.token, room_id: fake.roomId, api_url: `${fake.url}/v1` }), { name: 'wx', log, templates, clock: systemClock })
+        .send(
+          {
+            id: 'd1',
+            receiver: 'wx',
+            people: [
+              { name: 'alice', contacts: { webex: 'alice@example.com' } },
+              { name: 'bob', contacts: { webex: 'bob' } },
+              { name: 'carol', contacts: { email: 'carol@example.com' } },
+            ],
+            event: event({ text }),
+          } satisfies Notification,
+          {
+            http: loopbackHttpClient(),
+            net: loopbackTcpClient(),
+            state: memoryState(),
+            log,
+            clock: systemClock,
+            attempt: 1,
+            signal: new AbortController().signal,
+          },
+        );
     await send('short');
     assert.match(String(fake.accepted[0]?.body.markdown), /\n\ncc <@personEmail:alice@example\.com\|alice>$/);
     assert.match(String(fake.accepted[0]?.body.text), /\ncc alice$/);
@@ -144,10 +150,12 @@ routes: [{receivers: [wx]}]
     t.after(() => fake.close());
     const send = (config: Partial<Parameters<typeof webex.create>[0]>) =>
       webex
-        .create(
-          { token: fake.token, room_id: fake.roomId, api_url: `${fake.url}/v1`, max_per_second: 50, ...config },
-          { name: 'wx', log: silent, templates, clock: systemClock },
-        )
+        .create(filledConfig(webex, { token: fake.token, room_id: fake.roomId, api_url: `${fake.url}/v1`, max_per_second: 50, ...config }), {
+          name: 'wx',
+          log: silent,
+          templates,
+          clock: systemClock,
+        })
         .send({ id: 'd1', receiver: 'wx', people: [], event: event({}) } satisfies Notification, {
           http: loopbackHttpClient(),
           net: loopbackTcpClient(),

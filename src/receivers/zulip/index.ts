@@ -135,14 +135,12 @@ export default defineReceiver({
       ),
       title_template: Type.Optional(Type.String({ description: 'LiquidJS template for the first line (bold); event values are Markdown-escaped' })),
       text_template: Type.Optional(Type.String({ description: 'LiquidJS template for the body; event values are Markdown-escaped' })),
-      max_per_second: Type.Optional(
-        Type.Number({
-          exclusiveMinimum: 0,
-          maximum: 50,
-          default: 2,
-          description: "pacing of this receiver's sends (Zulip's default: 200 requests per minute per user)",
-        }),
-      ),
+      max_per_second: Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 50,
+        default: 2,
+        description: "pacing of this receiver's sends (Zulip's default: 200 requests per minute per user)",
+      }),
     },
     { additionalProperties: false },
   ),
@@ -155,7 +153,7 @@ export default defineReceiver({
     const title = templates.compile(config.title_template ?? STATUS_TITLE_TEMPLATE, { name: 'title_template', escape: 'none' });
     const text = templates.compile(config.text_template ?? DEFAULT_TEXT, { name: 'text_template', escape: 'none' });
     const topic = templates.compile(config.topic_template ?? DEFAULT_TOPIC, { name: 'topic_template', escape: 'none' });
-    const pacer = createPacer(config.max_per_second ?? 2, clock);
+    const pacer = createPacer(config.max_per_second, clock);
     const url = `${config.site.replace(/\/+$/, '')}/api/v1/messages`;
     const basic = Buffer.from(`${config.email}:${config.api_key}`).toString('base64');
     const redact = (s: string) => s.split(config.api_key).join('[redacted]').split(basic).join('[redacted]');

@@ -4,6 +4,7 @@ import { DeliveryError, type HeraldEvent, type Notification, systemClock } from 
 import { loopbackHttpClient, loopbackTcpClient, memoryState, receiverConformance } from '@herald/sdk/testing';
 import { startFakeZulip } from '../../../test/fakes/zulip.js';
 import { deliveries, eventually, startHerald, tempDir } from '../../../test/helpers/harness.js';
+import { filledConfig } from '../../../test/helpers/receiver-config.js';
 import { createTemplateEngine } from '../../templates/liquid-engine.js';
 import zulip from './index.js';
 
@@ -13,7 +14,8 @@ const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => sile
 receiverConformance(zulip, {
   templates,
   okBody: '{"result":"success","msg":"","id":42}',
-  config: (base) => ({ site: base, email: 'bot@example.com', api_key: 'zulipConformanceSecretKey01', channel: 'alerts', max_per_second: 50 }),
+  config: (base) =>
+    filledConfig(zulip, { site: base, email: 'bot@example.com', api_key: 'zulipConformanceSecretKey01', channel: 'alerts', max_per_second: 50 }),
   secrets: ['zulipConformanceSecretKey01', Buffer.from('bot@example.com:zulipConformanceSecretKey01').toString('base64')],
   invalidConfigs: [
     {},
@@ -84,10 +86,12 @@ describe('zulip receiver', () => {
     t.after(() => fake.close());
     const send = (config: Partial<Parameters<typeof zulip.create>[0]>, e: Partial<HeraldEvent>) =>
       zulip
-        .create(
-          { site: fake.url, email: fake.email, api_key: fake.apiKey, max_per_second: 50, ...(config as { channel: string }) },
-          { name: 'z', log: silent, templates, clock: systemClock },
-        )
+        .create(filledConfig(zulip, { site: fake.url, email: fake.email, api_key: fake.apiKey, max_per_second: 50, ...(config as { channel: string }) }), {
+          name: 'z',
+          log: silent,
+          templates,
+          clock: systemClock,
+        })
         .send(
           {
             id: 'd1',
@@ -124,10 +128,12 @@ describe('zulip receiver', () => {
     t.after(() => fake.close());
     const send = (config: Partial<Parameters<typeof zulip.create>[0]>) =>
       zulip
-        .create(
-          { site: fake.url, email: fake.email, api_key: fake.apiKey, channel: 'alerts', max_per_second: 50, ...config },
-          { name: 'z', log: silent, templates, clock: systemClock },
-        )
+        .create(filledConfig(zulip, { site: fake.url, email: fake.email, api_key: fake.apiKey, channel: 'alerts', max_per_second: 50, ...config }), {
+          name: 'z',
+          log: silent,
+          templates,
+          clock: systemClock,
+        })
         .send(
           {
             id: 'd1',

@@ -28,7 +28,7 @@ const config = Type.Object(
     hmac_timestamp_header: Type.Optional(
       Type.String({ minLength: 1, description: 'the "HMAC Signature - Timestamp header"; when set, it is required, signed and checked against `tolerance`' }),
     ),
-    tolerance: Type.Optional(Duration({ description: 'how far the signed timestamp may be from now (default 5m)' })),
+    tolerance: Duration({ default: '5m', description: 'how far the signed timestamp may be from now' }),
     max_body: Type.Optional(Bytes({ description: 'largest accepted body (default: server.body_limit)' })),
   },
   { additionalProperties: false },
@@ -81,11 +81,11 @@ export default defineSource({
     if (!c.token && !c.hmac_secret) issues.push({ path: 'token', message: 'give token or hmac_secret (or both) so strangers cannot post alerts' });
     if (!c.hmac_secret && (c.hmac_header || c.hmac_timestamp_header))
       issues.push({ path: 'hmac_secret', message: 'hmac_header and hmac_timestamp_header need hmac_secret' });
-    if (c.tolerance !== undefined && parseDuration(c.tolerance) < 1000) issues.push({ path: 'tolerance', message: 'must be at least 1s' });
+    if (parseDuration(c.tolerance) < 1000) issues.push({ path: 'tolerance', message: 'must be at least 1s' });
     return issues;
   },
   create(c, ctx) {
-    const toleranceMs = c.tolerance === undefined ? 300_000 : parseDuration(c.tolerance);
+    const toleranceMs = parseDuration(c.tolerance);
     return {
       kind: 'http',
       maxBodyBytes: c.max_body === undefined ? undefined : parseBytes(c.max_body),

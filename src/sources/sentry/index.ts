@@ -4,7 +4,7 @@ import { normalizeSentry } from './normalize.js';
 const config = Type.Object(
   {
     client_secret: Secret({ description: "the integration's Client Secret (Settings → Developer Settings → your integration)" }),
-    tolerance: Type.Optional(Duration({ description: 'how far Sentry-Hook-Timestamp may be from now before a request is refused as a replay (default 5m)' })),
+    tolerance: Duration({ default: '5m', description: 'how far Sentry-Hook-Timestamp may be from now before a request is refused as a replay' }),
     max_body: Type.Optional(Bytes({ description: 'largest accepted body (default: server.body_limit)' })),
   },
   { additionalProperties: false },
@@ -23,11 +23,11 @@ export default defineSource({
   docsUrl: 'https://docs.sentry.io/organization/integrations/integration-platform/webhooks/',
   config,
   validate(c: Static<typeof config>) {
-    if (c.tolerance !== undefined && parseDuration(c.tolerance) < 1000) return [{ path: 'tolerance', message: 'must be at least 1s' }];
+    if (parseDuration(c.tolerance) < 1000) return [{ path: 'tolerance', message: 'must be at least 1s' }];
     return [];
   },
   create(c, ctx) {
-    const toleranceMs = c.tolerance === undefined ? 300_000 : parseDuration(c.tolerance);
+    const toleranceMs = parseDuration(c.tolerance);
     return {
       kind: 'http',
       maxBodyBytes: c.max_body === undefined ? undefined : parseBytes(c.max_body),

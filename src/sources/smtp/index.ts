@@ -64,12 +64,8 @@ const config = Type.Object(
         { description: 'recipient local part (before + and @) → {source, labels, severity}' },
       ),
     ),
-    firing_subject: Type.Optional(
-      Type.String({ minLength: 1, default: DEFAULT_FIRING_SUBJECT, description: 'regex (case-insensitive): a matching subject is firing' }),
-    ),
-    resolved_subject: Type.Optional(
-      Type.String({ minLength: 1, default: DEFAULT_RESOLVED_SUBJECT, description: 'regex (case-insensitive): a matching subject is resolved' }),
-    ),
+    firing_subject: Type.String({ minLength: 1, default: DEFAULT_FIRING_SUBJECT, description: 'regex (case-insensitive): a matching subject is firing' }),
+    resolved_subject: Type.String({ minLength: 1, default: DEFAULT_RESOLVED_SUBJECT, description: 'regex (case-insensitive): a matching subject is resolved' }),
     key_template: Type.Optional(
       Type.String({ minLength: 1, description: 'LiquidJS template for the event key over subject, from, to, local_part, tag, domain' }),
     ),
@@ -166,8 +162,8 @@ export default defineSource({
     const keyTemplate = c.key_template ? ctx.templates.compile(c.key_template, { name: 'key_template', escape: 'none' }) : undefined;
     const normalizeOptions = {
       mapping,
-      firing: new RegExp(c.firing_subject ?? DEFAULT_FIRING_SUBJECT, 'i'),
-      resolved: new RegExp(c.resolved_subject ?? DEFAULT_RESOLVED_SUBJECT, 'i'),
+      firing: new RegExp(c.firing_subject, 'i'),
+      resolved: new RegExp(c.resolved_subject, 'i'),
       key: keyTemplate ? (vars: KeyVars) => keyTemplate.render(vars as unknown as Record<string, unknown>) : undefined,
     };
     const accepts = (address: string) => {
