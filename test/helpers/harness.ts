@@ -210,3 +210,16 @@ export async function listenLoopback(server: Server | import('node:https').Serve
       }),
   };
 }
+
+/**
+ * Deterministic "nothing more will happen now": runs one incident-dispatcher
+ * pass at the clock's current time (after any pass in progress), then waits
+ * until no delivery is running or due. What a test asserts afterwards is
+ * everything Herald does until the clock moves, so "nothing was sent" checks
+ * need no fixed sleep. The dispatcher is private to Herald; only tests reach it.
+ */
+export async function drain(h: TestHerald, clock: Clock = { now: () => Date.now() } as Clock): Promise<void> {
+  await (h.herald as unknown as { dispatcher: { tick(): Promise<void> } }).dispatcher.tick();
+  const busy = async () => (await deliveries(h)).some((d) => d.state === 'running' || (d.state === 'pending' && Date.parse(d.run_at) <= clock.now()));
+  await eventually(async () => !(await busy()), 15_000, 'no delivery running or due');
+}
