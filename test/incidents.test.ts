@@ -73,7 +73,7 @@ describe('incidents on a route with a policy', () => {
       await eventually(() => sink.requests.length === n, 15_000, `repeat ${n - 1}`);
     }
     clock.advance(5 * MIN);
-    await drain(h, clock);
+    await drain(h);
     assert.equal(sink.requests.length, 4, 'no repeat before the interval');
     const [incident] = (await h.herald.server.inject({ method: 'GET', url: '/api/v1/incidents' })).json().incidents;
     const ack = await h.herald.server.inject({ method: 'POST', url: `/api/v1/incidents/${incident.id}/ack` });
@@ -83,7 +83,7 @@ describe('incidents on a route with a policy', () => {
     const ackBody = pd.accepted.find((a) => a.body.event_action === 'acknowledge')?.body;
     assert.equal(ackBody?.dedup_key, 'db-1', 'the acknowledge names the trigger');
     clock.advance(60 * MIN);
-    await drain(h, clock);
+    await drain(h);
     assert.equal(sink.requests.length, 4, 'no repeats after the acknowledgement');
     assert.equal((await h.herald.server.inject({ method: 'POST', url: `/api/v1/incidents/${incident.id}/ack` })).statusCode, 409);
   });
@@ -100,12 +100,12 @@ describe('incidents on a route with a policy', () => {
         return { title: `error ${i}`, status: 'firing', key: `err-${i}`, labels: { service: `svc-${i % 10}` } };
       });
       assert.equal((await post(h, events)).statusCode, 202);
-      await drain(h, clock);
+      await drain(h);
       assert.equal(sink.requests.length, 0, `nothing before group_wait ends (after request ${batch + 1}, ${batch * 3} s in)`);
     }
     clock.advance(3_000);
     await eventually(() => sink.requests.length === 10, 10_000, 'ten group notifications');
-    await drain(h, clock);
+    await drain(h);
     assert.equal(sink.requests.length, 10);
     const titles = bodies(sink)
       .map((b) => String(b.event.title))
@@ -128,18 +128,18 @@ describe('incidents on a route with a policy', () => {
     clock.advance(30_000);
     await first.h.stop();
     const second = await setup(t, policy, { clock, dir, sink });
-    await drain(second.h, clock);
+    await drain(second.h);
     assert.equal(sink.requests.length, 0, 'group_wait still running after the restart');
     clock.advance(30_000);
     await eventually(() => sink.requests.length === 1, 15_000, 'notified when group_wait ended');
     clock.advance(5 * MIN);
     await second.h.stop();
     const third = await setup(t, policy, { clock, dir, sink });
-    await drain(third.h, clock);
+    await drain(third.h);
     assert.equal(sink.requests.length, 1, 'the repeat waits for its interval across a restart');
     clock.advance(5 * MIN);
     await eventually(() => sink.requests.length === 2, 15_000, 'repeat on time after the restart');
-    await drain(third.h, clock);
+    await drain(third.h);
     assert.equal(sink.requests.length, 2, 'exactly once');
   });
 
@@ -151,7 +151,7 @@ describe('incidents on a route with a policy', () => {
       Array.from({ length: 10 }, (_, i) => ({ title: `queue ${i} stuck`, status: 'firing', key: `q-${i}` })),
     );
     await eventually(() => sink.requests.length === 4, 15_000, 'three notifications and one digest');
-    await drain(h, clock);
+    await drain(h);
     assert.equal(sink.requests.length, 4);
     const titles = bodies(sink).map((b) => b.event.title);
     assert.equal(titles.filter((x) => x.startsWith('Digest: [FIRING:7]')).length, 1, titles.join(' | '));
@@ -159,7 +159,7 @@ describe('incidents on a route with a policy', () => {
       h,
       Array.from({ length: 5 }, (_, i) => ({ title: `disk ${i} full`, status: 'firing', key: `d-${i}` })),
     );
-    await drain(h, clock);
+    await drain(h);
     assert.equal(sink.requests.length, 4, 'the window is used up: the next ones wait');
     clock.advance(60_000);
     await eventually(() => sink.requests.length === 8, 15_000, 'next window: three more and a digest of two');
@@ -181,7 +181,7 @@ describe('incidents on a route with a policy', () => {
     assert.equal((await h.herald.server.inject({ method: 'POST', url: '/api/v2/alerts', payload: [alert] })).statusCode, 200);
     await eventually(() => sink.requests.length === 1, 15_000, 'firing');
     clock.advance(3 * MIN);
-    await drain(h, clock);
+    await drain(h);
     assert.equal(sink.requests.length, 1, 'still firing before endsAt');
     clock.advance(2 * MIN);
     await eventually(() => sink.requests.length === 2, 15_000, 'resolved once endsAt passed');

@@ -150,7 +150,7 @@ describe('silences, maintenance windows and inhibition, end to end', () => {
 
     clock.advance(10 * MIN);
     await eventually(() => sink.requests.length === 4, 15_000, 'repeats after the silence');
-    await drain(h, clock);
+    await drain(h);
     assert.deepEqual(
       bodies(sink)
         .map((b) => b.event.key)
@@ -180,7 +180,7 @@ silences:
     await eventually(async () => (await suppressed(h)).length === 2 && sink.requests.length === 2, 15_000, 'the prod repeat muted');
     clock.advance(10 * MIN); // 13:30 local: closed (the end is exclusive)
     await eventually(() => sink.requests.length === 4, 15_000, 'the repeat after the window is sent');
-    await drain(h, clock);
+    await drain(h);
     assert.deepEqual(
       bodies(sink)
         .map((b) => b.event.key)
@@ -222,7 +222,7 @@ silences:
     await post(h, { title: 'web-1 down', status: 'firing', key: 'host-fra-1', labels: { alertname: 'HostDown', dc: 'fra', host: 'web-1' } });
     await post(h, { title: 'web-9 down', status: 'firing', key: 'host-ams-9', labels: { alertname: 'HostDown', dc: 'ams', host: 'web-9' } });
     await eventually(async () => (await suppressed(h)).length === 1 && sink.requests.length === 2, 15_000, 'fra host muted, ams host sent');
-    await drain(h, clock);
+    await drain(h);
     assert.deepEqual(
       bodies(sink).map((b) => b.event.key),
       ['datacenter-down', 'host-ams-9'],
@@ -232,7 +232,7 @@ silences:
     await post(h, { title: 'fra is up', status: 'resolved', key: 'datacenter-down' });
     clock.advance(10 * MIN);
     await eventually(() => sink.requests.length === 5, 15_000, 'the resolved source and both host repeats');
-    await drain(h, clock);
+    await drain(h);
     assert.deepEqual(
       bodies(sink)
         .slice(2)
@@ -255,7 +255,7 @@ storage: {url: "sqlite:${h.dbPath}"}
     await h.herald.reload(parseConfig(next, registry(), {}));
     clock.advance(10 * MIN);
     await eventually(async () => (await suppressed(h)).length === 1, 15_000, 'the repeat is muted by the reloaded silence');
-    await drain(h, clock);
+    await drain(h);
     assert.equal(sink.requests.length, 1);
     assert.equal((await suppressed(h))[0]?.last_error, 'silenced by quiet-queue');
   });
@@ -299,7 +299,7 @@ describe('acceptance: an http-check on a route with a repeat policy', () => {
   - {name: web, type: http-check, url: "${web.url}/health", interval: 1m, timeout: 5s, failures_before_alert: 3}
 `;
     const { sink, h } = await setup(t, source, { clock });
-    clock.settled = () => drain(h, clock);
+    clock.settled = () => drain(h);
     const minutes = async (n: number) => {
       for (let i = 0; i < n; i++) await clock.step();
     };
@@ -321,7 +321,7 @@ describe('acceptance: an http-check on a route with a repeat policy', () => {
     failing = false;
     await minutes(1); // minute 28: recovered
     await eventually(() => sink.requests.length === 4, 15_000, 'the resolved notification');
-    await drain(h, clock);
+    await drain(h);
     assert.deepEqual(statuses(), ['firing', 'firing', 'firing', 'resolved']);
     assert.ok(bodies(sink).every((b) => b.event.labels.check === 'web'));
 
@@ -332,7 +332,7 @@ describe('acceptance: an http-check on a route with a repeat policy', () => {
     await minutes(19); // minute 51: the repeat at 41 is muted too
     failing = false;
     await minutes(1); // minute 52: recovered
-    await drain(h, clock);
+    await drain(h);
     assert.equal(sink.requests.length, 4, 'nothing reaches the receiver while the silence is active');
     const muted = await suppressed(h);
     assert.equal(muted.length, 4, 'firing, two repeats and resolved are recorded as suppressed');
