@@ -219,7 +219,7 @@ export async function listenLoopback(server: Server | import('node:https').Serve
  * clock moves, so "nothing was sent" checks need no fixed sleep. The
  * dispatcher and engine are private to Herald; only tests reach in.
  */
-export async function drain(h: TestHerald): Promise<void> {
+export async function drain(h: { herald: Herald }): Promise<void> {
   const inside = h.herald as unknown as {
     dispatcher: { tick(): Promise<void> };
     engine: { pump(): Promise<number>; inFlight: Map<string, { promise: Promise<void> }> };
