@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { deliveries, eventually, FakeClock, startHerald, startSink } from './helpers/harness.js';
+import { deliveries, drain, eventually, FakeClock, startHerald, startSink } from './helpers/harness.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const config = (url: string, extra = '') => `
@@ -77,7 +77,7 @@ describe('webhook delivery', () => {
     assert.equal(Date.parse(d?.run_at ?? ''), clock.now() + 120_000, 'Retry-After: 120 → two minutes, no jitter');
     assert.equal(d?.last_status, 503);
     clock.advance(119_000);
-    await new Promise((r) => setTimeout(r, 150));
+    await drain(h);
     assert.equal(sink.requests.length, 1, 'nothing sent before Retry-After expired');
     clock.advance(1_000);
     await eventually(() => sink.requests.length === 2, 5000, 'second attempt');
@@ -177,7 +177,7 @@ describe('webhook delivery', () => {
     await eventually(() => sink.requests.length === 1, 5000, 'first send in flight');
     clock.advance(2 * 3_600_000); // far past any lease, e.g. an NTP step
     await eventually(async () => (await deliveries(h))[0]?.state === 'succeeded', 5000, 'recorded');
-    await new Promise((r) => setTimeout(r, 200));
+    await drain(h);
     assert.equal(sink.requests.length, 1, 'sent once');
   });
 
@@ -190,7 +190,7 @@ describe('webhook delivery', () => {
     const h = await startHerald(t, config(`${sink.url}/hook`));
     const { ids } = (await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'x' } })).json();
     await eventually(async () => (await deliveries(h))[0]?.state === 'dead', 5000, 'dead');
-    await new Promise((r) => setTimeout(r, 100));
+    await drain(h);
     assert.equal(sink.requests.length, 1, 'never retried');
     const attempt = (await h.herald.server.inject({ method: 'GET', url: `/api/v1/events/${ids[0]}` })).json().deliveries[0].attempts_log[0];
     assert.equal(attempt.status, 422);
@@ -209,7 +209,7 @@ describe('webhook delivery', () => {
     const h = await startHerald(t, config(`${sink.url}/hook`));
     await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'x' } });
     await eventually(async () => (await deliveries(h))[0]?.state === 'dead', 5000, 'dead');
-    await new Promise((r) => setTimeout(r, 100));
+    await drain(h);
     assert.deepEqual(
       sink.requests.map((r) => r.url),
       ['/hook'],
@@ -371,7 +371,7 @@ describe('ordering', () => {
     await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'unrelated', status: 'firing', key: 'db-2' } });
     await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'resolve', status: 'resolved', key: 'db-1' } });
     await eventually(() => sink.requests.some((r) => JSON.parse(r.body).event.title === 'unrelated'), 5000, 'other keys flow');
-    await new Promise((r) => setTimeout(r, 200));
+    await drain(h);
     const titles = () => sink.requests.map((r) => JSON.parse(r.body).event.title as string);
     assert.deepEqual(titles().sort(), ['trigger', 'unrelated'], 'the resolve waits while its trigger is retrying');
     failFirst = false;

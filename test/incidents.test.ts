@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startFakePagerDuty } from './fakes/pagerduty.js';
 import { startFakeSlack } from './fakes/slack.js';
-import { eventually, FakeClock, type Sink, startHerald, startSink, type TestHerald, tempDir } from './helpers/harness.js';
+import { drain, eventually, FakeClock, type Sink, startHerald, startSink, type TestHerald, tempDir } from './helpers/harness.js';
 
 const MIN = 60_000;
 const ROUTING_KEY = 'R0123456789abcdef0123456789abcde';
@@ -24,7 +24,6 @@ ${extra}routes:
 const bodies = (sink: Sink) =>
   sink.requests.map((r) => JSON.parse(r.body) as { event: { title: string; status: string; key: string; data?: unknown }; incident?: Record<string, unknown> });
 const post = (h: TestHerald, payload: unknown) => h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: payload as object });
-const settle = () => new Promise((r) => setTimeout(r, 150));
 
 async function setup(t: T, policy: string, o: { clock?: FakeClock; extra?: string; dir?: string; sink?: Sink } = {}) {
   const sink = o.sink ?? (await startSink());
@@ -38,16 +37,16 @@ describe('incidents on a route with a policy', () => {
     const { sink, h } = await setup(t, '{repeat_interval: 1h, group_interval: 0s}');
     for (let i = 0; i < 3; i++) await post(h, { title: 'api errors', status: 'firing', key: 'api-errors', labels: { service: 'api' } });
     await eventually(() => sink.requests.length === 1, 15_000, 'one notification');
-    await settle();
+    await drain(h);
     assert.equal(sink.requests.length, 1, 'duplicates of the firing state are not notified');
     for (let i = 0; i < 38; i++) await post(h, { title: 'api errors', status: 'firing', key: 'api-errors', labels: { service: 'api' } });
     const [incident] = (await h.herald.server.inject({ method: 'GET', url: '/api/v1/incidents?status=firing' })).json().incidents;
     assert.equal(incident.times_seen, 41, 'times_seen equals the events received for the key');
     await post(h, { title: 'api errors', status: 'resolved', key: 'api-errors' });
-    await settle();
+    await drain(h);
     await post(h, { title: 'api errors', status: 'resolved', key: 'api-errors' });
     await eventually(() => sink.requests.length === 2, 15_000, 'resolved notification');
-    await settle();
+    await drain(h);
     assert.deepEqual(
       bodies(sink).map((b) => b.event.status),
       ['firing', 'resolved'],
@@ -74,7 +73,7 @@ describe('incidents on a route with a policy', () => {
       await eventually(() => sink.requests.length === n, 15_000, `repeat ${n - 1}`);
     }
     clock.advance(5 * MIN);
-    await settle();
+    await drain(h);
     assert.equal(sink.requests.length, 4, 'no repeat before the interval');
     const [incident] = (await h.herald.server.inject({ method: 'GET', url: '/api/v1/incidents' })).json().incidents;
     const ack = await h.herald.server.inject({ method: 'POST', url: `/api/v1/incidents/${incident.id}/ack` });
@@ -84,7 +83,7 @@ describe('incidents on a route with a policy', () => {
     const ackBody = pd.accepted.find((a) => a.body.event_action === 'acknowledge')?.body;
     assert.equal(ackBody?.dedup_key, 'db-1', 'the acknowledge names the trigger');
     clock.advance(60 * MIN);
-    await settle();
+    await drain(h);
     assert.equal(sink.requests.length, 4, 'no repeats after the acknowledgement');
     assert.equal((await h.herald.server.inject({ method: 'POST', url: `/api/v1/incidents/${incident.id}/ack` })).statusCode, 409);
   });
@@ -92,16 +91,30 @@ describe('incidents on a route with a policy', () => {
   it('1,000 firing events for 10 groups within group_wait become 10 notifications', async (t) => {
     const clock = new FakeClock();
     const { sink, h } = await setup(t, '{group_by: [service], group_wait: 30s, group_interval: 5m}', { clock });
-    const events = Array.from({ length: 1000 }, (_, i) => ({ title: `error ${i}`, status: 'firing', key: `err-${i}`, labels: { service: `svc-${i % 10}` } }));
-    assert.equal((await post(h, events)).statusCode, 202);
-    await settle();
-    assert.equal(sink.requests.length, 0, 'nothing before group_wait');
-    clock.advance(30_000);
+    // Ten separate requests 3 s apart (virtual), all inside the 30 s wait: only group_wait
+    // holds the first ones back until the last have arrived.
+    for (let batch = 0; batch < 10; batch++) {
+      if (batch > 0) clock.advance(3_000);
+      const events = Array.from({ length: 100 }, (_, j) => {
+        const i = batch * 100 + j;
+        return { title: `error ${i}`, status: 'firing', key: `err-${i}`, labels: { service: `svc-${i % 10}` } };
+      });
+      assert.equal((await post(h, events)).statusCode, 202);
+      await drain(h);
+      assert.equal(sink.requests.length, 0, `nothing before group_wait ends (after request ${batch + 1}, ${batch * 3} s in)`);
+    }
+    clock.advance(3_000);
     await eventually(() => sink.requests.length === 10, 10_000, 'ten group notifications');
-    await settle();
+    await drain(h);
     assert.equal(sink.requests.length, 10);
-    const first = bodies(sink)[0]?.event;
-    assert.match(String(first?.title), /^\[FIRING:100\] service=svc-\d$/);
+    const titles = bodies(sink)
+      .map((b) => String(b.event.title))
+      .sort();
+    assert.deepEqual(
+      titles,
+      Array.from({ length: 10 }, (_, g) => `[FIRING:100] service=svc-${g}`),
+      'each group notified once, with all of its 100 events',
+    );
   });
 
   it('a restart in the middle of group_wait and of repeat_interval still notifies once, on time', async (t) => {
@@ -115,18 +128,18 @@ describe('incidents on a route with a policy', () => {
     clock.advance(30_000);
     await first.h.stop();
     const second = await setup(t, policy, { clock, dir, sink });
-    await settle();
+    await drain(second.h);
     assert.equal(sink.requests.length, 0, 'group_wait still running after the restart');
     clock.advance(30_000);
     await eventually(() => sink.requests.length === 1, 15_000, 'notified when group_wait ended');
     clock.advance(5 * MIN);
     await second.h.stop();
-    await setup(t, policy, { clock, dir, sink });
-    await settle();
+    const third = await setup(t, policy, { clock, dir, sink });
+    await drain(third.h);
     assert.equal(sink.requests.length, 1, 'the repeat waits for its interval across a restart');
     clock.advance(5 * MIN);
     await eventually(() => sink.requests.length === 2, 15_000, 'repeat on time after the restart');
-    await settle();
+    await drain(third.h);
     assert.equal(sink.requests.length, 2, 'exactly once');
   });
 
@@ -138,7 +151,7 @@ describe('incidents on a route with a policy', () => {
       Array.from({ length: 10 }, (_, i) => ({ title: `queue ${i} stuck`, status: 'firing', key: `q-${i}` })),
     );
     await eventually(() => sink.requests.length === 4, 15_000, 'three notifications and one digest');
-    await settle();
+    await drain(h);
     assert.equal(sink.requests.length, 4);
     const titles = bodies(sink).map((b) => b.event.title);
     assert.equal(titles.filter((x) => x.startsWith('Digest: [FIRING:7]')).length, 1, titles.join(' | '));
@@ -146,7 +159,7 @@ describe('incidents on a route with a policy', () => {
       h,
       Array.from({ length: 5 }, (_, i) => ({ title: `disk ${i} full`, status: 'firing', key: `d-${i}` })),
     );
-    await settle();
+    await drain(h);
     assert.equal(sink.requests.length, 4, 'the window is used up: the next ones wait');
     clock.advance(60_000);
     await eventually(() => sink.requests.length === 8, 15_000, 'next window: three more and a digest of two');
@@ -168,7 +181,7 @@ describe('incidents on a route with a policy', () => {
     assert.equal((await h.herald.server.inject({ method: 'POST', url: '/api/v2/alerts', payload: [alert] })).statusCode, 200);
     await eventually(() => sink.requests.length === 1, 15_000, 'firing');
     clock.advance(3 * MIN);
-    await settle();
+    await drain(h);
     assert.equal(sink.requests.length, 1, 'still firing before endsAt');
     clock.advance(2 * MIN);
     await eventually(() => sink.requests.length === 2, 15_000, 'resolved once endsAt passed');

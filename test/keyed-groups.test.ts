@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startFakeOpsgenie } from './fakes/opsgenie.js';
 import { type FakePagerDuty, startFakePagerDuty } from './fakes/pagerduty.js';
-import { eventually, FakeClock, type Sink, startHerald, startSink, type TestHerald } from './helpers/harness.js';
+import { drain, eventually, FakeClock, type Sink, startHerald, startSink, type TestHerald } from './helpers/harness.js';
 
 /**
  * docs/alerting.md, "Groups and keyed receivers": on a route with group_by, a
@@ -23,7 +23,6 @@ interface Sent {
 }
 
 const bodies = (sink: Sink) => sink.requests.map((r) => JSON.parse(r.body) as Sent);
-const settle = (ms = 200) => new Promise((r) => setTimeout(r, ms));
 const api = (h: TestHerald, method: 'GET' | 'POST', url: string, payload?: unknown) =>
   h.herald.server.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
 const post = (h: TestHerald, events: unknown) => api(h, 'POST', '/api/v1/events', events);
@@ -88,7 +87,7 @@ describe('groups and keyed receivers', () => {
     await eventually(() => sink.requests.length === 3 && pd.accepted.length === 6, 15_000, 'the resolve of the group');
     assert.equal(bodies(sink)[2]?.event.title, '[RESOLVED:3] service=api');
     assert.deepEqual(actions(pd).slice(3).sort(), ['resolve db-a', 'resolve db-b', 'resolve db-c']);
-    await settle();
+    await drain(h);
     assert.equal(pd.accepted.length, 6, 'nothing more');
     assertKeysClosed(pd, ['db-a', 'db-b', 'db-c']);
   });
@@ -110,7 +109,7 @@ describe('groups and keyed receivers', () => {
     await post(h, [resolve('db-a'), resolve('db-b')]);
     clock.advance(MIN);
     await eventually(() => pd.accepted.length === 2, 15_000, 'the resolve of db-a');
-    await settle();
+    await drain(h);
     assert.deepEqual(actions(pd), ['trigger db-a', 'resolve db-a'], 'resolved although silenced and send_resolved is false; db-b never reached PagerDuty');
     assert.equal(sink.requests.length, 1, 'the chat heard neither the muted trigger nor a resolve (send_resolved: false)');
     assertKeysClosed(pd, ['db-a']);
@@ -155,7 +154,7 @@ describe('groups and keyed receivers', () => {
     const early = await api(h, 'POST', `/api/v1/incidents/${id('db-a')}/ack`);
     assert.equal(early.statusCode, 200, early.body);
     assert.deepEqual(early.json().notified, [], 'nothing triggered yet: nothing to acknowledge now');
-    await settle();
+    await drain(h);
     assert.equal(pd.accepted.length, 0, 'no acknowledge for a key never triggered');
     clock.advance(30_000);
     await eventually(() => pd.accepted.length === 3, 15_000, 'two triggers and the acknowledge');

@@ -7,7 +7,7 @@ import { Herald } from '../src/app/herald.js';
 import { loadConfigAndPlugins } from '../src/app/load-config.js';
 import { createLogger } from '../src/lib/logger.js';
 import { PluginError } from '../src/plugins/errors.js';
-import { eventually, memoryLog, startSink, tempDir } from './helpers/harness.js';
+import { drain, eventually, memoryLog, startSink, tempDir } from './helpers/harness.js';
 import { HERALD_BIN, ROOT } from './helpers/process.js';
 
 const EXAMPLE = join(ROOT, 'examples/herald-plugin-example');
@@ -89,6 +89,7 @@ routes: [{receivers: [phone]}]
       for (let i = 0; sending && i < 2000; i++) {
         const res = await herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: `n${i}`, status: 'firing' } });
         ids.push(...(res.json() as { ids: string[] }).ids);
+        // Real spacing: the sends must overlap the real npm install and reload below.
         await new Promise((r) => setTimeout(r, 3));
       }
     })();
@@ -105,7 +106,7 @@ routes: [{receivers: [phone]}]
     sending = false;
     await sender;
     await eventually(() => sink.requests.length >= ids.length, 20_000, 'everything delivered');
-    await new Promise((r) => setTimeout(r, 200));
+    await drain({ herald });
     const titles = sink.requests.map((r) => JSON.parse(r.body).title.replace(/^v1\.1 /, '') as string);
     assert.equal(titles.length, ids.length, 'nothing sent twice');
     assert.equal(new Set(titles).size, ids.length, 'nothing lost');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, parseConfig } from '../src/config/load.js';
-import { eventually, FakeClock, registry, type Sink, startHerald, startSink, type TestHerald } from './helpers/harness.js';
+import { drain, eventually, FakeClock, registry, type Sink, startHerald, startSink, type TestHerald } from './helpers/harness.js';
 
 const MIN = 60_000;
 
@@ -17,7 +17,6 @@ interface Delivery {
 }
 
 const bodies = (sink: Sink) => sink.requests.map((r) => JSON.parse(r.body) as Delivered);
-const settle = (ms = 150) => new Promise((r) => setTimeout(r, ms));
 const api = (h: TestHerald, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown) =>
   h.herald.server.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
 const post = (h: TestHerald, event: unknown) => api(h, 'POST', '/api/v1/events', event);
@@ -46,10 +45,11 @@ async function setup(t: T, extra = '', o: { clock?: FakeClock; policy?: string }
 /**
  * A clock that lets a check run only when the test says so: each `minute()`
  * releases the check's sleep (time jumps by its interval), waits for the run
- * to finish (it sleeps again), then gives the dispatcher and the delivery
- * engine, which poll in real time, a moment to act on the new time.
+ * to finish (it sleeps again), then drains the dispatcher and the delivery
+ * engine (`settled`, set once Herald runs) at the new time.
  */
 class StepClock extends FakeClock {
+  settled: () => Promise<void> = async () => {};
   private waiting: { ms: number; resolve: () => void } | undefined;
 
   override sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -75,7 +75,7 @@ class StepClock extends FakeClock {
     this.advance(w.ms);
     w.resolve();
     await eventually(() => this.waiting !== undefined, 10_000, 'the check run to finish');
-    await settle(60);
+    await this.settled();
   }
 }
 
@@ -150,7 +150,7 @@ describe('silences, maintenance windows and inhibition, end to end', () => {
 
     clock.advance(10 * MIN);
     await eventually(() => sink.requests.length === 4, 15_000, 'repeats after the silence');
-    await settle();
+    await drain(h);
     assert.deepEqual(
       bodies(sink)
         .map((b) => b.event.key)
@@ -180,7 +180,7 @@ silences:
     await eventually(async () => (await suppressed(h)).length === 2 && sink.requests.length === 2, 15_000, 'the prod repeat muted');
     clock.advance(10 * MIN); // 13:30 local: closed (the end is exclusive)
     await eventually(() => sink.requests.length === 4, 15_000, 'the repeat after the window is sent');
-    await settle();
+    await drain(h);
     assert.deepEqual(
       bodies(sink)
         .map((b) => b.event.key)
@@ -222,7 +222,7 @@ silences:
     await post(h, { title: 'web-1 down', status: 'firing', key: 'host-fra-1', labels: { alertname: 'HostDown', dc: 'fra', host: 'web-1' } });
     await post(h, { title: 'web-9 down', status: 'firing', key: 'host-ams-9', labels: { alertname: 'HostDown', dc: 'ams', host: 'web-9' } });
     await eventually(async () => (await suppressed(h)).length === 1 && sink.requests.length === 2, 15_000, 'fra host muted, ams host sent');
-    await settle();
+    await drain(h);
     assert.deepEqual(
       bodies(sink).map((b) => b.event.key),
       ['datacenter-down', 'host-ams-9'],
@@ -232,7 +232,7 @@ silences:
     await post(h, { title: 'fra is up', status: 'resolved', key: 'datacenter-down' });
     clock.advance(10 * MIN);
     await eventually(() => sink.requests.length === 5, 15_000, 'the resolved source and both host repeats');
-    await settle();
+    await drain(h);
     assert.deepEqual(
       bodies(sink)
         .slice(2)
@@ -255,7 +255,7 @@ storage: {url: "sqlite:${h.dbPath}"}
     await h.herald.reload(parseConfig(next, registry(), {}));
     clock.advance(10 * MIN);
     await eventually(async () => (await suppressed(h)).length === 1, 15_000, 'the repeat is muted by the reloaded silence');
-    await settle();
+    await drain(h);
     assert.equal(sink.requests.length, 1);
     assert.equal((await suppressed(h))[0]?.last_error, 'silenced by quiet-queue');
   });
@@ -299,6 +299,7 @@ describe('acceptance: an http-check on a route with a repeat policy', () => {
   - {name: web, type: http-check, url: "${web.url}/health", interval: 1m, timeout: 5s, failures_before_alert: 3}
 `;
     const { sink, h } = await setup(t, source, { clock });
+    clock.settled = () => drain(h);
     const minutes = async (n: number) => {
       for (let i = 0; i < n; i++) await clock.step();
     };
@@ -320,7 +321,7 @@ describe('acceptance: an http-check on a route with a repeat policy', () => {
     failing = false;
     await minutes(1); // minute 28: recovered
     await eventually(() => sink.requests.length === 4, 15_000, 'the resolved notification');
-    await settle();
+    await drain(h);
     assert.deepEqual(statuses(), ['firing', 'firing', 'firing', 'resolved']);
     assert.ok(bodies(sink).every((b) => b.event.labels.check === 'web'));
 
@@ -331,7 +332,7 @@ describe('acceptance: an http-check on a route with a repeat policy', () => {
     await minutes(19); // minute 51: the repeat at 41 is muted too
     failing = false;
     await minutes(1); // minute 52: recovered
-    await settle();
+    await drain(h);
     assert.equal(sink.requests.length, 4, 'nothing reaches the receiver while the silence is active');
     const muted = await suppressed(h);
     assert.equal(muted.length, 4, 'firing, two repeats and resolved are recorded as suppressed');

@@ -10,7 +10,7 @@ import { connectAsync as mqttConnect } from 'mqtt';
 import nodemailer from 'nodemailer';
 import { WebSocketServer } from 'ws';
 import { builtinSources } from '../src/sources/index.js';
-import { eventually, startHerald, startSink, type TestHerald } from './helpers/harness.js';
+import { drain, eventually, startHerald, startSink, type TestHerald } from './helpers/harness.js';
 
 const fixture = (source: string, name: string) => readFileSync(new URL(`../src/sources/${source}/fixtures/${name}`, import.meta.url), 'utf8');
 const hmac = (secret: string, body: string) => createHmac('sha256', secret).update(body).digest('hex');
@@ -122,7 +122,7 @@ routes:
       [['gh-globex', 'github']],
     );
     assert.deepEqual(everyGit.requests.map((r) => event(r).source).sort(), ['gh-acme', 'gh-globex']);
-    await new Promise((r) => setTimeout(r, 100));
+    await drain(h);
     assert.equal(acme.requests.length + globex.requests.length, 2, 'each event reached only its own route');
   });
 

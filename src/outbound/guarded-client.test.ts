@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DeliveryError } from '@herald/sdk';
+import { buildConnector } from 'undici';
 import { createGuardedClient } from './guarded-client.js';
 
 let server: Server;
@@ -127,6 +128,36 @@ describe('guarded client: refusals happen before any connection', () => {
       assert.match(err.message, /internal\.example\.test \((10\.0\.0\.5|192\.168\.7\.7)\): private/);
       assert.equal(looked, 1);
     }
+  });
+
+  it('re-checks the connected peer: a socket that lands on a forbidden address is closed before any request', async () => {
+    // DNS answers 127.0.0.2, which outbound.allow permits; the connector then lands on
+    // 127.0.0.1 (the test server), as a rebinding resolver or a redirecting middlebox
+    // would. Only the check of the socket's remote address after connect can catch it.
+    const real = buildConnector({ timeout: 2000 });
+    const dialled: string[] = [];
+    const connector = ((opts: Parameters<typeof real>[0], cb: Parameters<typeof real>[1]) => {
+      dialled.push(opts.hostname);
+      real({ ...opts, hostname: '127.0.0.1' }, cb);
+    }) as typeof real;
+    const lookup = ((_h: string, _o: unknown, cb: (e: null, a: LookupAddress[]) => void) =>
+      cb(null, [{ address: '127.0.0.2', family: 4 }])) as unknown as typeof import('node:dns').lookup;
+    const client = createGuardedClient({ allow: ['127.0.0.2/32'], timeoutMs: 2000, lookup, connector });
+    const beforeConnections = connections;
+    const beforeRequests = requests.length;
+    const err = await refusal(client.request({ url: `http://rebound.example.test:${port}/secret` }));
+    await client.close();
+    // The server's accept event may trail the client's connect by a turn of the loop.
+    for (let i = 0; i < 1000 && connections === beforeConnections; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(dialled, ['127.0.0.2'], 'the checked address was the one dialled');
+    assert.equal(connections - beforeConnections, 1, 'the socket did connect: the refusal came after connect');
+    assert.equal(requests.length, beforeRequests, 'no HTTP request reached the server');
+    assert.equal(err.reason, 'blocked');
+    assert.equal(err.retryable, false);
+    assert.equal(
+      err.message,
+      'refused to connect to rebound.example.test (127.0.0.1): loopback (127.0.0.0/8) is not allowed; add its CIDR to outbound.allow to permit it',
+    );
   });
 
   it('keeps userinfo, path and query out of the error', async () => {

@@ -210,3 +210,26 @@ export async function listenLoopback(server: Server | import('node:https').Serve
       }),
   };
 }
+
+/**
+ * Deterministic "nothing more will happen now": runs an incident-dispatcher
+ * pass at the clock's current time (after any pass in progress), claims what
+ * is due and waits for those sends to be recorded, until a round starts
+ * nothing. What a test asserts afterwards is everything Herald does until the
+ * clock moves, so "nothing was sent" checks need no fixed sleep. The
+ * dispatcher and engine are private to Herald; only tests reach in.
+ */
+export async function drain(h: { herald: Herald }): Promise<void> {
+  const inside = h.herald as unknown as {
+    dispatcher: { tick(): Promise<void> };
+    engine: { pump(): Promise<number>; inFlight: Map<string, { promise: Promise<void> }> };
+  };
+  for (let round = 0; round < 100; round++) {
+    await inside.dispatcher.tick();
+    const started = await inside.engine.pump();
+    const flights = [...inside.engine.inFlight.values()].map((f) => f.promise);
+    await Promise.allSettled(flights);
+    if (started === 0 && flights.length === 0) return;
+  }
+  throw new Error('drain: Herald kept starting deliveries for 100 rounds');
+}

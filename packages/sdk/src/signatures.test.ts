@@ -37,6 +37,7 @@ it('the allowance holds across an await inside the handler', async () => {
   await withMissingCredentialsAllowed(
     (what) => skipped.push(what),
     async () => {
+      // A real timer on purpose: the allowance must survive a macrotask hop, not only a microtask.
       await new Promise((r) => setTimeout(r, 1));
       requireToken(req({}), 'authorization', SECRET);
     },

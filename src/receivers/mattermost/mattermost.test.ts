@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startFakeMattermost, validateMattermostPayload } from '../../../test/fakes/mattermost.js';
-import { deliveries, eventually, startHerald } from '../../../test/helpers/harness.js';
+import { deliveries, drain, eventually, startHerald } from '../../../test/helpers/harness.js';
 
 const yaml = (receiver: string) => `
 outbound: {allow: ["127.0.0.0/8"]}
@@ -137,7 +137,7 @@ routes: [{receivers: [gone, locked]}]
     );
     await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'x' } });
     await eventually(async () => (await deliveries(h)).every((d) => d.state === 'dead'), 5000, 'both dead');
-    await new Promise((r) => setTimeout(r, 200));
+    await drain(h);
     assert.deepEqual(fake.rejected.map((r) => r.status).sort(), [400, 403]);
     const errors = (await deliveries(h)).map((d) => d.last_error ?? '').join('\n');
     assert.ok(!errors.includes('wrongkey0000secret') && !h.logLines.join('\n').includes('wrongkey0000secret'), 'the key is not leaked');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startFakeTeams, validateTeamsMessage } from '../../../test/fakes/msteams.js';
-import { deliveries, eventually, startHerald } from '../../../test/helpers/harness.js';
+import { deliveries, drain, eventually, startHerald } from '../../../test/helpers/harness.js';
 
 const yaml = (receiver: string) => `
 outbound: {allow: ["127.0.0.0/8"]}
@@ -135,7 +135,7 @@ describe('msteams receiver', () => {
     const h = await startHerald(t, yaml(`{name: teams, type: msteams, url: "${fake.url}${wrong}"}`));
     await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'x' } });
     await eventually(async () => (await deliveries(h))[0]?.state === 'dead', 5000, 'dead');
-    await new Promise((r) => setTimeout(r, 200));
+    await drain(h);
     assert.deepEqual(
       fake.rejected.map((r) => r.status),
       [401],

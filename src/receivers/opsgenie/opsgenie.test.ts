@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startFakeOpsgenie, validateCreate } from '../../../test/fakes/opsgenie.js';
-import { deliveries, eventually, startHerald } from '../../../test/helpers/harness.js';
+import { deliveries, drain, eventually, startHerald } from '../../../test/helpers/harness.js';
 
 const yaml = (url: string, key: string, extra = '') => `
 outbound: {allow: ["127.0.0.0/8"]}
@@ -140,7 +140,7 @@ describe('opsgenie receiver', () => {
     const h = await startHerald(t, yaml(fake.url, fake.apiKey));
     const { ids } = (await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'x', status: 'firing' } })).json();
     await eventually(async () => (await deliveries(h))[0]?.state === 'dead', 5000, 'dead');
-    await new Promise((r) => setTimeout(r, 200));
+    await drain(h);
     assert.equal(fake.rejected.length, 1, 'not retried');
     const d = (await h.herald.server.inject({ method: 'GET', url: `/api/v1/events/${ids[0]}` })).json().deliveries[0];
     assert.equal(d.attempts_log[0].status, 422);
@@ -153,7 +153,7 @@ describe('opsgenie receiver', () => {
     const h2 = await startHerald(t, yaml(wrong.url, 'not-the-right-key-1111111111111'));
     await h2.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'x' } });
     await eventually(async () => (await deliveries(h2))[0]?.state === 'dead', 5000, 'dead on 401');
-    await new Promise((r) => setTimeout(r, 200));
+    await drain(h2);
     assert.deepEqual(
       wrong.rejected.map((r) => r.status),
       [401],

@@ -3,7 +3,7 @@ import { Agent } from 'node:https';
 import { describe, it } from 'node:test';
 import { event as pdEvent } from '@pagerduty/pdjs';
 import { startFakePagerDuty, validateEvent } from '../../../test/fakes/pagerduty.js';
-import { deliveries, eventually, startHerald } from '../../../test/helpers/harness.js';
+import { deliveries, drain, eventually, startHerald } from '../../../test/helpers/harness.js';
 
 const KEY = 'R0ut1ngK3yR0ut1ngK3yR0ut1ngK3y12';
 const yaml = (url: string, extra = '') => `
@@ -74,7 +74,7 @@ describe('pagerduty receiver', () => {
     const h = await startHerald(t, yaml(fake.url));
     const { ids } = (await h.herald.server.inject({ method: 'POST', url: '/api/v1/events', payload: { title: 'x', status: 'firing' } })).json();
     await eventually(async () => (await deliveries(h))[0]?.state === 'dead', 5000, 'dead');
-    await new Promise((r) => setTimeout(r, 200));
+    await drain(h);
     assert.equal(fake.rejected.length, 1, 'not retried');
     assert.equal(fake.accepted.length, 0);
     const attempt = (await h.herald.server.inject({ method: 'GET', url: `/api/v1/events/${ids[0]}` })).json().deliveries[0].attempts_log[0];
