@@ -7,6 +7,7 @@ import {
   effectiveSeverity,
   type HeraldEvent,
   HttpUrl,
+  mapStrings,
   type Person,
   permanent,
   rateLimited,
@@ -49,13 +50,7 @@ export function defuseRocketChat(text: string): string {
 
 /** A copy of the template variables whose event strings are defused. */
 function defusedVars(vars: TemplateVars): TemplateVars {
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return defuseRocketChat(v);
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-    return v;
-  };
-  return { ...vars, event: walk(vars.event) as HeraldEvent, people: walk(vars.people) as TemplateVars['people'] };
+  return { ...vars, event: mapStrings(vars.event, defuseRocketChat), people: mapStrings(vars.people, defuseRocketChat) };
 }
 
 function safeUrl(url: string | undefined): string | undefined {
