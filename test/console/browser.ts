@@ -66,7 +66,14 @@ export async function startConsole(yaml: (port: number) => string, opts: { token
     await stopProcess(herald);
     throw new Error(`${(err as Error).message}\n${herald.output()}`);
   }
-  const context = await launch(join(dir, 'chromium'));
+  let context: BrowserContext;
+  try {
+    context = await launch(join(dir, 'chromium'));
+  } catch (err) {
+    // No browser (or it would not start): the Herald started for it must not outlive the test.
+    await stopProcess(herald);
+    throw err;
+  }
   const browser = context.browser() as Browser;
   const page = context.pages()[0] ?? (await context.newPage());
   const dialogs: string[] = [];
